@@ -1,1 +1,46 @@
-export {};
+/**
+ * @charge-it/core — the OCPP 1.6J central system. Public surface only; see README.md.
+ */
+export { createCsms, type Csms, type CreateCsmsOptions, type ListenAddress } from './create-csms.js';
+export { definePlugin, type CsmsPlugin, type CsmsPluginContext, type ServiceRegistry } from './plugin.js';
+export { csmsHookKinds, type CsmsHooks } from './hooks.js';
+export type { CoreServices } from './services.js';
+export { resolveConfig, optionSpecs, type CsmsConfig, type CsmsConfigInput, type TlsConfig, type OptionSpec } from './config/index.js';
+export { CsmsError, CsmsErrorCode, isCsmsError, type Logger } from './kernel/index.js';
+export { systemClock, type Clock } from './clock.js';
+export type { ActionHandler, DataTransferHandler, IncomingCall } from './ocpp/action-router.js';
+export type { ChargePointSession } from './ocpp/sessions.js';
+export { hashAuthKey, verifyAuthKey, generateAuthKey } from './ocpp/credentials.js';
+export type * from './ocpp/v16/messages.js';
+export {
+  coreEntities,
+  ChargePointSchema,
+  ConnectorSchema,
+  StatusEventSchema,
+  DeviceEventSchema,
+  IdTagSchema,
+  TransactionSchema,
+  MeterSampleSchema,
+  OrphanMessageSchema,
+  ReservationSchema,
+  ChargingProfileSchema,
+  LocalAuthListSchema,
+  SettingSchema,
+  AdminUserSchema,
+  AuditLogSchema,
+  type ChargePoint,
+  type Connector,
+  type StatusEvent,
+  type DeviceEvent,
+  type IdTag,
+  type Transaction,
+  type MeterSample,
+  type OrphanMessage,
+  type Reservation,
+  type ChargingProfile,
+  type LocalAuthList,
+  type Setting,
+  type AdminUser,
+  type AuditLog,
+} from './persistence/entities/index.js';
+export { CORE_VERSION } from './version.js';

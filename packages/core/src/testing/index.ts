@@ -1,1 +1,4 @@
-export {};
+/** `@charge-it/core/testing`: a real CSMS on port 0, a typed fake charge point, and a hook recorder. */
+export { createTestCsms, type TestCsms, type TestCsmsOptions } from './create-test-csms.js';
+export { FakeChargePoint, type FakeChargePointOptions } from './fake-charge-point.js';
+export { EventRecorder, type RecordedEvent } from './event-recorder.js';

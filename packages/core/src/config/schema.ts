@@ -1,0 +1,87 @@
+/**
+ * The one configuration schema of the CSMS: every option with its type, default, environment
+ * variable and bounds. `resolveConfig` reads it; the README's option table is generated from the
+ * same facts (see docs/configuration.md).
+ */
+export interface TlsConfig {
+  /** PEM certificate chain file (security profile 2). */
+  certFile: string;
+  /** PEM private key file. */
+  keyFile: string;
+  /** Optional PEM CA bundle (for client certificates later). */
+  caFile?: string | undefined;
+}
+
+export interface CsmsConfig {
+  port: number;
+  host: string;
+  databaseUrl: string;
+  autoRegister: boolean;
+  /** Heartbeat interval (s) sent in BootNotification.conf when Accepted. */
+  heartbeatInterval: number;
+  /** Interval (s) sent with Pending/Rejected: the minimum wait before the next Boot. */
+  bootRetryInterval: number;
+  tls: TlsConfig | null;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  ocpp: {
+    /** Timeout of CS→CP calls. */
+    callTimeoutMs: number;
+    /** WebSocket ping interval (s); 0 disables pings. */
+    pingInterval: number;
+    /** Largest accepted frame in bytes; larger frames close the connection with 1009. */
+    maxFrameBytes: number;
+    /** A client must complete the HTTP upgrade within this time. */
+    handshakeTimeoutMs: number;
+    /** Consecutive malformed frames tolerated before the connection is closed. */
+    maxBadMessages: number;
+    /** Open connections allowed from one IP address. */
+    maxConnectionsPerIp: number;
+    /** Charge point timestamps further than this from the receive time are flagged `clock-skew`. */
+    clockSkewTolerance: number;
+  };
+  hooks: { decideTimeoutMs: number; observeTimeoutMs: number };
+  /** Time one plugin may take in setup(). */
+  pluginSetupTimeoutMs: number;
+  persistence: { batchDelayMs: number; maxBatch: number };
+}
+
+type Kind = 'int' | 'bool' | 'string' | 'enum';
+
+export interface OptionSpec {
+  /** Dotted path in CsmsConfig. */
+  path: string;
+  env: string;
+  kind: Kind;
+  default: unknown;
+  min?: number;
+  max?: number;
+  values?: readonly string[];
+  description: string;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const optionSpecs: readonly OptionSpec[] = [
+  { path: 'port', env: 'CHARGE_IT_PORT', kind: 'int', default: 9000, min: 0, max: 65535, description: 'TCP port of the HTTP server (OCPP websocket at /ocpp/{id} and the REST API); 0 picks a free port' },
+  { path: 'host', env: 'CHARGE_IT_HOST', kind: 'string', default: '0.0.0.0', description: 'address to listen on' },
+  { path: 'databaseUrl', env: 'CHARGE_IT_DATABASE_URL', kind: 'string', default: 'sqlite:./data/charge-it.db', description: 'sqlite:<file> (embedded, default) or mysql://user:pass@host:port/db / mariadb://…' },
+  { path: 'autoRegister', env: 'CHARGE_IT_AUTO_REGISTER', kind: 'bool', default: false, description: 'accept unknown charge point ids and register them (otherwise HTTP 404 at the handshake)' },
+  { path: 'heartbeatInterval', env: 'CHARGE_IT_HEARTBEAT_INTERVAL', kind: 'int', default: 300, min: 1, max: 86_400, description: 'heartbeat interval in seconds sent in BootNotification.conf' },
+  { path: 'bootRetryInterval', env: 'CHARGE_IT_BOOT_RETRY_INTERVAL', kind: 'int', default: 60, min: 0, max: 86_400, description: 'seconds a Pending or Rejected charge point waits before its next BootNotification' },
+  { path: 'tls.certFile', env: 'CHARGE_IT_TLS_CERT_FILE', kind: 'string', default: undefined, description: 'PEM certificate file: serves wss:// and HTTPS (security profile 2); needs tls.keyFile' },
+  { path: 'tls.keyFile', env: 'CHARGE_IT_TLS_KEY_FILE', kind: 'string', default: undefined, description: 'PEM private key file for tls.certFile' },
+  { path: 'tls.caFile', env: 'CHARGE_IT_TLS_CA_FILE', kind: 'string', default: undefined, description: 'optional PEM CA bundle' },
+  { path: 'logLevel', env: 'CHARGE_IT_LOG_LEVEL', kind: 'enum', values: LOG_LEVELS, default: 'info', description: 'pino log level' },
+  { path: 'ocpp.callTimeoutMs', env: 'CHARGE_IT_OCPP_CALL_TIMEOUT_MS', kind: 'int', default: 30_000, min: 100, max: 600_000, description: 'timeout of calls to a charge point' },
+  { path: 'ocpp.pingInterval', env: 'CHARGE_IT_OCPP_PING_INTERVAL', kind: 'int', default: 60, min: 0, max: 86_400, description: 'websocket ping interval in seconds (0 = off)' },
+  { path: 'ocpp.maxFrameBytes', env: 'CHARGE_IT_OCPP_MAX_FRAME_BYTES', kind: 'int', default: 65_536, min: 1024, max: 16_777_216, description: 'largest accepted websocket frame' },
+  { path: 'ocpp.handshakeTimeoutMs', env: 'CHARGE_IT_OCPP_HANDSHAKE_TIMEOUT_MS', kind: 'int', default: 10_000, min: 100, max: 120_000, description: 'time allowed to complete the websocket handshake' },
+  { path: 'ocpp.maxBadMessages', env: 'CHARGE_IT_OCPP_MAX_BAD_MESSAGES', kind: 'int', default: 20, min: 1, max: 1_000_000, description: 'consecutive malformed frames before the connection is closed' },
+  { path: 'ocpp.maxConnectionsPerIp', env: 'CHARGE_IT_OCPP_MAX_CONNECTIONS_PER_IP', kind: 'int', default: 100_000, min: 1, max: 10_000_000, description: 'open websocket connections allowed from one IP address (chargers behind one NAT share an IP)' },
+  { path: 'ocpp.clockSkewTolerance', env: 'CHARGE_IT_OCPP_CLOCK_SKEW_TOLERANCE', kind: 'int', default: 300, min: 1, max: 86_400 * 365, description: 'seconds between a charge point timestamp and the receive time before the data is flagged clock-skew' },
+  { path: 'hooks.decideTimeoutMs', env: 'CHARGE_IT_HOOKS_DECIDE_TIMEOUT_MS', kind: 'int', default: 2_000, min: 1, max: 20_000, description: 'time one plugin may take to answer a decide hook' },
+  { path: 'hooks.observeTimeoutMs', env: 'CHARGE_IT_HOOKS_OBSERVE_TIMEOUT_MS', kind: 'int', default: 30_000, min: 1, max: 600_000, description: 'time one plugin may take in an observe hook' },
+  { path: 'pluginSetupTimeoutMs', env: 'CHARGE_IT_PLUGIN_SETUP_TIMEOUT_MS', kind: 'int', default: 10_000, min: 1, max: 600_000, description: 'time one plugin may take in setup()' },
+  { path: 'persistence.batchDelayMs', env: 'CHARGE_IT_PERSISTENCE_BATCH_DELAY_MS', kind: 'int', default: 2, min: 0, max: 1_000, description: 'group commit: how long writes wait to share one database transaction' },
+  { path: 'persistence.maxBatch', env: 'CHARGE_IT_PERSISTENCE_MAX_BATCH', kind: 'int', default: 500, min: 1, max: 100_000, description: 'group commit: most writes in one database transaction' },
+];

@@ -1,0 +1,277 @@
+import type { MikroORM } from '@mikro-orm/core';
+import { asClass, asFunction, asValue, createContainer, InjectionMode, type AwilixContainer } from 'awilix';
+import type { FastifyInstance } from 'fastify';
+import type { AddressInfo } from 'node:net';
+import { pino, type Logger as PinoLogger } from 'pino';
+import { systemClock, type Clock } from './clock.js';
+import { resolveConfig, type CsmsConfig, type CsmsConfigInput } from './config/index.js';
+import { AuthorizationService } from './domain/authorization/authorization-service.js';
+import { ChargePointService } from './domain/charge-points/charge-point-service.js';
+import { TransactionService } from './domain/transactions/transaction-service.js';
+import { csmsHookKinds, type CsmsHooks } from './hooks.js';
+import { createHttpApp, registerHealthRoute } from './http/create-http-app.js';
+import { CsmsError, CsmsErrorCode } from './kernel/errors.js';
+import { HookRunner } from './kernel/hooks.js';
+import { loadPlugins, type LoadedPlugins } from './kernel/plugin-loader.js';
+import { ActionRouter } from './ocpp/action-router.js';
+import { createRpcGateway, type RpcGateway } from './ocpp/rpc-gateway.js';
+import { Sessions, type ChargePointSession, type RpcConnection } from './ocpp/sessions.js';
+import { createTlsOptions } from './ocpp/tls-options.js';
+import { createCoreHandlers } from './ocpp/v16/core-handlers.js';
+import { createOrm } from './persistence/create-orm.js';
+import { WriteBatcher } from './persistence/write-batcher.js';
+import type { CsmsPlugin, CsmsPluginContext, ServiceRegistry } from './plugin.js';
+import type { CoreServices } from './services.js';
+
+export interface CreateCsmsOptions extends CsmsConfigInput {
+  plugins?: readonly CsmsPlugin[];
+  /** Environment to read `CHARGE_IT_*` variables from; default `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** A pino logger to use instead of creating one from `logLevel`. */
+  logger?: PinoLogger;
+  /** Time source (tests). */
+  clock?: Clock;
+}
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+  /** Base URL of the HTTP API, e.g. http://127.0.0.1:9000 */
+  url: string;
+  /** Base URL charge points connect to: `<ocppUrl>/<chargePointId>`. */
+  ocppUrl: string;
+}
+
+export interface Csms {
+  readonly config: CsmsConfig;
+  readonly log: PinoLogger;
+  readonly http: FastifyInstance;
+  readonly orm: MikroORM;
+  readonly hooks: HookRunner<CsmsHooks>;
+  readonly services: ServiceRegistry;
+  /** Connected charge points. */
+  readonly sessions: Sessions;
+  listen(): Promise<ListenAddress>;
+  /** Waits until every queued observe hook has run. */
+  drain(): Promise<void>;
+  /**
+   * Graceful shutdown: waits for calls being handled, closes charge point connections (1001),
+   * drains hook queues, tears plugins down in reverse, flushes pending writes, closes the database.
+   */
+  close(): Promise<void>;
+}
+
+const IN_FLIGHT_GRACE_MS = 10_000;
+
+/**
+ * The composition root: config → logger → database → container → plugins → HTTP + OCPP. The only
+ * place that builds the awilix container or resolves from it.
+ */
+export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms> {
+  const { plugins = [], env = process.env, logger, clock = systemClock, ...configInput } = options;
+  const config = resolveConfig(configInput, env);
+  const log = logger ?? pino({ level: config.logLevel, base: { service: 'charge-it' } });
+
+  const https = config.tls ? await createTlsOptions(config.tls) : null;
+  const http = createHttpApp({ logger: log, https });
+
+  const orm = await createOrm({
+    databaseUrl: config.databaseUrl,
+    extraEntities: plugins.flatMap((p) => [...(p.entities ?? [])]),
+    logger: (msg) => log.debug({ component: 'orm' }, msg),
+  });
+
+  const container: AwilixContainer<CoreServices & Record<string, unknown>> = createContainer({
+    injectionMode: InjectionMode.PROXY,
+    strict: true,
+  });
+  container.register({
+    config: asValue(config),
+    log: asValue(log),
+    clock: asValue(clock),
+    orm: asValue(orm),
+    batcher: asFunction(
+      ({ orm: o, log: l }: Pick<CoreServices, 'orm' | 'log'>) =>
+        new WriteBatcher({ orm: o, log: l, maxDelayMs: config.persistence.batchDelayMs, maxBatch: config.persistence.maxBatch }),
+    ).singleton(),
+    hooks: asValue(
+      new HookRunner<CsmsHooks>({
+        kinds: csmsHookKinds,
+        log: log.child({ component: 'hooks' }),
+        decideTimeoutMs: config.hooks.decideTimeoutMs,
+        observeTimeoutMs: config.hooks.observeTimeoutMs,
+      }),
+    ),
+    sessions: asClass(Sessions).singleton(),
+    chargePoints: asClass(ChargePointService).singleton(),
+    authorization: asClass(AuthorizationService).singleton(),
+    transactions: asClass(TransactionService).singleton(),
+  });
+  const cradle = container.cradle;
+  const { hooks, sessions, chargePoints, batcher } = cradle;
+
+  const router: ActionRouter = new ActionRouter(
+    { log: log.child({ component: 'ocpp' }), markSeen: (id, at) => chargePoints.seen(id, at) },
+    createCoreHandlers({
+      chargePoints,
+      authorization: cradle.authorization,
+      transactions: cradle.transactions,
+      vendorHandler: (vendorId) => router.vendorHandler(vendorId),
+    }),
+  );
+
+  const services: ServiceRegistry = {
+    get: (name: string) => {
+      if (!container.hasRegistration(name)) {
+        throw new CsmsError(CsmsErrorCode.SERVICE_MISSING, `no service named "${name}" is registered; is the plugin that provides it installed?`, {
+          details: { service: name },
+        });
+      }
+      return container.resolve(name);
+    },
+    has: (name: string) => container.hasRegistration(name),
+  };
+
+  let loaded: LoadedPlugins;
+  try {
+    loaded = await loadPlugins<CsmsPluginContext, CsmsHooks>({
+      plugins,
+      hooks,
+      log,
+      setupTimeoutMs: config.pluginSetupTimeoutMs,
+      createContext: (base, gate) => ({
+        ...base,
+        config,
+        services,
+        provide(name, value) {
+          gate.assertOpen(base.pluginName, `service "${name}"`);
+          if (container.hasRegistration(name)) {
+            throw new CsmsError(CsmsErrorCode.SERVICE_COLLISION, `plugin "${base.pluginName}" provides "${name}", which is already registered; pick another name`, {
+              details: { service: name, plugin: base.pluginName },
+            });
+          }
+          container.register(name, asValue(value));
+        },
+        handle(action, handler, opts) {
+          gate.assertOpen(base.pluginName, `a handler for ${action}`);
+          router.claim(base.pluginName, action, handler, opts);
+        },
+        handleDataTransfer(vendorId, handler) {
+          gate.assertOpen(base.pluginName, `a DataTransfer handler for ${vendorId}`);
+          router.claimDataTransfer(base.pluginName, vendorId, handler);
+        },
+        routes(fastifyPlugin, opts) {
+          gate.assertOpen(base.pluginName, 'routes');
+          void http.register(fastifyPlugin, opts?.prefix ? { prefix: opts.prefix } : {});
+        },
+      }),
+    });
+  } catch (err) {
+    await batcher.close();
+    await orm.close();
+    throw err;
+  }
+
+  registerHealthRoute(http, { orm: () => orm, connectedChargePoints: () => sessions.size });
+
+  // Registration statuses read during the handshake, handed to the session that follows it.
+  const pendingRegistration = new Map<string, ChargePointSession['registrationStatus']>();
+  const gateway: RpcGateway = createRpcGateway({
+    server: http.server,
+    logger: log.child({ component: 'gateway' }),
+    lookupChargePoint: async (identity) => {
+      const found = await chargePoints.lookup(identity);
+      if (found) pendingRegistration.set(identity, found.registrationStatus);
+      return found;
+    },
+    registerChargePoint: (identity) => chargePoints.register(identity),
+    onConnection: (client, info) => {
+      const session: ChargePointSession = {
+        chargePointId: info.identity,
+        client: client as unknown as RpcConnection,
+        connectedAt: new Date(),
+        remoteAddress: info.remoteAddress,
+        registrationStatus: pendingRegistration.get(info.identity) ?? null,
+      };
+      pendingRegistration.delete(info.identity);
+      router.attach(session);
+      const replaced = sessions.add(session);
+      if (replaced) {
+        log.warn({ chargePointId: info.identity }, 'charge point reconnected while its previous connection was open; closing the old one');
+        void replaced.client.close({ code: 1000, reason: 'replaced by a new connection' });
+      }
+      chargePoints.seen(info.identity, session.connectedAt);
+      hooks.observe('onChargePointConnected', { chargePointId: info.identity, remoteAddress: info.remoteAddress, at: session.connectedAt }, info.identity);
+      client.once('close', ({ code, reason }: { code: number; reason: string }) => {
+        if (sessions.remove(session)) {
+          hooks.observe('onChargePointDisconnected', { chargePointId: info.identity, code, reason: String(reason ?? ''), at: new Date() }, info.identity);
+        }
+      });
+    },
+    options: {
+      callTimeoutMs: config.ocpp.callTimeoutMs,
+      pingIntervalMs: config.ocpp.pingInterval * 1000,
+      maxPayload: config.ocpp.maxFrameBytes,
+      handshakeTimeoutMs: config.ocpp.handshakeTimeoutMs,
+      maxBadMessages: config.ocpp.maxBadMessages,
+      maxConnectionsPerIp: config.ocpp.maxConnectionsPerIp,
+      autoRegister: config.autoRegister,
+    },
+  });
+  chargePoints.start();
+
+  let closing: Promise<void> | undefined;
+  const csms: Csms = {
+    config,
+    log,
+    http,
+    orm,
+    hooks,
+    services,
+    sessions,
+    async listen() {
+      try {
+        await http.listen({ port: config.port, host: config.host });
+      } catch (err) {
+        throw new CsmsError(CsmsErrorCode.LISTEN, `cannot listen on ${config.host}:${config.port}: ${(err as Error).message}; set CHARGE_IT_PORT / CHARGE_IT_HOST`, {
+          cause: err,
+        });
+      }
+      const address = http.server.address() as AddressInfo;
+      const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      const shownHost = config.host === '0.0.0.0' ? '127.0.0.1' : host;
+      const scheme = config.tls ? 'https' : 'http';
+      const url = `${scheme}://${shownHost}:${address.port}`;
+      const ocppUrl = `${config.tls ? 'wss' : 'ws'}://${shownHost}:${address.port}/ocpp`;
+      log.info({ url, ocppUrl, database: redactUrl(config.databaseUrl), plugins: loaded.order }, 'Charge-IT CSMS listening');
+      return { host: address.address, port: address.port, url, ocppUrl };
+    },
+    drain: () => hooks.drain(),
+    close() {
+      closing ??= (async () => {
+        await withGrace(router.idle(), IN_FLIGHT_GRACE_MS);
+        await gateway.close();
+        await withGrace(router.idle(), IN_FLIGHT_GRACE_MS);
+        await hooks.drain();
+        await loaded.close();
+        await chargePoints.stop();
+        await batcher.close();
+        await http.close();
+        await orm.close();
+        log.info('Charge-IT CSMS closed');
+      })();
+      return closing;
+    },
+  };
+  return csms;
+}
+
+async function withGrace(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}

@@ -1,0 +1,46 @@
+import type { MikroORM } from '@mikro-orm/core';
+import type { Clock } from '../../clock.js';
+import type { CsmsHooks } from '../../hooks.js';
+import type { HookRunner } from '../../kernel/hooks.js';
+import type { IdTagInfo } from '../../ocpp/v16/messages.js';
+import { IdTagSchema } from '../../persistence/entities/index.js';
+
+export interface AuthorizationServiceDeps {
+  orm: MikroORM;
+  hooks: HookRunner<CsmsHooks>;
+  clock: Clock;
+}
+
+export type AuthorizationReason = 'Authorize' | 'StartTransaction' | 'StopTransaction';
+
+/**
+ * Decides idTags: first the `onAuthorize` plugins, then the IdTag table — unknown → Invalid,
+ * Blocked/Expired/Invalid as stored, Accepted past its expiry date → Expired. The parent idTag and
+ * expiry date travel in the answer so the charger can group tags and cache them correctly.
+ */
+export class AuthorizationService {
+  readonly #deps: AuthorizationServiceDeps;
+
+  constructor(deps: AuthorizationServiceDeps) {
+    this.#deps = deps;
+  }
+
+  async authorize(chargePointId: string, idTag: string, reason: AuthorizationReason): Promise<IdTagInfo> {
+    const decided = await this.#deps.hooks.decide('onAuthorize', { chargePointId, idTag, reason });
+    if (decided) return decided;
+    return this.lookup(idTag);
+  }
+
+  /** The IdTag table's answer alone (no plugins). */
+  async lookup(idTag: string): Promise<IdTagInfo> {
+    const tag = await this.#deps.orm.em.fork().findOne(IdTagSchema, { idTag });
+    if (!tag) return { status: 'Invalid' };
+    const info: IdTagInfo = { status: tag.status };
+    if (tag.parentIdTag) info.parentIdTag = tag.parentIdTag;
+    if (tag.expiryDate) {
+      info.expiryDate = tag.expiryDate.toISOString();
+      if (tag.status === 'Accepted' && tag.expiryDate.getTime() <= this.#deps.clock.now().getTime()) info.status = 'Expired';
+    }
+    return info;
+  }
+}

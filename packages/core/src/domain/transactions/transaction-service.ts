@@ -1,0 +1,241 @@
+import type { EntityManager } from '@mikro-orm/core';
+import type { Clock } from '../../clock.js';
+import type { CsmsConfig } from '../../config/index.js';
+import type { CsmsHooks } from '../../hooks.js';
+import type { HookRunner } from '../../kernel/hooks.js';
+import type { Logger } from '../../kernel/logger.js';
+import type {
+  MeterValue,
+  MeterValuesRequest,
+  StartTransactionRequest,
+  StartTransactionResponse,
+  StopTransactionRequest,
+  StopTransactionResponse,
+} from '../../ocpp/v16/messages.js';
+import {
+  MeterSampleSchema,
+  OrphanMessageSchema,
+  ReservationSchema,
+  TransactionSchema,
+  type Transaction,
+} from '../../persistence/entities/index.js';
+import type { WriteBatcher } from '../../persistence/write-batcher.js';
+import type { AuthorizationService } from '../authorization/authorization-service.js';
+import { parseTimestamp } from '../charge-points/charge-point-service.js';
+import { ENERGY_REGISTER, normaliseSampledValue } from '../meter-values/normalise-sampled-value.js';
+import { timestampFlags } from './timestamp-flags.js';
+
+export interface TransactionServiceDeps {
+  batcher: WriteBatcher;
+  authorization: AuthorizationService;
+  hooks: HookRunner<CsmsHooks>;
+  config: CsmsConfig;
+  clock: Clock;
+  log: Logger;
+}
+
+/** A plain snapshot of a transaction row, handed to plugins (never the managed entity). */
+export type TransactionRecord = Transaction;
+
+/**
+ * StartTransaction, MeterValues and StopTransaction. The rules (DESIGN.md "OCPP rules"): always
+ * an answer, never a refusal of data; a resent Start returns the same id; a repeated Stop stores
+ * nothing twice; stops and meter values that belong to no open transaction of this charge point
+ * are kept apart as orphans; skewed clocks and register anomalies become flags, never errors.
+ * Every answer is sent after its data is committed (group commit through the WriteBatcher).
+ */
+export class TransactionService {
+  readonly #deps: TransactionServiceDeps;
+  /** Highest energy register seen per open transaction, to flag a register that goes backwards. */
+  readonly #lastRegister = new Map<number, number>();
+
+  constructor(deps: TransactionServiceDeps) {
+    this.#deps = deps;
+  }
+
+  async start(chargePointId: string, request: StartTransactionRequest, receivedAt: Date): Promise<StartTransactionResponse> {
+    const { batcher, authorization, hooks, config } = this.#deps;
+    const idTagInfo = await authorization.authorize(chargePointId, request.idTag, 'StartTransaction');
+    const startTimestamp = parseTimestamp(request.timestamp) ?? receivedAt;
+    const { tx, created } = await batcher.run(async (em) => {
+      const existing = await em.findOne(TransactionSchema, {
+        chargePoint: chargePointId,
+        connectorId: request.connectorId,
+        idTag: request.idTag,
+        startTimestamp,
+        meterStart: request.meterStart,
+      });
+      if (existing) return { tx: existing, created: false };
+
+      const flags = timestampFlags(startTimestamp, receivedAt, config.ocpp.clockSkewTolerance);
+      if (request.meterStart < 0) flags.push('meter-start-negative');
+      const previous = await em.findOne(
+        TransactionSchema,
+        { chargePoint: chargePointId, connectorId: request.connectorId, meterStop: { $ne: null } },
+        { orderBy: { id: 'desc' } },
+      );
+      if (previous?.meterStop != null && request.meterStart < previous.meterStop) flags.push('register-reset');
+      if (idTagInfo.status !== 'Accepted') flags.push(`id-tag-${idTagInfo.status.toLowerCase()}`);
+
+      const tx = em.create(TransactionSchema, {
+        chargePoint: chargePointId,
+        connectorId: request.connectorId,
+        idTag: request.idTag,
+        idTagStatus: idTagInfo.status,
+        parentIdTag: idTagInfo.parentIdTag ?? null,
+        reservationId: request.reservationId ?? null,
+        meterStart: request.meterStart,
+        startTimestamp,
+        startReceivedAt: receivedAt,
+        flags,
+        status: 'Active',
+      });
+      await em.flush();
+      if (request.reservationId !== undefined) await this.#useReservation(em, chargePointId, request.reservationId, tx);
+      return { tx, created: true };
+    });
+    if (created) {
+      this.#deps.log.info({ chargePointId, transactionId: tx.id, idTag: request.idTag, status: idTagInfo.status }, 'transaction started');
+      hooks.observe('onTransactionStarted', { chargePointId, transaction: snapshot(tx) }, chargePointId);
+      return { transactionId: tx.id, idTagInfo };
+    }
+    this.#deps.log.info({ chargePointId, transactionId: tx.id }, 'resent StartTransaction: same transaction id returned');
+    return { transactionId: tx.id, idTagInfo: { ...idTagInfo, status: tx.idTagStatus as StartTransactionResponse['idTagInfo']['status'] } };
+  }
+
+  async meterValues(chargePointId: string, request: MeterValuesRequest, receivedAt: Date): Promise<void> {
+    const { batcher, hooks } = this.#deps;
+    const attached = await batcher.run(async (em) => {
+      let tx: Transaction | null = null;
+      if (request.transactionId !== undefined) {
+        tx = await em.findOne(TransactionSchema, { id: request.transactionId, chargePoint: chargePointId });
+        if (!tx || tx.status !== 'Active') {
+          em.create(OrphanMessageSchema, {
+            chargePoint: chargePointId,
+            action: 'MeterValues',
+            claimedTransactionId: request.transactionId,
+            reason: tx ? 'transaction-closed' : 'unknown-transaction',
+            payload: request,
+            receivedAt,
+          });
+          return false;
+        }
+      }
+      await this.#insertSamples(em, chargePointId, request.connectorId, tx, request.meterValue, receivedAt);
+      return true;
+    });
+    if (!attached) {
+      this.#deps.log.warn({ chargePointId, transactionId: request.transactionId }, 'meter values for an unknown or closed transaction kept as orphan');
+    }
+    hooks.observe(
+      'onMeterValues',
+      { chargePointId, transactionId: attached ? (request.transactionId ?? null) : null, request, receivedAt },
+      chargePointId,
+    );
+  }
+
+  async stop(chargePointId: string, request: StopTransactionRequest, receivedAt: Date): Promise<StopTransactionResponse> {
+    const { batcher, authorization, hooks, config } = this.#deps;
+    const idTagInfo = request.idTag ? await authorization.authorize(chargePointId, request.idTag, 'StopTransaction') : undefined;
+    const stopTimestamp = parseTimestamp(request.timestamp) ?? receivedAt;
+    const outcome = await batcher.run(async (em): Promise<{ kind: 'stopped'; tx: Transaction } | { kind: 'duplicate' | 'orphan'; reason?: string }> => {
+      const tx = request.transactionId > 0 ? await em.findOne(TransactionSchema, { id: request.transactionId, chargePoint: chargePointId }) : null;
+      if (tx?.status === 'Completed' && tx.meterStop === request.meterStop && tx.stopTimestamp?.getTime() === stopTimestamp.getTime()) {
+        return { kind: 'duplicate' };
+      }
+      if (!tx || tx.status === 'Completed') {
+        const reason = tx ? 'already-stopped' : 'unknown-transaction';
+        em.create(OrphanMessageSchema, {
+          chargePoint: chargePointId,
+          action: 'StopTransaction',
+          claimedTransactionId: request.transactionId,
+          reason,
+          payload: request,
+          receivedAt,
+        });
+        return { kind: 'orphan', reason };
+      }
+
+      const flags = new Set([...(tx.flags ?? []), ...timestampFlags(stopTimestamp, receivedAt, config.ocpp.clockSkewTolerance)]);
+      if (request.meterStop < tx.meterStart) flags.add('meter-stop-below-start');
+      if (stopTimestamp.getTime() < tx.startTimestamp.getTime()) flags.add('stop-before-start');
+      if (idTagInfo && idTagInfo.status !== 'Accepted') flags.add(`stop-id-tag-${idTagInfo.status.toLowerCase()}`);
+      em.assign(tx, {
+        meterStop: request.meterStop,
+        stopTimestamp,
+        stopReceivedAt: receivedAt,
+        stopReason: request.reason ?? 'Local',
+        stopIdTag: request.idTag ?? null,
+        energyWh: Math.max(0, request.meterStop - tx.meterStart),
+        flags: [...flags],
+        status: 'Completed',
+      });
+      if (request.transactionData?.length) {
+        await this.#insertSamples(em, chargePointId, tx.connectorId, tx, request.transactionData, receivedAt);
+      }
+      return { kind: 'stopped', tx };
+    });
+
+    if (outcome.kind === 'stopped') {
+      this.#lastRegister.delete(outcome.tx.id);
+      this.#deps.log.info({ chargePointId, transactionId: outcome.tx.id, energyWh: outcome.tx.energyWh }, 'transaction stopped');
+      hooks.observe('onTransactionStopped', { chargePointId, transaction: snapshot(outcome.tx) }, chargePointId);
+    } else if (outcome.kind === 'duplicate') {
+      this.#deps.log.info({ chargePointId, transactionId: request.transactionId }, 'repeated StopTransaction acknowledged, nothing stored');
+    } else {
+      this.#deps.log.warn({ chargePointId, transactionId: request.transactionId, reason: outcome.reason }, 'StopTransaction kept as orphan for review');
+    }
+    return idTagInfo ? { idTagInfo } : {};
+  }
+
+  async #useReservation(em: EntityManager, chargePointId: string, reservationId: number, tx: Transaction): Promise<void> {
+    const reservation = await em.findOne(ReservationSchema, { id: reservationId, chargePoint: chargePointId });
+    if (reservation) em.assign(reservation, { status: 'Used', transactionId: tx.id });
+    else tx.flags = [...(tx.flags ?? []), 'unknown-reservation'];
+  }
+
+  async #insertSamples(
+    em: EntityManager,
+    chargePointId: string,
+    connectorId: number,
+    tx: Transaction | null,
+    meterValues: MeterValue[],
+    receivedAt: Date,
+  ): Promise<void> {
+    const tolerance = this.#deps.config.ocpp.clockSkewTolerance;
+    const rows = [];
+    const txFlags = new Set(tx?.flags ?? []);
+    for (const mv of meterValues) {
+      const timestamp = parseTimestamp(mv.timestamp) ?? receivedAt;
+      const timeFlags = timestampFlags(timestamp, receivedAt, tolerance);
+      for (const sv of mv.sampledValue) {
+        const sample = normaliseSampledValue(sv);
+        const flags = [...timeFlags];
+        if (tx && sample.measurand === ENERGY_REGISTER && sample.phase === null && sample.value !== null && sample.unit === 'Wh') {
+          const last = this.#lastRegister.get(tx.id) ?? tx.meterStart;
+          if (sample.value < last) {
+            flags.push(sample.value < tx.meterStart ? 'register-below-start' : 'register-decrease');
+            txFlags.add('register-anomaly');
+          }
+          this.#lastRegister.set(tx.id, Math.max(last, sample.value));
+        }
+        if (timeFlags.length) txFlags.add('sample-clock-skew');
+        rows.push({
+          transaction: tx?.id ?? null,
+          chargePoint: chargePointId,
+          connectorId,
+          timestamp,
+          receivedAt,
+          ...sample,
+          flags: flags.length ? flags : null,
+        });
+      }
+    }
+    if (rows.length) await em.insertMany(MeterSampleSchema, rows);
+    if (tx && txFlags.size !== (tx.flags?.length ?? 0)) tx.flags = [...txFlags];
+  }
+}
+
+function snapshot(tx: Transaction): TransactionRecord {
+  return { ...tx, flags: [...(tx.flags ?? [])] };
+}

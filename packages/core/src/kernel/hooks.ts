@@ -1,0 +1,196 @@
+import { CsmsError, CsmsErrorCode } from './errors.js';
+import type { Logger } from './logger.js';
+
+/**
+ * Typed lifecycle hooks.
+ *
+ * A host (the CSMS, the edge runtime) declares its hooks as a map of specs. Two kinds exist:
+ * - decide: plugins are asked in registration order; the first one that returns a defined answer
+ *   wins. A throw or a timeout counts as "no decision" and is logged with plugin and hook. When no
+ *   plugin decides, the host applies its default.
+ * - observe: every plugin is told, after the fact (after the DB commit and after the reply was
+ *   sent). Calls go through one serial queue per key (per charge point), so that e.g. started →
+ *   meter values → stopped reach a plugin in order. A failing plugin is logged and never affects
+ *   the caller or other plugins.
+ */
+export interface DecideHookSpec<A, R> {
+  kind: 'decide';
+  arg: A;
+  result: R;
+}
+
+export interface ObserveHookSpec<A> {
+  kind: 'observe';
+  arg: A;
+}
+
+// biome-ignore lint: the spec map must accept any argument types
+export type HookSpecs = Record<string, DecideHookSpec<any, any> | ObserveHookSpec<any>>;
+
+export type HookKinds<H extends HookSpecs> = { readonly [K in keyof H]: H[K]['kind'] };
+
+export type DecideHandler<A, R> = (arg: A) => R | undefined | Promise<R | undefined>;
+export type ObserveHandler<A> = (arg: A) => void | Promise<void>;
+
+export type HookHandler<S> =
+  S extends DecideHookSpec<infer A, infer R>
+    ? DecideHandler<A, R>
+    : S extends ObserveHookSpec<infer A>
+      ? ObserveHandler<A>
+      : never;
+
+export type HookHandlers<H extends HookSpecs> = { [K in keyof H]?: HookHandler<H[K]> };
+
+export type DecideHookName<H extends HookSpecs> = {
+  [K in keyof H]: H[K] extends DecideHookSpec<unknown, unknown> ? K : never;
+}[keyof H] &
+  string;
+
+export type ObserveHookName<H extends HookSpecs> = {
+  [K in keyof H]: H[K] extends ObserveHookSpec<unknown> ? K : never;
+}[keyof H] &
+  string;
+
+export interface HookRunnerOptions<H extends HookSpecs> {
+  kinds: HookKinds<H>;
+  log: Logger;
+  /** Per decide handler; keep it far below the charger's call timeout. Default 2 s. */
+  decideTimeoutMs?: number;
+  /** Per observe handler; a hung plugin must not stall its queue forever. Default 30 s. */
+  observeTimeoutMs?: number;
+}
+
+interface Registration {
+  plugin: string;
+  handler: (arg: unknown) => unknown;
+}
+
+const TIMED_OUT = Symbol('timed out');
+
+export class HookRunner<H extends HookSpecs> {
+  readonly #kinds: HookKinds<H>;
+  readonly #log: Logger;
+  readonly #decideTimeoutMs: number;
+  readonly #observeTimeoutMs: number;
+  readonly #handlers = new Map<string, Registration[]>();
+  readonly #queues = new Map<string, Promise<void>>();
+  #frozen = false;
+
+  constructor(options: HookRunnerOptions<H>) {
+    this.#kinds = options.kinds;
+    this.#log = options.log;
+    this.#decideTimeoutMs = options.decideTimeoutMs ?? 2_000;
+    this.#observeTimeoutMs = options.observeTimeoutMs ?? 30_000;
+  }
+
+  /** Registers a plugin's handlers. Throws after `freeze()` or for a hook the host does not know. */
+  register(plugin: string, handlers: HookHandlers<H>): void {
+    if (this.#frozen) {
+      throw new CsmsError(
+        CsmsErrorCode.REGISTRATION_CLOSED,
+        `plugin "${plugin}" tried to register hooks after boot; register them in the plugin definition or in setup()`,
+      );
+    }
+    for (const [name, handler] of Object.entries(handlers)) {
+      if (handler === undefined) continue;
+      // Own keys only: `in` would also accept Object.prototype names such as "toString".
+      if (!Object.hasOwn(this.#kinds, name)) {
+        throw new CsmsError(
+          CsmsErrorCode.PLUGIN_INVALID,
+          `plugin "${plugin}" registers unknown hook "${name}"; known hooks: ${Object.keys(this.#kinds).join(', ')}`,
+          { details: { plugin, hook: name } },
+        );
+      }
+      if (typeof handler !== 'function') {
+        throw new CsmsError(CsmsErrorCode.PLUGIN_INVALID, `plugin "${plugin}": hook "${name}" must be a function`, {
+          details: { plugin, hook: name },
+        });
+      }
+      const list = this.#handlers.get(name) ?? [];
+      list.push({ plugin, handler: handler as (arg: unknown) => unknown });
+      this.#handlers.set(name, list);
+    }
+  }
+
+  freeze(): void {
+    this.#frozen = true;
+  }
+
+  /** Number of observe queues with work pending (idle queues are forgotten); for tests and metrics. */
+  get queueCount(): number {
+    return this.#queues.size;
+  }
+
+  /** True when at least one plugin handles the hook (lets hosts skip building arguments). */
+  has(name: keyof H & string): boolean {
+    return (this.#handlers.get(name)?.length ?? 0) > 0;
+  }
+
+  /** Asks the plugins in order; the first defined answer wins; `undefined` means "no decision". */
+  async decide<K extends DecideHookName<H>>(
+    name: K,
+    arg: H[K]['arg'],
+  ): Promise<(H[K] extends DecideHookSpec<unknown, infer R> ? R : never) | undefined> {
+    for (const { plugin, handler } of this.#handlers.get(name) ?? []) {
+      try {
+        const answer = await withTimeout(() => handler(arg), this.#decideTimeoutMs);
+        if (answer === TIMED_OUT) {
+          this.#log.warn({ plugin, hook: name, timeoutMs: this.#decideTimeoutMs }, 'decide hook timed out; no decision');
+          continue;
+        }
+        if (answer !== undefined) return answer as never;
+      } catch (err) {
+        this.#log.error({ plugin, hook: name, err }, 'decide hook threw; no decision');
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Queues an observe hook call on the serial queue of `queueKey` and returns at once. Use
+   * `drain()` to wait for the queues.
+   */
+  observe<K extends ObserveHookName<H>>(name: K, arg: H[K]['arg'], queueKey = ''): void {
+    const registrations = this.#handlers.get(name);
+    if (!registrations?.length) return;
+    const previous = this.#queues.get(queueKey) ?? Promise.resolve();
+    const next = previous.then(async () => {
+      for (const { plugin, handler } of registrations) {
+        try {
+          const outcome = await withTimeout(() => handler(arg), this.#observeTimeoutMs);
+          if (outcome === TIMED_OUT) {
+            this.#log.warn({ plugin, hook: name, timeoutMs: this.#observeTimeoutMs }, 'observe hook timed out');
+          }
+        } catch (err) {
+          this.#log.error({ plugin, hook: name, err }, 'observe hook threw');
+        }
+      }
+    });
+    // A logger that throws must not poison the queue: later events on this key still run.
+    const guarded = next.catch(() => {});
+    this.#queues.set(queueKey, guarded);
+    // Forget a queue once it is idle, so that the map does not grow with every charge point ever seen.
+    void guarded.then(() => {
+      if (this.#queues.get(queueKey) === guarded) this.#queues.delete(queueKey);
+    });
+  }
+
+  /** Resolves when every observe queue is empty (including calls queued while draining). */
+  async drain(): Promise<void> {
+    while (this.#queues.size > 0) {
+      await Promise.all(this.#queues.values());
+    }
+  }
+}
+
+async function withTimeout<T>(fn: () => T | Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), ms);
+  });
+  try {
+    return await Promise.race([Promise.resolve().then(fn), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

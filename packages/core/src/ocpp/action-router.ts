@@ -1,0 +1,127 @@
+import { createRPCError } from 'ocpp-rpc';
+import { CsmsError, CsmsErrorCode } from '../kernel/errors.js';
+import type { Logger } from '../kernel/logger.js';
+import type { ChargePointSession } from './sessions.js';
+import type { ChargePointAction, ChargePointActions, DataTransferRequest, DataTransferResponse } from './v16/messages.js';
+
+/** One call from a charge point, as handlers see it. */
+export interface IncomingCall<P = unknown> {
+  readonly chargePointId: string;
+  readonly action: string;
+  readonly params: P;
+  readonly messageId: string;
+  /** Server time at which the call arrived. */
+  readonly receivedAt: Date;
+  /** Aborted when the connection closes. */
+  readonly signal: AbortSignal;
+  readonly session: ChargePointSession;
+}
+
+export type ActionHandler<P = any, R = any> = (call: IncomingCall<P>) => Promise<R> | R;
+
+export type CoreActionHandlers = {
+  [A in ChargePointAction]: ActionHandler<ChargePointActions[A]['request'], ChargePointActions[A]['response']>;
+};
+
+export type DataTransferHandler = ActionHandler<DataTransferRequest, DataTransferResponse>;
+
+/** Transaction-related messages are always processed (their data must never be lost). */
+const ALWAYS_PROCESSED = new Set(['BootNotification', 'StartTransaction', 'StopTransaction', 'MeterValues']);
+
+export interface ActionRouterDeps {
+  log: Logger;
+  /** Any received PDU is a sign of life. */
+  markSeen(chargePointId: string, at: Date): void;
+}
+
+/**
+ * Routes incoming OCPP calls to their handler. It is the only caller of ocpp-rpc's
+ * `client.handle` (a second `handle` for the same action silently replaces the first). The core
+ * handles the ten charge-point-initiated actions of 1.6; a plugin may claim any other action, or
+ * replace a core handler explicitly with `replaceDefault`; DataTransfer is claimed per vendorId.
+ * Unknown actions are answered NotImplemented by ocpp-rpc because no handler is registered.
+ */
+export class ActionRouter {
+  readonly #deps: ActionRouterDeps;
+  readonly #handlers = new Map<string, { owner: string; handler: ActionHandler }>();
+  readonly #vendors = new Map<string, { owner: string; handler: DataTransferHandler }>();
+  #inFlight = 0;
+  #idleWaiters: Array<() => void> = [];
+
+  constructor(deps: ActionRouterDeps, core: Partial<CoreActionHandlers>) {
+    this.#deps = deps;
+    for (const [action, handler] of Object.entries(core)) this.#handlers.set(action, { owner: 'core', handler });
+  }
+
+  claim(owner: string, action: string, handler: ActionHandler, options: { replaceDefault?: boolean } = {}): void {
+    const current = this.#handlers.get(action);
+    if (current && !(current.owner === 'core' && options.replaceDefault)) {
+      throw new CsmsError(
+        CsmsErrorCode.ACTION_CLAIMED,
+        current.owner === 'core'
+          ? `plugin "${owner}" claims "${action}", which the core handles; pass { replaceDefault: true } to replace it`
+          : `plugin "${owner}" claims "${action}", already claimed by plugin "${current.owner}"`,
+        { details: { action, owner, claimedBy: current.owner } },
+      );
+    }
+    this.#handlers.set(action, { owner, handler });
+  }
+
+  claimDataTransfer(owner: string, vendorId: string, handler: DataTransferHandler): void {
+    const current = this.#vendors.get(vendorId);
+    if (current) {
+      throw new CsmsError(
+        CsmsErrorCode.ACTION_CLAIMED,
+        `plugin "${owner}" claims DataTransfer vendor "${vendorId}", already claimed by plugin "${current.owner}"`,
+        { details: { vendorId, owner, claimedBy: current.owner } },
+      );
+    }
+    this.#vendors.set(vendorId, { owner, handler });
+  }
+
+  /** The plugin handler for a DataTransfer vendorId, if one was claimed. */
+  vendorHandler(vendorId: string): DataTransferHandler | undefined {
+    return this.#vendors.get(vendorId)?.handler;
+  }
+
+  /** Registers every handler on a new connection. */
+  attach(session: ChargePointSession): void {
+    for (const [action, { owner, handler }] of this.#handlers) {
+      session.client.handle(action, async ({ params, messageId, signal }) => {
+        const receivedAt = new Date();
+        this.#inFlight++;
+        try {
+          this.#deps.markSeen(session.chargePointId, receivedAt);
+          if (session.registrationStatus === 'Rejected' && !ALWAYS_PROCESSED.has(action)) {
+            throw createRPCError(
+              'SecurityError',
+              'BootNotification was Rejected: send nothing but BootNotification until the retry interval has passed',
+            );
+          }
+          return await handler({ chargePointId: session.chargePointId, action, params, messageId, receivedAt, signal, session });
+        } catch (err) {
+          if (isRpcError(err)) throw err;
+          this.#deps.log.error({ err, chargePointId: session.chargePointId, action, owner, messageId }, 'handler failed; answering InternalError');
+          throw createRPCError('InternalError', `the central system could not process ${action}; retry later`);
+        } finally {
+          this.#inFlight--;
+          if (this.#inFlight === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
+        }
+      });
+    }
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** Resolves when no call is being handled (graceful close). */
+  idle(): Promise<void> {
+    if (this.#inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+}
+
+function isRpcError(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && 'rpcErrorCode' in err;
+}

@@ -1,0 +1,50 @@
+import type { AuthorizationService } from '../../domain/authorization/authorization-service.js';
+import type { ChargePointService } from '../../domain/charge-points/charge-point-service.js';
+import type { TransactionService } from '../../domain/transactions/transaction-service.js';
+import type { CoreActionHandlers, DataTransferHandler } from '../action-router.js';
+
+export interface CoreHandlerDeps {
+  chargePoints: ChargePointService;
+  authorization: AuthorizationService;
+  transactions: TransactionService;
+  /** The plugin that claimed a DataTransfer vendorId, if any. */
+  vendorHandler(vendorId: string): DataTransferHandler | undefined;
+}
+
+/** The core's answers to the ten charge-point-initiated actions of OCPP 1.6J. */
+export function createCoreHandlers(deps: CoreHandlerDeps): CoreActionHandlers {
+  const { chargePoints, authorization, transactions } = deps;
+  return {
+    BootNotification: async (call) => {
+      const response = await chargePoints.boot(call.chargePointId, call.params, call.receivedAt);
+      call.session.registrationStatus = response.status;
+      return response;
+    },
+    Heartbeat: (call) => chargePoints.heartbeat(call.chargePointId, call.receivedAt),
+    StatusNotification: async (call) => {
+      await chargePoints.statusNotification(call.chargePointId, call.params, call.receivedAt);
+      return {};
+    },
+    Authorize: async (call) => ({ idTagInfo: await authorization.authorize(call.chargePointId, call.params.idTag, 'Authorize') }),
+    StartTransaction: (call) => transactions.start(call.chargePointId, call.params, call.receivedAt),
+    MeterValues: async (call) => {
+      await transactions.meterValues(call.chargePointId, call.params, call.receivedAt);
+      return {};
+    },
+    StopTransaction: (call) => transactions.stop(call.chargePointId, call.params, call.receivedAt),
+    DataTransfer: async (call) => {
+      const handler = deps.vendorHandler(call.params.vendorId);
+      const response = handler ? await handler(call) : { status: 'UnknownVendorId' as const };
+      await chargePoints.recordDataTransfer(call.chargePointId, call.params, response, call.receivedAt);
+      return response;
+    },
+    DiagnosticsStatusNotification: async (call) => {
+      await chargePoints.diagnosticsStatus(call.chargePointId, call.params, call.receivedAt);
+      return {};
+    },
+    FirmwareStatusNotification: async (call) => {
+      await chargePoints.firmwareStatus(call.chargePointId, call.params, call.receivedAt);
+      return {};
+    },
+  };
+}

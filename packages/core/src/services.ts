@@ -1,0 +1,25 @@
+import type { MikroORM } from '@mikro-orm/core';
+import type { Clock } from './clock.js';
+import type { CsmsConfig } from './config/index.js';
+import type { AuthorizationService } from './domain/authorization/authorization-service.js';
+import type { ChargePointService } from './domain/charge-points/charge-point-service.js';
+import type { TransactionService } from './domain/transactions/transaction-service.js';
+import type { CsmsHooks } from './hooks.js';
+import type { HookRunner } from './kernel/hooks.js';
+import type { Logger } from './kernel/logger.js';
+import type { Sessions } from './ocpp/sessions.js';
+import type { WriteBatcher } from './persistence/write-batcher.js';
+
+/** The services the core registers in its container, by name. */
+export interface CoreServices {
+  config: CsmsConfig;
+  log: Logger;
+  clock: Clock;
+  orm: MikroORM;
+  batcher: WriteBatcher;
+  hooks: HookRunner<CsmsHooks>;
+  sessions: Sessions;
+  chargePoints: ChargePointService;
+  authorization: AuthorizationService;
+  transactions: TransactionService;
+}
