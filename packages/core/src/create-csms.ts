@@ -215,6 +215,7 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
       handshakeTimeoutMs: config.ocpp.handshakeTimeoutMs,
       maxBadMessages: config.ocpp.maxBadMessages,
       maxConnectionsPerIp: config.ocpp.maxConnectionsPerIp,
+      maxPendingHandshakesPerIp: config.ocpp.maxPendingHandshakesPerIp,
       autoRegister: config.autoRegister,
     },
   });

@@ -36,6 +36,8 @@ export interface CsmsConfig {
     maxBadMessages: number;
     /** Open connections allowed from one IP address. */
     maxConnectionsPerIp: number;
+    /** Handshakes in progress (lookup, password check) allowed from one IP address. */
+    maxPendingHandshakesPerIp: number;
     /** Charge point timestamps further than this from the receive time are flagged `clock-skew`. */
     clockSkewTolerance: number;
   };
@@ -78,6 +80,7 @@ export const optionSpecs: readonly OptionSpec[] = [
   { path: 'ocpp.handshakeTimeoutMs', env: 'CHARGE_IT_OCPP_HANDSHAKE_TIMEOUT_MS', kind: 'int', default: 10_000, min: 100, max: 120_000, description: 'time allowed to complete the websocket handshake' },
   { path: 'ocpp.maxBadMessages', env: 'CHARGE_IT_OCPP_MAX_BAD_MESSAGES', kind: 'int', default: 20, min: 1, max: 1_000_000, description: 'consecutive malformed frames before the connection is closed' },
   { path: 'ocpp.maxConnectionsPerIp', env: 'CHARGE_IT_OCPP_MAX_CONNECTIONS_PER_IP', kind: 'int', default: 100_000, min: 1, max: 10_000_000, description: 'open websocket connections allowed from one IP address (chargers behind one NAT share an IP)' },
+  { path: 'ocpp.maxPendingHandshakesPerIp', env: 'CHARGE_IT_OCPP_MAX_PENDING_HANDSHAKES_PER_IP', kind: 'int', default: 1_000, min: 1, max: 1_000_000, description: 'websocket handshakes in progress allowed from one IP address (a NAT full of chargers reconnects at once after an outage)' },
   { path: 'ocpp.clockSkewTolerance', env: 'CHARGE_IT_OCPP_CLOCK_SKEW_TOLERANCE', kind: 'int', default: 300, min: 1, max: 86_400 * 365, description: 'seconds between a charge point timestamp and the receive time before the data is flagged clock-skew' },
   { path: 'hooks.decideTimeoutMs', env: 'CHARGE_IT_HOOKS_DECIDE_TIMEOUT_MS', kind: 'int', default: 2_000, min: 1, max: 20_000, description: 'time one plugin may take to answer a decide hook' },
   { path: 'hooks.observeTimeoutMs', env: 'CHARGE_IT_HOOKS_OBSERVE_TIMEOUT_MS', kind: 'int', default: 30_000, min: 1, max: 600_000, description: 'time one plugin may take in an observe hook' },

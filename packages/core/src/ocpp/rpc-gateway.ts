@@ -1,0 +1,602 @@
+import { STATUS_CODES, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import { RPCServer } from 'ocpp-rpc';
+import type RPCServerClientModule from 'ocpp-rpc/lib/server-client.js';
+import { CsmsError, CsmsErrorCode, isCsmsError } from '../kernel/errors.js';
+import type { Logger } from '../kernel/logger.js';
+import { ConnectionLimits, normalizeIp, type ConnectionSlot } from './connection-limits.js';
+import { verifyAuthKey } from './credentials.js';
+import {
+  DEFAULT_IDENTITY_PATTERN,
+  OCPP16_SUBPROTOCOL,
+  checkUpgradeRequest,
+  parseBasicAuth,
+} from './handshake-checks.js';
+import { toOcpp16CallError } from './ocpp16-errors.js';
+import { createOcpp16Validator } from './ocpp16-validator.js';
+
+/**
+ * The OCPP 1.6J websocket endpoint: an ocpp-rpc RPCServer attached to the application's one HTTP(S)
+ * server (the one Fastify also serves), with everything ocpp-rpc leaves out: the whole handshake
+ * (path, identity, subprotocol, lookup, security profile 1/2 Basic auth) decided before any
+ * websocket is opened, OCPP-J 1.6 CALLERROR codes on the wire, a frame size cap, a handshake
+ * timeout, per-IP caps, and one log line per connection event. What happens on a connection
+ * (handlers, sessions) is the caller's, through `onConnection`.
+ *
+ * See packages/core/docs/ocpp-gateway.md for the status and error-code tables.
+ */
+
+/** ocpp-rpc's per-connection client (the package exports the class only as a CommonJS default). */
+export type RPCServerClient = RPCServerClientModule.default;
+
+export type SecurityProfile = 0 | 1 | 2;
+
+/** What the gateway needs to know about a charge point to admit it. */
+export interface ChargePointCredentials {
+  securityProfile: SecurityProfile;
+  /** `hashAuthKey()` output; required for profiles 1 and 2. */
+  authKeyHash: string | null;
+}
+
+export type GatewayLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
+
+export interface ConnectionInfo {
+  identity: string;
+  /** Remote address of the TCP peer (IPv4-mapped IPv6 shortened to IPv4). */
+  remoteAddress: string;
+  protocol: typeof OCPP16_SUBPROTOCOL;
+  tls: boolean;
+  /** The profile the charge point was admitted with (0 for an auto-registered one). */
+  securityProfile: SecurityProfile;
+}
+
+export interface DisconnectInfo extends ConnectionInfo {
+  /** The close code received, or the one we sent when we cut the connection (1009: frame too large). */
+  code: number;
+  reason: string;
+}
+
+export interface RpcGatewayOptions {
+  /** Path prefix: charge points connect to `<path>/<percent-encoded id>`. Default `/ocpp`. */
+  path: string;
+  /** Allowed identities (after percent-decoding). Default `DEFAULT_IDENTITY_PATTERN`. */
+  identityPattern: RegExp;
+  /** Timeout of calls to the charge point. Default 30 000. */
+  callTimeoutMs: number;
+  /** Websocket ping interval; a missing pong by the next ping drops the connection. 0 = off. Default 30 000. */
+  pingIntervalMs: number;
+  /** Consecutive malformed frames tolerated; the next one closes the connection (1002). Default 20. */
+  maxBadMessages: number;
+  /** Largest frame accepted, in bytes; a larger one closes the connection with 1009. Default 65 536. */
+  maxPayload: number;
+  /**
+   * Time a TCP connection may take to send its first complete request head, and, separately, the
+   * time the charge point lookup and password check may take. Default 10 000.
+   */
+  handshakeTimeoutMs: number;
+  /** Open connections plus handshakes in progress per remote address. Default 100. */
+  maxConnectionsPerIp: number;
+  /** Handshakes in progress (lookup, password check) per remote address. Default 10. */
+  maxPendingHandshakesPerIp: number;
+  /** Admit unknown ids (profile 0) after `registerChargePoint(id)`. Default false. */
+  autoRegister: boolean;
+  /** How long `close()` waits for charge points to finish the close handshake. Default 5 000. */
+  closeTimeoutMs: number;
+}
+
+export const DEFAULT_RPC_GATEWAY_OPTIONS: Readonly<RpcGatewayOptions> = Object.freeze({
+  path: '/ocpp',
+  identityPattern: DEFAULT_IDENTITY_PATTERN,
+  callTimeoutMs: 30_000,
+  pingIntervalMs: 30_000,
+  maxBadMessages: 20,
+  maxPayload: 64 * 1024,
+  handshakeTimeoutMs: 10_000,
+  maxConnectionsPerIp: 100,
+  maxPendingHandshakesPerIp: 10,
+  autoRegister: false,
+  closeTimeoutMs: 5_000,
+});
+
+export interface RpcGatewayDeps {
+  /** The application's HTTP or HTTPS server (TLS → security profile 2 is possible). */
+  server: HttpServer | HttpsServer;
+  logger: GatewayLogger;
+  /** Finds a charge point; null = unknown. The signal aborts when the handshake times out or the client leaves. */
+  lookupChargePoint(identity: string, signal: AbortSignal): Promise<ChargePointCredentials | null>;
+  /** Required when `options.autoRegister` is true: stores a new charge point (profile 0). */
+  registerChargePoint?: (identity: string, signal: AbortSignal) => Promise<void>;
+  /**
+   * A charge point is connected. Register handlers synchronously here: ocpp-rpc starts reading
+   * frames on the next tick, and a CALL without a handler is answered NotImplemented.
+   */
+  onConnection(client: RPCServerClient, info: ConnectionInfo): void;
+  /** The websocket of a connected charge point closed. */
+  onDisconnect?: (client: RPCServerClient, info: DisconnectInfo) => void;
+  options?: Partial<RpcGatewayOptions> | undefined;
+}
+
+export interface RpcGatewayStats {
+  pendingHandshakes: number;
+  openConnections: number;
+}
+
+export interface RpcGateway {
+  readonly options: Readonly<RpcGatewayOptions>;
+  /** The underlying ocpp-rpc server (events only; do not call `auth()` or `handleUpgrade` on it). */
+  readonly rpcServer: RPCServer;
+  stats(): RpcGatewayStats;
+  /** Closes every connection with 1001, stops answering upgrades, detaches from the HTTP server. */
+  close(): Promise<void>;
+}
+
+function invalid(option: string, message: string): CsmsError {
+  return new CsmsError(CsmsErrorCode.CONFIG_INVALID, `OCPP gateway option '${option}' ${message}`, {
+    details: { option },
+  });
+}
+
+function checkCount(options: RpcGatewayOptions, name: keyof RpcGatewayOptions, min: number, allowInfinity: boolean) {
+  const value = options[name];
+  const ok =
+    typeof value === 'number' &&
+    ((allowInfinity && value === Infinity) || (Number.isInteger(value) && value >= min));
+  if (!ok) {
+    throw invalid(name, `must be an integer >= ${min}${allowInfinity ? ' or Infinity' : ''} (got ${String(value)}).`);
+  }
+}
+
+/** Defaults + validation; throws CONFIG_INVALID with the option's name. */
+export function resolveRpcGatewayOptions(partial: Partial<RpcGatewayOptions> = {}): RpcGatewayOptions {
+  const defined = Object.fromEntries(Object.entries(partial).filter(([, value]) => value !== undefined));
+  const options: RpcGatewayOptions = { ...DEFAULT_RPC_GATEWAY_OPTIONS, ...defined };
+  if (typeof options.path !== 'string' || !/^(\/[A-Za-z0-9._~-]+)*$/.test(options.path)) {
+    throw invalid('path', `must be '' or like '/ocpp' (no trailing slash), got '${String(options.path)}'.`);
+  }
+  if (!(options.identityPattern instanceof RegExp)) throw invalid('identityPattern', 'must be a RegExp.');
+  checkCount(options, 'callTimeoutMs', 1, false);
+  checkCount(options, 'pingIntervalMs', 0, false);
+  checkCount(options, 'maxBadMessages', 0, true);
+  checkCount(options, 'maxPayload', 1024, false);
+  checkCount(options, 'handshakeTimeoutMs', 1, false);
+  checkCount(options, 'maxConnectionsPerIp', 1, true);
+  checkCount(options, 'maxPendingHandshakesPerIp', 1, true);
+  checkCount(options, 'closeTimeoutMs', 0, false);
+  if (typeof options.autoRegister !== 'boolean') throw invalid('autoRegister', 'must be true or false.');
+  return options;
+}
+
+const WWW_AUTHENTICATE = { 'WWW-Authenticate': 'Basic realm="Charge-IT"' };
+
+/** Answers an upgrade request with a plain HTTP error and closes the socket: no websocket. */
+function writeHttpError(socket: Socket, status: number, headers: Record<string, string> = {}): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = STATUS_CODES[status] ?? 'Error';
+  const head = {
+    Connection: 'close',
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': String(Buffer.byteLength(body)),
+    ...headers,
+  };
+  const lines = Object.entries(head).map(([name, value]) => `${name}: ${value}`);
+  socket.end(`HTTP/1.1 ${status} ${body}\r\n${lines.join('\r\n')}\r\n\r\n${body}`, () => socket.destroy());
+  // A peer that never reads cannot hold the socket open.
+  setTimeout(() => socket.destroy(), 5_000).unref();
+}
+
+type AdmitDecision =
+  | { ok: true; securityProfile: SecurityProfile }
+  | { ok: false; status: number; reason: string; headers?: Record<string, string> };
+
+interface PendingUpgrade {
+  identity: string;
+  slot: ConnectionSlot;
+  info: ConnectionInfo;
+}
+
+class HandshakeTimeoutError extends Error {}
+
+/** Resolves/rejects with `promise`, or rejects with the signal's reason when it aborts first. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
+}
+
+function truncate(text: string | undefined, max: number): string {
+  const value = text ?? '';
+  return value.length <= max ? value : `${value.slice(0, max)}…`;
+}
+
+export function createRpcGateway(deps: RpcGatewayDeps): RpcGateway {
+  const options = resolveRpcGatewayOptions(deps.options);
+  if (options.autoRegister && !deps.registerChargePoint) {
+    throw invalid('autoRegister', 'is true but no registerChargePoint function was given.');
+  }
+  const { server, logger: log } = deps;
+  const limits = new ConnectionLimits(options);
+
+  const rpcServer = new RPCServer({
+    protocols: [OCPP16_SUBPROTOCOL],
+    strictMode: true,
+    strictModeValidators: [createOcpp16Validator()],
+    callTimeoutMs: options.callTimeoutMs,
+    pingIntervalMs: options.pingIntervalMs,
+    maxBadMessages: options.maxBadMessages,
+    // Stack traces and payloads never go back to the charger.
+    respondWithDetailedErrors: false,
+    // ws aborts a frame whose header announces more than maxPayload (close 1009) before buffering
+    // it; compression stays off so a small compressed frame cannot expand past the cap in memory.
+    wssOptions: { maxPayload: options.maxPayload, perMessageDeflate: false },
+  });
+
+  let closing = false;
+  let closePromise: Promise<void> | undefined;
+  const pendingUpgrades = new WeakMap<IncomingMessage, PendingUpgrade>();
+  const handshakeAborts = new Set<AbortController>();
+  const clients = new Set<RPCServerClient>();
+
+  const logRejected = (fields: Record<string, unknown>) => log.info({ event: 'ocpp-rejected', ...fields }, 'OCPP connection rejected');
+
+  // ---- handshake timeout for connections that never send a request head (slowloris) ----------
+  // Keyed by the peer's address:port, which is the same on a TLS socket and the raw TCP socket
+  // under it, so one code path serves http and https servers.
+  const preRequestTimers = new Map<string, NodeJS.Timeout>();
+  const peerKey = (socket: { remoteAddress?: string | undefined; remotePort?: number | undefined }) =>
+    `${socket.remoteAddress ?? ''}|${socket.remotePort ?? ''}`;
+  const clearPreRequestTimer = (socket: { remoteAddress?: string | undefined; remotePort?: number | undefined }) => {
+    const key = peerKey(socket);
+    const timer = preRequestTimers.get(key);
+    if (timer) {
+      clearTimeout(timer);
+      preRequestTimers.delete(key);
+    }
+  };
+  const onTcpConnection = (socket: Socket) => {
+    if (socket.remoteAddress === undefined) return;
+    const key = peerKey(socket);
+    const timer = setTimeout(() => {
+      preRequestTimers.delete(key);
+      log.debug(
+        { event: 'ocpp-handshake-timeout', remoteAddress: normalizeIp(socket.remoteAddress) },
+        'Dropped a connection that sent no request within the handshake timeout',
+      );
+      socket.destroy();
+    }, options.handshakeTimeoutMs);
+    timer.unref();
+    preRequestTimers.set(key, timer);
+    socket.once('close', () => {
+      if (preRequestTimers.get(key) === timer) {
+        clearTimeout(timer);
+        preRequestTimers.delete(key);
+      }
+    });
+  };
+  const onHttpRequest = (request: IncomingMessage) => clearPreRequestTimer(request.socket);
+
+  // ---- admission: lookup and security profile ------------------------------------------------
+  async function admit(identity: string, request: IncomingMessage, tls: boolean, signal: AbortSignal): Promise<AdmitDecision> {
+    const record = await deps.lookupChargePoint(identity, signal);
+    if (record === null) {
+      if (!options.autoRegister || !deps.registerChargePoint) {
+        return { ok: false, status: 404, reason: 'unknown charge point' };
+      }
+      await deps.registerChargePoint(identity, signal);
+      log.info({ event: 'ocpp-auto-registered', identity }, 'Auto-registered an unknown charge point');
+      return { ok: true, securityProfile: 0 };
+    }
+    const profile = record.securityProfile;
+    if (profile === 0) return { ok: true, securityProfile: 0 };
+    if (profile !== 1 && profile !== 2) {
+      log.error({ identity, securityProfile: profile }, 'Charge point has an unsupported security profile; set 0, 1 or 2');
+      return { ok: false, status: 401, reason: `unsupported security profile ${String(profile)}` };
+    }
+    if (profile === 2 && !tls) {
+      return { ok: false, status: 401, reason: 'security profile 2 requires TLS (wss://)' };
+    }
+    if (!record.authKeyHash) {
+      log.error(
+        { identity, securityProfile: profile },
+        'Charge point requires Basic auth but has no auth key stored; set one (hashAuthKey(generateAuthKey()))',
+      );
+      return { ok: false, status: 401, reason: 'no auth key stored for this charge point' };
+    }
+    const credentials = parseBasicAuth(request.headers.authorization, identity);
+    if (credentials.kind === 'missing') {
+      return { ok: false, status: 401, reason: 'Basic auth credentials missing', headers: WWW_AUTHENTICATE };
+    }
+    if (credentials.kind === 'wrong-username') {
+      return { ok: false, status: 401, reason: 'Basic auth username is not the charge point id', headers: WWW_AUTHENTICATE };
+    }
+    if (!(await verifyAuthKey(credentials.password, record.authKeyHash))) {
+      return { ok: false, status: 401, reason: 'wrong Basic auth password', headers: WWW_AUTHENTICATE };
+    }
+    return { ok: true, securityProfile: profile };
+  }
+
+  async function handleUpgrade(request: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
+    const remoteAddress = normalizeIp(socket.remoteAddress);
+    const tls = (socket as TLSSocket).encrypted === true;
+    const base = { remoteAddress, path: truncate(request.url, 120), tls };
+
+    if (closing) {
+      logRejected({ ...base, status: 503, reason: 'gateway is closing' });
+      writeHttpError(socket, 503);
+      return;
+    }
+    const check = checkUpgradeRequest(request, { basePath: options.path, identityPattern: options.identityPattern });
+    if (!check.ok) {
+      logRejected({ ...base, status: check.status, reason: check.reason });
+      writeHttpError(socket, check.status);
+      return;
+    }
+    const { identity } = check;
+    const slot = limits.tryAcquire(socket.remoteAddress);
+    if (typeof slot === 'string') {
+      logRejected({ ...base, identity, status: 429, reason: slot });
+      writeHttpError(socket, 429);
+      return;
+    }
+    socket.once('close', () => {
+      slot.release();
+      if (pendingUpgrades.has(request)) {
+        // Admitted by us, but ws or ocpp-rpc refused the upgrade (bad Sec-WebSocket-Key/Version, ...).
+        pendingUpgrades.delete(request);
+        logRejected({ ...base, identity, status: 400, reason: 'websocket upgrade failed' });
+      }
+    });
+
+    const abort = new AbortController();
+    handshakeAborts.add(abort);
+    const timer = setTimeout(() => abort.abort(new HandshakeTimeoutError('handshake timed out')), options.handshakeTimeoutMs);
+    timer.unref();
+    const onClientGone = () => abort.abort(new Error('client closed the connection during the handshake'));
+    socket.once('close', onClientGone);
+
+    let decision: AdmitDecision;
+    try {
+      const work = admit(identity, request, tls, abort.signal);
+      work.catch(() => {}); // may settle after a timeout; its outcome is then irrelevant
+      decision = await untilAborted(work, abort.signal);
+    } catch (err) {
+      if (err instanceof HandshakeTimeoutError) {
+        decision = { ok: false, status: 503, reason: 'charge point lookup or auth timed out' };
+      } else if (socket.destroyed) {
+        decision = { ok: false, status: 400, reason: 'client closed the connection during the handshake' };
+      } else if (isCsmsError(err, CsmsErrorCode.CONFIG_INVALID)) {
+        log.error({ identity, err }, 'Stored credentials of the charge point are unusable');
+        decision = { ok: false, status: 500, reason: 'stored credentials unusable' };
+      } else if (closing) {
+        decision = { ok: false, status: 503, reason: 'gateway is closing' };
+      } else {
+        log.error({ identity, err }, 'Charge point lookup failed during the websocket handshake');
+        decision = { ok: false, status: 503, reason: 'charge point lookup failed' };
+      }
+    } finally {
+      clearTimeout(timer);
+      handshakeAborts.delete(abort);
+      socket.removeListener('close', onClientGone);
+    }
+
+    if (decision.ok && closing) decision = { ok: false, status: 503, reason: 'gateway is closing' };
+    if (!decision.ok) {
+      logRejected({ ...base, identity, status: decision.status, reason: decision.reason });
+      writeHttpError(socket, decision.status, decision.headers);
+      return;
+    }
+    if (socket.destroyed || !socket.writable) {
+      logRejected({ ...base, identity, status: 400, reason: 'client closed the connection during the handshake' });
+      return;
+    }
+    pendingUpgrades.set(request, {
+      identity,
+      slot,
+      info: { identity, remoteAddress, protocol: OCPP16_SUBPROTOCOL, tls, securityProfile: decision.securityProfile },
+    });
+    await rpcServer.handleUpgrade(request, socket, head);
+  }
+
+  // Everything was decided before handleUpgrade; this only hands ocpp-rpc the outcome.
+  rpcServer.auth((accept, reject, handshake) => {
+    const pending = pendingUpgrades.get(handshake.request);
+    if (!pending || pending.identity !== handshake.identity) {
+      reject(400, 'Bad Request');
+      return;
+    }
+    accept({ securityProfile: pending.info.securityProfile }, OCPP16_SUBPROTOCOL);
+  });
+
+  rpcServer.on('upgradeAborted', (event: { error?: unknown; request: IncomingMessage; identity?: string }) => {
+    const pending = pendingUpgrades.get(event.request);
+    if (!pending) return;
+    pendingUpgrades.delete(event.request);
+    const status = (event.error as { code?: unknown } | undefined)?.code;
+    logRejected({
+      remoteAddress: pending.info.remoteAddress,
+      identity: pending.identity,
+      status: typeof status === 'number' ? status : 500,
+      reason: event.error instanceof Error ? event.error.message : 'upgrade aborted',
+    });
+  });
+
+  rpcServer.on('error', (err: unknown) => log.error({ err }, 'OCPP websocket server error'));
+
+  rpcServer.on('client', (client: RPCServerClient) => {
+    const pending = pendingUpgrades.get(client.handshake.request);
+    pendingUpgrades.delete(client.handshake.request);
+    if (!pending) {
+      log.error({ identity: client.identity }, 'OCPP connection without a handshake record; closing it');
+      void client.close({ code: 1011, reason: 'Internal error' });
+      return;
+    }
+    pending.slot.open();
+    const { info } = pending;
+    const identity = info.identity;
+    clients.add(client);
+    installCallErrorFilter(client, identity);
+
+    // ws closes with 1009 on a frame over maxPayload and stops reading at once, so the peer's close
+    // frame never arrives and the close event says 1006; we report the 1009 we sent.
+    let closeCodeSent: number | undefined;
+    client.on('socketError', (err: Error & { code?: string }) => {
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+        closeCodeSent = 1009;
+        log.warn(
+          { event: 'ocpp-frame-too-large', identity, maxPayload: options.maxPayload },
+          'Closed the connection (1009): the charger sent a frame larger than maxPayload',
+        );
+        return;
+      }
+      log.warn({ identity, err: { message: err.message, code: err.code } }, 'OCPP websocket error');
+    });
+    client.on('badMessage', (event: { error?: Error; response?: unknown }) => {
+      if (event.response === null) {
+        // Frames we do not answer (a CALLRESULT/CALLERROR for an unknown id, ...): no CALLERROR log line.
+        log.debug({ identity, reason: event.error?.message }, 'Ignored an OCPP frame');
+      }
+    });
+    client.on('strictValidationFailure', (event: { outbound: boolean; isCall: boolean; method: string; error?: Error }) => {
+      if (event.outbound && !event.isCall) {
+        log.error(
+          { identity, action: event.method, reason: event.error?.message },
+          'Our CALLRESULT broke the OCPP 1.6 schema; the charger got an InternalError instead',
+        );
+      }
+    });
+    client.once('close', (event: { code?: number; reason?: string }) => {
+      clients.delete(client);
+      const code = closeCodeSent ?? event.code ?? 1006;
+      const reason = event.reason ?? '';
+      log.info({ event: 'ocpp-closed', identity, remoteAddress: info.remoteAddress, code, reason }, 'OCPP connection closed');
+      try {
+        deps.onDisconnect?.(client, { ...info, code, reason });
+      } catch (err) {
+        log.error({ identity, err }, 'onDisconnect threw');
+      }
+    });
+
+    log.info({ event: 'ocpp-accepted', ...info }, 'OCPP connection accepted');
+    try {
+      deps.onConnection(client, info);
+    } catch (err) {
+      log.error({ identity, err }, 'onConnection threw; closing the connection');
+      void client.close({ code: 1011, reason: 'Internal error' });
+    }
+  });
+
+  function installCallErrorFilter(client: RPCServerClient, identity: string): void {
+    const send = client.sendRaw.bind(client);
+    client.sendRaw = (message: string) => {
+      const text = typeof message === 'string' ? message : String(message);
+      if (!text.startsWith('[4')) {
+        send(message);
+        return;
+      }
+      let frame: unknown;
+      try {
+        frame = JSON.parse(text);
+      } catch {
+        send(message);
+        return;
+      }
+      if (!Array.isArray(frame) || frame[0] !== 4) {
+        send(message);
+        return;
+      }
+      const rewritten = toOcpp16CallError(frame);
+      if (rewritten === null) {
+        log.info(
+          { event: 'ocpp-ignored-frame', identity },
+          'Ignored a frame with an unknown message type (J16 §4.1.3: no answer)',
+        );
+        return;
+      }
+      log.warn(
+        {
+          event: 'ocpp-callerror',
+          identity,
+          messageId: truncate(rewritten[1], 40),
+          errorCode: rewritten[2],
+          originalCode: frame[2],
+          description: rewritten[3],
+          details: rewritten[4],
+        },
+        'CALLERROR sent',
+      );
+      send(JSON.stringify(rewritten));
+    };
+  }
+
+  // ---- attach ---------------------------------------------------------------------------------
+  const onUpgrade = (request: IncomingMessage, duplex: Duplex, head: Buffer) => {
+    const socket = duplex as Socket;
+    clearPreRequestTimer(socket);
+    // Node removes its own error listener from an upgraded socket; without one a reset during
+    // our async lookup would crash the process.
+    socket.on('error', (err: Error & { code?: string }) => {
+      log.debug({ remoteAddress: normalizeIp(socket.remoteAddress), code: err.code }, 'Socket error during OCPP handshake');
+    });
+    handleUpgrade(request, socket, head).catch((err: unknown) => {
+      log.error({ err, path: truncate(request.url, 120) }, 'OCPP handshake failed unexpectedly');
+      writeHttpError(socket, 500);
+    });
+  };
+
+  server.on('connection', onTcpConnection);
+  server.on('request', onHttpRequest);
+  server.on('upgrade', onUpgrade);
+
+  async function doClose(): Promise<void> {
+    closing = true;
+    for (const abort of handshakeAborts) abort.abort(new Error('gateway closing'));
+    const open = [...clients];
+    const closed = Promise.allSettled(open.map((client) => client.close({ code: 1001, reason: 'Server shutting down' })));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, options.closeTimeoutMs);
+    });
+    await Promise.race([closed, timedOut]);
+    clearTimeout(timer);
+    for (const client of clients) {
+      // Still not closed (a handler that never returns, a peer that never answers the close frame).
+      client.handshake.request.socket.destroy();
+    }
+    await rpcServer.close({ code: 1001 });
+    server.removeListener('connection', onTcpConnection);
+    server.removeListener('request', onHttpRequest);
+    server.removeListener('upgrade', onUpgrade);
+    for (const timer of preRequestTimers.values()) clearTimeout(timer);
+    preRequestTimers.clear();
+  }
+
+  return {
+    options,
+    rpcServer,
+    stats: () => {
+      const totals = limits.totals();
+      return { pendingHandshakes: totals.pending, openConnections: totals.open };
+    },
+    close: () => {
+      closePromise ??= doClose();
+      return closePromise;
+    },
+  };
+}
