@@ -95,6 +95,7 @@ export class TransactionService {
       return { tx, created: true };
     });
     if (created) {
+      this.#lastRegister.set(tx.id, tx.meterStart);
       this.#deps.log.info({ chargePointId, transactionId: tx.id, idTag: request.idTag, status: idTagInfo.status }, 'transaction started');
       hooks.observe('onTransactionStarted', { chargePointId, transaction: snapshot(tx) }, chargePointId);
       return { transactionId: tx.id, idTagInfo };
@@ -194,6 +195,16 @@ export class TransactionService {
     else tx.flags = [...(tx.flags ?? []), 'unknown-reservation'];
   }
 
+  /** The highest Wh energy register stored for a transaction, and never below its meterStart. */
+  async #highestStoredRegister(em: EntityManager, tx: Transaction): Promise<number> {
+    const top = await em.findOne(
+      MeterSampleSchema,
+      { transaction: tx.id, measurand: ENERGY_REGISTER, phase: null, unit: 'Wh', value: { $ne: null } },
+      { orderBy: { value: 'desc' } },
+    );
+    return top?.value == null ? tx.meterStart : Math.max(tx.meterStart, Number(top.value));
+  }
+
   async #insertSamples(
     em: EntityManager,
     chargePointId: string,
@@ -205,6 +216,9 @@ export class TransactionService {
     const tolerance = this.#deps.config.ocpp.clockSkewTolerance;
     const rows = [];
     const txFlags = new Set(tx?.flags ?? []);
+    // After a restart the in-memory register is gone: take it from the samples already stored, so
+    // a register that went backwards across the restart is still flagged.
+    if (tx && !this.#lastRegister.has(tx.id)) this.#lastRegister.set(tx.id, await this.#highestStoredRegister(em, tx));
     for (const mv of meterValues) {
       const timestamp = parseTimestamp(mv.timestamp) ?? receivedAt;
       const timeFlags = timestampFlags(timestamp, receivedAt, tolerance);
@@ -231,7 +245,8 @@ export class TransactionService {
         });
       }
     }
-    if (rows.length) await em.insertMany(MeterSampleSchema, rows);
+    // Created, not inserted: the batch's single flush writes all samples of all works as multi-row INSERTs.
+    for (const row of rows) em.create(MeterSampleSchema, row);
     if (tx && txFlags.size !== (tx.flags?.length ?? 0)) tx.flags = [...txFlags];
   }
 }

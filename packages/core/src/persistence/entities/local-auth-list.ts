@@ -1,0 +1,18 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { ChargePointSchema } from './charge-point.js';
+
+/** The local authorization list version last sent to a charge point (SendLocalList). */
+export const LocalAuthListSchema = defineEntity({
+  name: 'LocalAuthList',
+  tableName: 'local_auth_list',
+  properties: {
+    // The charge point's id is the primary key (and a FK); the PK index serves the FK.
+    chargePoint: () => p.manyToOne(ChargePointSchema).primary().mapToPk().index(false),
+    version: p.integer(),
+    /** Last SendLocalList outcome: 'Accepted' | 'Failed' | 'NotSupported' | 'VersionMismatch' | 'Pending'. */
+    status: p.string().length(32),
+    syncedAt: p.datetime(3).nullable(),
+  },
+});
+
+export type LocalAuthList = InferEntity<typeof LocalAuthListSchema>;

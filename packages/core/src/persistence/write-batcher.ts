@@ -1,0 +1,172 @@
+import type { MikroORM } from '@mikro-orm/core';
+import { CsmsError, CsmsErrorCode } from '../kernel/errors.js';
+import { silentLogger, type Logger } from '../kernel/logger.js';
+import type { CsmsEntityManager } from './create-orm.js';
+
+/**
+ * One unit of database work. It gets the batch's entity manager, which is inside an open
+ * transaction shared with the other works of the batch.
+ *
+ * Rules for a work:
+ * - Use only the given `em` (another entity manager would wait for the batch's connection: on
+ *   SQLite, which has one connection, that is a deadlock).
+ * - It may run twice: if its batch fails, the batch is rolled back and every work is re-run alone.
+ *   So it must have no effect outside `em` (send replies, emit events after the promise resolves).
+ * - Create entities with `em.create(...)`; they are written by the batch's single flush, as
+ *   multi-row INSERTs together with the other works' rows. Call `await em.flush()` only when the
+ *   work needs a generated id (e.g. the Transaction id).
+ */
+export type WriteWork<T> = (em: CsmsEntityManager) => Promise<T> | T;
+
+export interface WriteBatcherDeps {
+  orm: MikroORM;
+  /** Most works in one database transaction (default 256). */
+  maxBatch?: number;
+  /** How long an idle batcher waits for more works before it commits (default 2 ms). */
+  maxDelayMs?: number;
+  log?: Logger;
+}
+
+interface Pending {
+  work: WriteWork<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Group commit. Works submitted while a batch is being committed, or within `maxDelayMs` of the
+ * first one, run one after another in ONE transaction on one forked entity manager, then one
+ * flush and one commit; each `run()` promise settles only after that commit (so the caller sends
+ * the OCPP CALLRESULT only for data that is on disk).
+ *
+ * Ordering: works are applied in submission order — within a batch one after another, batches one
+ * after another (one batch in flight at a time, which is also what SQLite's single writer needs),
+ * and the one-by-one retry keeps the same order. A later work sees an earlier work's entities
+ * through the identity map (and, after a flush, through queries).
+ *
+ * Failure: if any work throws, or the flush/commit fails, the whole batch is rolled back and each
+ * work is re-run alone in its own transaction, so one bad work fails only its own promise (with
+ * its own error) and a unique-constraint race resolves correctly on the retry.
+ */
+export class WriteBatcher {
+  readonly #orm: MikroORM;
+  readonly #maxBatch: number;
+  readonly #maxDelayMs: number;
+  readonly #log: Logger;
+  #queue: Pending[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #inFlight: Promise<void> | undefined;
+  #closed = false;
+  #idleWaiters: (() => void)[] = [];
+
+  constructor(deps: WriteBatcherDeps) {
+    this.#orm = deps.orm;
+    this.#maxBatch = Math.max(1, deps.maxBatch ?? 256);
+    this.#maxDelayMs = Math.max(0, deps.maxDelayMs ?? 2);
+    this.#log = deps.log ?? silentLogger;
+  }
+
+  /** Queues a work; resolves with its result after its batch has committed. */
+  run<T>(work: WriteWork<T>): Promise<T> {
+    if (this.#closed) {
+      return Promise.reject(
+        new CsmsError(CsmsErrorCode.CLOSED, 'the write batcher is closed; no more database writes are accepted'),
+      );
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ work: work as WriteWork<unknown>, resolve: resolve as (v: unknown) => void, reject });
+      this.#schedule();
+    });
+  }
+
+  /** Resolves when every work submitted so far (and any submitted meanwhile) has settled. */
+  drain(): Promise<void> {
+    if (this.#isIdle()) return Promise.resolve();
+    // Don't let a pending delay hold up a drain.
+    this.#startNow();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Stops accepting works and waits for the queued ones to commit. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.drain();
+  }
+
+  #isIdle(): boolean {
+    return this.#queue.length === 0 && this.#inFlight === undefined && this.#timer === undefined;
+  }
+
+  #schedule(): void {
+    if (this.#inFlight) return; // picked up right after the current commit
+    if (this.#queue.length >= this.#maxBatch || this.#closed) {
+      this.#startNow();
+      return;
+    }
+    if (this.#timer === undefined) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.#startNext();
+      }, this.#maxDelayMs);
+    }
+  }
+
+  #startNow(): void {
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    this.#startNext();
+  }
+
+  #startNext(): void {
+    if (this.#inFlight) return;
+    if (this.#queue.length === 0) {
+      const waiters = this.#idleWaiters;
+      this.#idleWaiters = [];
+      for (const resolve of waiters) resolve();
+      return;
+    }
+    const batch = this.#queue.splice(0, this.#maxBatch);
+    this.#inFlight = this.#runBatch(batch).finally(() => {
+      this.#inFlight = undefined;
+      // Works that arrived during the commit go right away: they already waited one commit.
+      this.#startNext();
+    });
+  }
+
+  async #runBatch(batch: Pending[]): Promise<void> {
+    let results: unknown[];
+    try {
+      results = await this.#transaction(async (em) => {
+        const out: unknown[] = [];
+        for (const item of batch) out.push(await item.work(em));
+        return out;
+      });
+    } catch (err) {
+      if (batch.length === 1) {
+        batch[0]!.reject(err);
+        return;
+      }
+      this.#log.warn(
+        { err, works: batch.length },
+        'write batch failed and was rolled back; re-running each work in its own transaction',
+      );
+      for (const item of batch) {
+        try {
+          item.resolve(await this.#transaction((em) => item.work(em)));
+        } catch (itemErr) {
+          item.reject(itemErr);
+        }
+      }
+      return;
+    }
+    batch.forEach((item, i) => item.resolve(results[i]));
+  }
+
+  /** One transaction on a fresh fork: a clean identity map per batch keeps memory flat. */
+  #transaction<T>(fn: (em: CsmsEntityManager) => Promise<T> | T): Promise<T> {
+    const em = this.#orm.em.fork({ clear: true }) as unknown as CsmsEntityManager;
+    return em.transactional((tem) => fn(tem));
+  }
+}

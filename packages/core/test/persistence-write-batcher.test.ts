@@ -1,0 +1,217 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { CsmsErrorCode, isCsmsError } from '../src/kernel/errors.js';
+import { createOrm, type CsmsEntityManager, type CsmsOrm } from '../src/persistence/create-orm.js';
+import { ChargePointSchema, ConnectorSchema, MeterSampleSchema, StatusEventSchema, TransactionSchema } from '../src/persistence/entities/index.js';
+import { WriteBatcher } from '../src/persistence/write-batcher.js';
+import { testDatabases, type TestDatabase } from './support/databases.js';
+import { openRawReader, type RawReader } from './support/raw-reader.js';
+
+function statusEvent(em: CsmsEntityManager, connectorId: number, info = `n${connectorId}`) {
+  return em.create(StatusEventSchema, {
+    chargePoint: 'CP-1',
+    connectorId,
+    status: 'Available',
+    errorCode: 'NoError',
+    info,
+    receivedAt: new Date(),
+  });
+}
+
+describe.each(testDatabases())('WriteBatcher on $name', (kind) => {
+  let db: TestDatabase;
+  let orm: CsmsOrm;
+  let reader: RawReader;
+  let batcher: WriteBatcher;
+
+  beforeEach(async () => {
+    db = await kind.create();
+    orm = await createOrm({ databaseUrl: db.databaseUrl });
+    const em = orm.em.fork();
+    em.create(ChargePointSchema, { id: 'CP-1' });
+    await em.flush();
+    reader = await openRawReader(db.databaseUrl);
+    batcher = new WriteBatcher({ orm });
+  });
+
+  afterEach(async () => {
+    await batcher.close();
+    await reader.close();
+    await orm.close();
+    await db.dispose();
+  });
+
+  it('commits concurrent works in one batch and resolves each only after the commit', async () => {
+    const ems = new Set<CsmsEntityManager>();
+    const visibleAtResolve: number[] = [];
+    const count = 50;
+    const promises = Array.from({ length: count }, (_, i) =>
+      batcher
+        .run((em) => {
+          ems.add(em);
+          statusEvent(em, i);
+          return i;
+        })
+        .then(async (result) => {
+          // SQLite: a synchronous read on a separate connection, so nothing can commit in between.
+          visibleAtResolve[result] = reader.scalarSync
+            ? reader.scalarSync('select count(*) from status_event')
+            : await reader.scalar('select count(*) from status_event');
+          return result;
+        }),
+    );
+    expect(await Promise.all(promises)).toEqual(Array.from({ length: count }, (_, i) => i));
+    expect(ems.size).toBe(1); // one batch: every work got the same transactional entity manager
+    expect(visibleAtResolve.every((n) => n === count)).toBe(true);
+  });
+
+  it('gives works generated ids when they flush, and later works see earlier entities', async () => {
+    const [txId, sameTx] = await Promise.all([
+      batcher.run(async (em) => {
+        const tx = em.create(TransactionSchema, {
+          chargePoint: 'CP-1',
+          connectorId: 1,
+          idTag: 'TAG1',
+          idTagStatus: 'Accepted',
+          meterStart: 0,
+          startTimestamp: new Date(),
+          startReceivedAt: new Date(),
+          status: 'Active',
+        });
+        await em.flush();
+        return tx.id;
+      }),
+      batcher.run(async (em) => {
+        // Finds the transaction the previous work created, in the same open transaction.
+        const tx = await em.findOneOrFail(TransactionSchema, { chargePoint: 'CP-1', status: 'Active' });
+        em.create(MeterSampleSchema, {
+          transaction: tx.id,
+          chargePoint: 'CP-1',
+          connectorId: 1,
+          timestamp: new Date(),
+          receivedAt: new Date(),
+          measurand: 'Energy.Active.Import.Register',
+          context: 'Sample.Periodic',
+          unit: 'Wh',
+          value: 10,
+        });
+        return tx.id;
+      }),
+    ]);
+    expect(typeof txId).toBe('number');
+    expect(sameTx).toBe(txId);
+    expect(await reader.scalar(`select count(*) from meter_sample where transaction_id = ${txId}`)).toBe(1);
+  });
+
+  it('fails only the bad work; the others of its batch land', async () => {
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) =>
+        batcher.run((em) => {
+          statusEvent(em, i);
+          if (i === 4) throw new Error('boom');
+          return i;
+        }),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(Array.from({ length: 10 }, (_, i) => (i === 4 ? 'rejected' : 'fulfilled')));
+    expect((results[4] as PromiseRejectedResult).reason).toHaveProperty('message', 'boom');
+    expect(await reader.scalar('select count(*) from status_event')).toBe(9);
+    expect(await reader.scalar('select count(*) from status_event where connector_id = 4')).toBe(0);
+  });
+
+  it('resolves a unique-constraint race on the one-by-one retry', async () => {
+    const insertConnector = (info: string) =>
+      batcher.run(async (em) => {
+        const existing = await em.findOne(ConnectorSchema, { chargePoint: 'CP-1', connectorId: 1 });
+        if (existing) return 'existing';
+        em.create(ConnectorSchema, { chargePoint: 'CP-1', connectorId: 1, status: 'Available', info });
+        return 'inserted';
+      });
+    const blindInsert = () =>
+      batcher.run((em) => {
+        em.create(ConnectorSchema, { chargePoint: 'CP-1', connectorId: 1, status: 'Faulted' });
+        return 'inserted';
+      });
+    const other = batcher.run((em) => statusEvent(em, 7).connectorId);
+    const results = await Promise.allSettled([insertConnector('a'), blindInsert(), insertConnector('b'), other]);
+    expect(results[0]).toEqual({ status: 'fulfilled', value: 'inserted' });
+    expect(results[1]!.status).toBe('rejected');
+    expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(UniqueConstraintViolationException);
+    expect(results[2]).toEqual({ status: 'fulfilled', value: 'existing' });
+    expect(results[3]).toEqual({ status: 'fulfilled', value: 7 });
+    expect(await reader.scalar('select count(*) from connector')).toBe(1);
+    expect(await reader.scalar(`select count(*) from connector where info = 'a'`)).toBe(1);
+  });
+
+  it('applies works in submission order, across batches and retries', async () => {
+    const ran: number[] = [];
+    const small = new WriteBatcher({ orm, maxBatch: 7 });
+    try {
+      const results = await Promise.allSettled(
+        Array.from({ length: 40 }, (_, i) =>
+          small.run((em) => {
+            ran.push(i);
+            statusEvent(em, i);
+            if (i === 20) throw new Error('bad work');
+            return i;
+          }),
+        ),
+      );
+      expect(results.filter((r) => r.status === 'rejected')).toHaveLength(1);
+    } finally {
+      await small.close();
+    }
+    // Each attempt of a batch runs its works in order; the last run of each work is the one that counted.
+    const lastRun = new Map<number, number>();
+    ran.forEach((work, position) => lastRun.set(work, position));
+    const order = [...lastRun.entries()].sort((a, b) => a[1] - b[1]).map(([work]) => work);
+    expect(order).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    // And the rows were inserted in that order (ids increase with submission order).
+    const em = orm.em.fork();
+    const rows = await em.find(StatusEventSchema, {}, { orderBy: { id: 'asc' } });
+    expect(rows.map((r) => r.connectorId)).toEqual(Array.from({ length: 40 }, (_, i) => i).filter((i) => i !== 20));
+  });
+
+  it('drain() and close() wait for queued work; close() refuses new work', async () => {
+    const slow = new WriteBatcher({ orm, maxDelayMs: 50 });
+    const settled: number[] = [];
+    const works = Array.from({ length: 5 }, (_, i) =>
+      slow.run((em) => statusEvent(em, i).connectorId).then((v) => settled.push(v)),
+    );
+    await slow.drain();
+    expect(settled.sort()).toEqual([0, 1, 2, 3, 4]);
+    expect(await reader.scalar('select count(*) from status_event')).toBe(5);
+
+    const late = slow.run((em) => statusEvent(em, 9).connectorId);
+    await slow.close();
+    expect(await late).toBe(9);
+    expect(await reader.scalar('select count(*) from status_event')).toBe(6);
+    const refused = await slow.run(() => 1).catch((err: unknown) => err);
+    expect(isCsmsError(refused, CsmsErrorCode.CLOSED)).toBe(true);
+    await Promise.all(works);
+  });
+
+  it('writes many meter samples of many works with one flush', async () => {
+    const samples = 20;
+    const works = Array.from({ length: 30 }, (_, w) =>
+      batcher.run((em) => {
+        for (let s = 0; s < samples; s++) {
+          em.create(MeterSampleSchema, {
+            transaction: null,
+            chargePoint: 'CP-1',
+            connectorId: 0,
+            timestamp: new Date(),
+            receivedAt: new Date(),
+            measurand: 'Power.Active.Import',
+            context: 'Sample.Periodic',
+            unit: 'W',
+            value: w * 1000 + s,
+          });
+        }
+        return w;
+      }),
+    );
+    await Promise.all(works);
+    expect(await reader.scalar('select count(*) from meter_sample')).toBe(30 * samples);
+  });
+});
