@@ -1,10 +1,13 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts' },
+  // cli.ts starts with `#!/usr/bin/env node`; esbuild keeps an entry's hashbang and tsup marks
+  // such outputs executable, so dist/cli.js works as the `charge-it-edge` bin.
+  entry: { index: 'src/index.ts', cli: 'src/cli.ts' },
   format: ['esm'],
-  dts: true,
+  dts: { entry: { index: 'src/index.ts' } },
   sourcemap: true,
   clean: true,
   target: 'node22',
+  splitting: true,
 });

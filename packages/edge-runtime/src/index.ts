@@ -1,1 +1,17 @@
-export {};
+export { createChargePoint, type ChargePointHandle, type CreateChargePointOptions } from './create-charge-point.js';
+export { loadEdgeConfig, EDGE_ENV_VARS, type EdgeConfig, type ConnectorConfig, type BootInfo } from './config/edge-config.js';
+export {
+  defineEdgePlugin,
+  type EdgePlugin,
+  type EdgePluginContext,
+  type EdgeChargePointView,
+  type ConnectorView,
+  type BootState,
+} from './plugins/edge-plugin.js';
+export type { CardPresentation, CardOutcome } from './plugins/card-presentation.js';
+export type { EdgeHooks, SessionStartedEvent, SessionStoppedEvent, MeterSampleEvent } from './plugins/edge-hooks.js';
+export type { ChargePointStatus, ChargePointErrorCode, StopReason, IdTagInfo, ChargingProfile } from './ocpp/ocpp-types.js';
+export { SUPPORTED_MEASURANDS } from './config-keys/config-key-definitions.js';
+export * from './meter/index.js';
+export * from './readers/index.js';
+export * from './simulator/index.js';

@@ -1,0 +1,702 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { HookRunner, Logger } from '@charge-it/core/kernel';
+import type { Authorizer } from '../auth/authorizer.js';
+import type { ConfigurationStore } from '../config-keys/configuration-store.js';
+import type { MeterDriver, MeterReading } from '../meter/meter-driver.js';
+import type { BootStateMachine } from '../ocpp/boot-state-machine.js';
+import type { Clock } from '../ocpp/clock.js';
+import { isValidStatus, type ChargePointErrorCode, type ChargingProfile, type IdTagInfo, type MeterValue, type ReadingContext, type StartTransactionConf, type StopReason } from '../ocpp/ocpp-types.js';
+import type { Outbox, OutboxEntry } from '../ocpp/outbox.js';
+import type { CardOutcome, CardPresentation } from '../plugins/card-presentation.js';
+import type { EdgeHooks } from '../plugins/edge-hooks.js';
+import type { ConnectorView, EdgeChargePointView } from '../plugins/edge-plugin.js';
+import type { ChargingProfileStore } from '../smart-charging/charging-profile-store.js';
+import { JsonFileStore } from '../storage/json-file-store.js';
+import { Connector, type ActiveTransaction, type PersistedConnector, type Reservation } from './connector.js';
+import { buildSampledValues } from './sampled-values.js';
+
+export interface ChargePointControllerDeps {
+  identity: string;
+  connectors: Array<{ maxPowerW: number; meter: MeterDriver }>;
+  config: ConfigurationStore;
+  session: BootStateMachine;
+  outbox: Outbox;
+  authorizer: Authorizer;
+  profiles: ChargingProfileStore;
+  hooks: HookRunner<EdgeHooks>;
+  clock: Clock;
+  log: Logger;
+  file: string;
+  voltageV: number;
+  online(): boolean;
+}
+
+/** StopTransaction.transactionData keeps at most this many MeterValues (memory on a Pi). */
+const MAX_STOP_TXN_DATA = 48;
+
+/**
+ * The charge point's behaviour: connectors and their status, card and cable events,
+ * transactions (start/stop through the durable outbox, meter sampling, clock-aligned data),
+ * reservations, availability, and the smart-charging limit applied to each meter.
+ * Emits 'status' (connectorId, status), 'transactionStarted', 'transactionStopped', 'sample'.
+ */
+export class ChargePointController extends EventEmitter {
+  readonly #d: ChargePointControllerDeps;
+  readonly connectors: Connector[];
+  readonly #meters: MeterDriver[];
+  readonly #lastReading = new Map<number, MeterReading>();
+  readonly #lastIntervalEnergy = new Map<number, number>();
+  readonly #file: JsonFileStore<Record<string, PersistedConnector>>;
+  #alignedTimer: NodeJS.Timeout | undefined;
+  #limitTimer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(deps: ChargePointControllerDeps) {
+    super();
+    this.#d = deps;
+    const maxTotal = deps.connectors.reduce((s, c) => s + c.maxPowerW, 0);
+    this.connectors = [new Connector(0, maxTotal), ...deps.connectors.map((c, i) => new Connector(i + 1, c.maxPowerW))];
+    this.#meters = deps.connectors.map((c) => c.meter);
+    this.#file = new JsonFileStore(deps.file, () => ({}));
+    const saved = this.#file.read();
+    for (const c of this.connectors) {
+      const s = saved[String(c.id)];
+      if (!s) continue;
+      c.availability = s.availability;
+      c.scheduledInoperative = !!s.scheduledInoperative;
+      c.transaction = s.transaction;
+      c.reservation = s.reservation;
+    }
+    deps.config.onChange((key) => {
+      if (key === 'MeterValueSampleInterval') for (const c of this.connectors) this.#scheduleSampling(c);
+      if (key === 'ClockAlignedDataInterval') this.#scheduleAligned();
+    });
+  }
+
+  connector(id: number): Connector | undefined {
+    return this.connectors[id];
+  }
+
+  get outlets(): Connector[] {
+    return this.connectors.slice(1);
+  }
+
+  /**
+   * Opens the meters and recovers from the previous run: a transaction that was running when
+   * the process died is stopped with reason PowerLoss (meterStop from the register now), unless
+   * its StopTransaction is already in the outbox journal.
+   */
+  async start(recovery: { openStarts: Map<string, Record<string, unknown>>; stopped: Set<string> }): Promise<void> {
+    for (const [i, m] of this.#meters.entries()) {
+      try {
+        await m.open();
+      } catch (err) {
+        this.#d.log.error({ connectorId: i + 1, err: String((err as Error)?.message ?? err) }, 'meter did not open; the connector is Faulted (PowerMeterFailure)');
+        const c = this.connectors[i + 1];
+        if (c) c.errorCode = 'PowerMeterFailure';
+      }
+    }
+    const handled = new Set<string>();
+    for (const c of this.outlets) {
+      if (c.transaction) handled.add(c.transaction.txLocal);
+      if (c.transaction && recovery.stopped.has(c.transaction.txLocal)) c.transaction = undefined;
+      if (c.transaction) {
+        this.#d.log.warn({ connectorId: c.id, txLocal: c.transaction.txLocal }, 'transaction from before a crash or power loss: stopping it (PowerLoss)');
+        await this.#stop(c, 'PowerLoss');
+      }
+      if (c.reservation) this.#armReservation(c);
+    }
+    // A StartTransaction journaled just before a crash, whose transaction never reached the state file.
+    for (const [txLocal, start] of recovery.openStarts) {
+      if (recovery.stopped.has(txLocal) || handled.has(txLocal)) continue;
+      const c = this.connector(Number(start.connectorId));
+      if (!c || c.id === 0) continue;
+      const reading = await this.#read(c);
+      const meterStop = Math.round(reading?.energyWh ?? Number(start.meterStart));
+      this.#d.outbox.enqueue('StopTransaction', { meterStop, timestamp: this.#d.clock.iso(), reason: 'PowerLoss', idTag: start.idTag }, txLocal);
+    }
+    this.#save();
+    this.applyLimits();
+    this.#scheduleAligned();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#alignedTimer);
+    clearTimeout(this.#limitTimer);
+    for (const c of this.connectors) {
+      clearInterval(c.samplingTimer);
+      clearTimeout(c.reservationTimer);
+      clearTimeout(c.pendingStart?.timer);
+    }
+    for (const m of this.#meters) await m.close().catch(() => {});
+  }
+
+  view(): EdgeChargePointView {
+    const d = this.#d;
+    const connectors = this.connectors.map((c): ConnectorView => ({
+      connectorId: c.id,
+      status: c.status(),
+      errorCode: c.errorCode,
+      plugged: c.plugged,
+      limitW: c.limitW,
+      ...(c.transaction
+        ? {
+            transaction: {
+              txLocal: c.transaction.txLocal,
+              ...(c.transaction.transactionId !== undefined ? { transactionId: c.transaction.transactionId } : {}),
+              idTag: c.transaction.idTag,
+              startedAt: c.transaction.startedAt,
+              meterStartWh: c.transaction.meterStartWh,
+            },
+          }
+        : {}),
+      ...(c.reservation ? { reservation: { reservationId: c.reservation.reservationId, idTag: c.reservation.idTag, expiryDate: c.reservation.expiryDate } } : {}),
+    }));
+    return { identity: d.identity, boot: d.session.state, online: d.online(), connectors, queuedMessages: d.outbox.size };
+  }
+
+  // ---------------------------------------------------------------- status
+
+  /** Sends StatusNotification when a connector's status differs from the last one reported. */
+  refreshStatus(c: Connector, force = false): void {
+    const status = c.status();
+    if (!force && status === c.reportedStatus) return;
+    const previous = c.reportedStatus;
+    if (!this.#d.session.canSend()) {
+      if (status !== previous) this.emit('status', c.id, status);
+      // Not queued (S16 §3.7): the current status is sent on reconnect.
+      c.reportedStatus = undefined;
+      return;
+    }
+    c.reportedStatus = status;
+    if (status !== previous) this.emit('status', c.id, status);
+    this.#sendStatus(c, status, false);
+  }
+
+  #sendStatus(c: Connector, status = c.status(), triggered = false): void {
+    const payload = { connectorId: c.id, status, errorCode: c.errorCode, timestamp: this.#d.clock.iso() };
+    this.#d.session.send('StatusNotification', payload, { triggered }).catch((err) => {
+      c.reportedStatus = undefined;
+      this.#d.log.debug({ err: String(err?.message ?? err) }, 'StatusNotification not sent');
+    });
+  }
+
+  /** After Boot Accepted or a reconnect: the current status of connector 0 and every connector. */
+  sendAllStatuses(): void {
+    for (const c of this.connectors) this.refreshStatus(c, true);
+  }
+
+  /** TriggerMessage(StatusNotification). */
+  triggerStatus(connectorId?: number): void {
+    const targets = connectorId === undefined ? this.connectors : [this.connector(connectorId)].filter((c): c is Connector => !!c);
+    for (const c of targets) this.#sendStatus(c, c.status(), true);
+  }
+
+  #refreshAll(): void {
+    for (const c of this.connectors) this.refreshStatus(c);
+  }
+
+  setFault(connectorId: number, errorCode: ChargePointErrorCode | null): void {
+    const c = this.connector(connectorId);
+    if (!c) return;
+    c.errorCode = errorCode ?? 'NoError';
+    this.applyLimits();
+  }
+
+  // ---------------------------------------------------------------- cable and card
+
+  plugIn(connectorId: number): void {
+    const c = this.connector(connectorId);
+    if (!c || c.id === 0 || c.plugged) return;
+    c.plugged = true;
+    c.finishing = false;
+    const pending = c.pendingStart;
+    if (pending && !c.transaction) {
+      clearTimeout(pending.timer);
+      c.pendingStart = undefined;
+      void this.#start(c, pending.idTag, pending.info, pending.reservationId);
+      return;
+    }
+    this.applyLimits();
+  }
+
+  unplug(connectorId: number): void {
+    const c = this.connector(connectorId);
+    if (!c || c.id === 0 || !c.plugged) return;
+    c.plugged = false;
+    c.finishing = false;
+    if (c.transaction && this.#d.config.bool('StopTransactionOnEVSideDisconnect')) {
+      void this.#stop(c, 'EVDisconnected');
+      return;
+    }
+    this.applyLimits();
+  }
+
+  /** The EV paused or resumed drawing power (SuspendedEV). */
+  setEvSuspended(connectorId: number, suspended: boolean): void {
+    const c = this.connector(connectorId);
+    if (!c || c.id === 0) return;
+    c.evSuspended = suspended;
+    this.applyLimits();
+  }
+
+  /** Tap to start, the same card (or one of the same group) to stop, another card refused. */
+  async presentCard(card: CardPresentation): Promise<CardOutcome> {
+    const { idTag } = card;
+    this.#d.hooks.observe('onCardPresented', { card }, this.#d.identity);
+    if (!idTag || idTag.length > 20) return { result: 'refused', reason: 'idTag must be 1–20 characters' };
+    const candidates = card.connectorId !== undefined ? [this.connector(card.connectorId)].filter((c): c is Connector => !!c && c.id > 0) : this.outlets;
+    if (candidates.length === 0) return { result: 'refused', reason: `no connector ${card.connectorId}` };
+
+    // Stop: the card that started it, or one with the same parentIdTag (S16 §3.10).
+    for (const c of candidates) {
+      const tx = c.transaction;
+      if (!tx) continue;
+      if (tx.idTag === idTag || (tx.parentIdTag && (await this.#parentOf(idTag)) === tx.parentIdTag)) {
+        await this.#stop(c, 'Local', idTag);
+        return { result: 'stopped', connectorId: c.id };
+      }
+    }
+    // A second tap on a connector waiting for the cable cancels the authorisation.
+    for (const c of candidates) {
+      if (c.pendingStart?.idTag === idTag) {
+        this.#cancelPending(c);
+        return { result: 'ignored', connectorId: c.id, reason: 'authorisation withdrawn' };
+      }
+    }
+    if (!this.#d.session.everAccepted) return { result: 'refused', reason: 'this charge point was never accepted by a central system' };
+    if (this.#d.session.state === 'Pending' || this.#d.session.state === 'Rejected') {
+      // Never accepted in this boot: charging is not allowed until Accepted (S16 §4.2.1).
+      return { result: 'refused', reason: `boot state ${this.#d.session.state}` };
+    }
+
+    const target = await this.#pickConnector(candidates, idTag);
+    if (!target) return { result: 'refused', reason: 'no free connector' };
+    const auth = await this.#d.authorizer.authorize(idTag);
+    if (!isValidStatus(auth.info, this.#d.clock.now())) {
+      return { result: 'refused', connectorId: target.id, reason: `idTag ${auth.info.status} (${auth.source})` };
+    }
+    if (target.reservation && !this.#matchesReservation(target.reservation, idTag, auth.info.parentIdTag)) {
+      return { result: 'refused', connectorId: target.id, reason: 'connector reserved for another idTag' };
+    }
+    const reservationId = target.reservation?.reservationId;
+    if (target.plugged) {
+      const ok = await this.#start(target, idTag, auth.info, reservationId);
+      return ok ? { result: 'started', connectorId: target.id } : { result: 'refused', connectorId: target.id, reason: 'could not read the meter' };
+    }
+    this.#setPending(target, idTag, auth.info, reservationId);
+    return { result: 'started', connectorId: target.id, reason: 'authorised; waiting for the cable' };
+  }
+
+  async #parentOf(idTag: string): Promise<string | undefined> {
+    const known = this.#d.authorizer.known(idTag);
+    if (known) return known.parentIdTag;
+    const auth = await this.#d.authorizer.authorize(idTag);
+    return isValidStatus(auth.info, this.#d.clock.now()) ? auth.info.parentIdTag : undefined;
+  }
+
+  #matchesReservation(r: Reservation, idTag: string, parentIdTag: string | undefined): boolean {
+    return r.idTag === idTag || (!!r.parentIdTag && r.parentIdTag === parentIdTag);
+  }
+
+  async #pickConnector(candidates: Connector[], idTag: string): Promise<Connector | undefined> {
+    const free = candidates.filter((c) => c.free && !c.pendingStart);
+    return (
+      free.find((c) => c.reservation?.idTag === idTag) ??
+      free.find((c) => c.plugged && !c.reservation) ??
+      free.find((c) => !c.reservation) ??
+      free.find((c) => !!c.reservation)
+    );
+  }
+
+  #setPending(c: Connector, idTag: string, info: IdTagInfo, reservationId?: number): void {
+    this.#cancelPending(c);
+    const timeoutS = Math.max(1, this.#d.config.int('ConnectionTimeOut'));
+    const timer = setTimeout(() => {
+      if (c.pendingStart?.idTag !== idTag) return;
+      this.#d.log.info({ connectorId: c.id }, 'no cable within ConnectionTimeOut; authorisation dropped');
+      c.pendingStart = undefined;
+      this.refreshStatus(c);
+    }, timeoutS * 1000);
+    c.pendingStart = { idTag, info, ...(reservationId !== undefined ? { reservationId } : {}), timer };
+    this.refreshStatus(c);
+  }
+
+  #cancelPending(c: Connector): void {
+    if (!c.pendingStart) return;
+    clearTimeout(c.pendingStart.timer);
+    c.pendingStart = undefined;
+    this.refreshStatus(c);
+  }
+
+  // ---------------------------------------------------------------- remote commands
+
+  remoteStart(req: { idTag: string; connectorId?: number; chargingProfile?: ChargingProfile }, auth?: IdTagInfo): 'Accepted' | 'Rejected' {
+    if (req.chargingProfile && req.chargingProfile.chargingProfilePurpose !== 'TxProfile') return 'Rejected';
+    let c: Connector | undefined;
+    if (req.connectorId !== undefined) {
+      c = this.connector(req.connectorId);
+      if (!c || c.id === 0 || !c.free || c.pendingStart) return 'Rejected';
+    } else {
+      c = this.outlets.find((x) => x.free && !x.pendingStart && (!x.reservation || x.reservation.idTag === req.idTag));
+      if (!c) return 'Rejected';
+    }
+    if (c.reservation && c.reservation.idTag !== req.idTag && c.reservation.parentIdTag !== auth?.parentIdTag) return 'Rejected';
+    const info = auth ?? { status: 'Accepted' as const };
+    const reservationId = c.reservation?.reservationId;
+    if (req.chargingProfile) this.#pendingTxProfiles.set(c.id, req.chargingProfile);
+    if (c.plugged) void this.#start(c, req.idTag, info, reservationId);
+    else this.#setPending(c, req.idTag, info, reservationId);
+    return 'Accepted';
+  }
+
+  readonly #pendingTxProfiles = new Map<number, ChargingProfile>();
+
+  remoteStop(transactionId: number): 'Accepted' | 'Rejected' {
+    const c = this.outlets.find((x) => x.transaction && this.#transactionIdOf(x.transaction) === transactionId);
+    if (!c) return 'Rejected';
+    void this.#stop(c, 'Remote');
+    return 'Accepted';
+  }
+
+  #transactionIdOf(tx: ActiveTransaction): number | undefined {
+    return tx.transactionId ?? this.#d.outbox.transactionIdOf(tx.txLocal);
+  }
+
+  /** Stops the transaction on a connector (Unlock, Reset, …). Resolves when the Stop is journaled. */
+  async stopTransaction(connectorId: number, reason: StopReason): Promise<boolean> {
+    const c = this.connector(connectorId);
+    if (!c?.transaction) return false;
+    await this.#stop(c, reason);
+    return true;
+  }
+
+  async stopAll(reason: StopReason): Promise<void> {
+    for (const c of this.outlets) if (c.transaction) await this.#stop(c, reason);
+  }
+
+  changeAvailability(connectorId: number, type: 'Inoperative' | 'Operative'): 'Accepted' | 'Rejected' | 'Scheduled' {
+    const targets = connectorId === 0 ? this.connectors : [this.connector(connectorId)].filter((c): c is Connector => !!c);
+    if (targets.length === 0) return 'Rejected';
+    let scheduled = false;
+    for (const c of targets) {
+      if (type === 'Inoperative' && c.transaction) {
+        c.scheduledInoperative = true;
+        scheduled = true;
+      } else {
+        c.availability = type;
+        c.scheduledInoperative = false;
+        if (type === 'Inoperative') this.#cancelPending(c);
+      }
+    }
+    this.#save();
+    this.#refreshAll();
+    return scheduled ? 'Scheduled' : 'Accepted';
+  }
+
+  reserve(req: { connectorId: number; expiryDate: string; idTag: string; parentIdTag?: string; reservationId: number }): 'Accepted' | 'Faulted' | 'Occupied' | 'Rejected' | 'Unavailable' {
+    const existing = this.outlets.find((c) => c.reservation?.reservationId === req.reservationId);
+    let c: Connector | undefined;
+    if (req.connectorId === 0) {
+      if (!this.#d.config.bool('ReserveConnectorZeroSupported')) return 'Rejected';
+      // "Any connector": this runtime reserves the first free one (documented in docs/runtime.md).
+      c = existing ?? this.outlets.find((x) => x.free && !x.plugged && !x.pendingStart && !x.reservation);
+      if (!c) return this.outlets.every((x) => x.faulted) ? 'Faulted' : this.outlets.every((x) => x.availability === 'Inoperative') ? 'Unavailable' : 'Occupied';
+    } else {
+      c = this.connector(req.connectorId);
+      if (!c) return 'Rejected';
+      if (c.faulted) return 'Faulted';
+      if (c.availability === 'Inoperative') return 'Unavailable';
+      if (c.transaction || c.plugged || c.pendingStart || (c.reservation && c.reservation.reservationId !== req.reservationId)) return 'Occupied';
+    }
+    if (Date.parse(req.expiryDate) <= this.#d.clock.now()) return 'Rejected';
+    if (existing && existing !== c) this.#clearReservation(existing);
+    c.reservation = { reservationId: req.reservationId, idTag: req.idTag, expiryDate: req.expiryDate, ...(req.parentIdTag ? { parentIdTag: req.parentIdTag } : {}) };
+    this.#armReservation(c);
+    this.#save();
+    this.refreshStatus(c);
+    return 'Accepted';
+  }
+
+  cancelReservation(reservationId: number): 'Accepted' | 'Rejected' {
+    const c = this.outlets.find((x) => x.reservation?.reservationId === reservationId);
+    if (!c) return 'Rejected';
+    this.#clearReservation(c);
+    return 'Accepted';
+  }
+
+  #armReservation(c: Connector): void {
+    clearTimeout(c.reservationTimer);
+    const r = c.reservation;
+    if (!r) return;
+    const ms = Date.parse(r.expiryDate) - this.#d.clock.now();
+    c.reservationTimer = setTimeout(() => {
+      if (c.reservation?.reservationId !== r.reservationId) return;
+      this.#d.log.info({ connectorId: c.id, reservationId: r.reservationId }, 'reservation expired');
+      this.#clearReservation(c);
+    }, Math.max(0, Math.min(ms, 2 ** 31 - 1)));
+  }
+
+  #clearReservation(c: Connector): void {
+    clearTimeout(c.reservationTimer);
+    c.reservation = undefined;
+    this.#save();
+    this.refreshStatus(c);
+  }
+
+  // ---------------------------------------------------------------- transactions
+
+  async #read(c: Connector): Promise<MeterReading | undefined> {
+    const meter = this.#meters[c.id - 1];
+    if (!meter) return undefined;
+    try {
+      const r = await meter.read();
+      this.#lastReading.set(c.id, r);
+      if (c.errorCode === 'PowerMeterFailure') {
+        c.errorCode = 'NoError';
+        this.refreshStatus(c);
+      }
+      return r;
+    } catch (err) {
+      this.#d.log.warn({ connectorId: c.id, err: String((err as Error)?.message ?? err) }, 'meter read failed');
+      return this.#lastReading.get(c.id);
+    }
+  }
+
+  async #start(c: Connector, idTag: string, info: IdTagInfo, reservationId?: number): Promise<boolean> {
+    if (c.transaction) return false;
+    // Claim the connector before the meter read so that a second start cannot slip in.
+    const now = this.#d.clock.now();
+    const tx: ActiveTransaction = {
+      txLocal: `${now.toString(36)}-${randomUUID().slice(0, 8)}`,
+      idTag,
+      ...(info.parentIdTag ? { parentIdTag: info.parentIdTag } : {}),
+      startedAt: this.#d.clock.iso(now),
+      startMs: now,
+      meterStartWh: 0,
+      ...(reservationId !== undefined ? { reservationId } : {}),
+      stopTxnData: [],
+    };
+    c.transaction = tx;
+    const reading = await this.#read(c);
+    if (!reading) {
+      c.transaction = undefined;
+      this.#d.log.error({ connectorId: c.id }, 'cannot start: the meter gives no reading');
+      this.refreshStatus(c);
+      return false;
+    }
+    tx.meterStartWh = Math.round(reading.energyWh);
+    this.#lastIntervalEnergy.set(c.id, reading.energyWh);
+    const startPayload: Record<string, unknown> = { connectorId: c.id, idTag, meterStart: tx.meterStartWh, timestamp: tx.startedAt };
+    if (reservationId !== undefined) startPayload.reservationId = reservationId;
+    // Journal the StartTransaction first: a crash before the state file is written is recovered
+    // from the journal (see start()); the other order could lose the Start.
+    this.#d.outbox.enqueue('StartTransaction', startPayload, tx.txLocal);
+    const begin = this.#sample(c, reading, this.#d.config.csl('StopTxnSampledData'), 'Transaction.Begin');
+    if (begin) tx.stopTxnData.push(begin);
+    if (c.reservation) {
+      clearTimeout(c.reservationTimer);
+      c.reservation = undefined;
+    }
+    c.finishing = false;
+    this.#save();
+    const profile = this.#pendingTxProfiles.get(c.id);
+    if (profile) {
+      this.#pendingTxProfiles.delete(c.id);
+      this.#d.profiles.install(c.id, profile, now);
+    }
+    this.#d.log.info({ connectorId: c.id, idTag, meterStart: tx.meterStartWh, txLocal: tx.txLocal }, 'transaction started');
+    this.#scheduleSampling(c);
+    this.applyLimits();
+    this.#d.hooks.observe('onSessionStarted', { connectorId: c.id, idTag, txLocal: tx.txLocal, meterStartWh: tx.meterStartWh, timestamp: tx.startedAt }, this.#d.identity);
+    this.emit('transactionStarted', { connectorId: c.id, idTag, txLocal: tx.txLocal, meterStartWh: tx.meterStartWh });
+    return true;
+  }
+
+  async #stop(c: Connector, reason: StopReason, idTag?: string): Promise<void> {
+    const tx = c.transaction;
+    if (!tx) return;
+    clearInterval(c.samplingTimer);
+    c.samplingTimer = undefined;
+    const reading = await this.#read(c);
+    if (c.transaction !== tx) return; // stopped meanwhile
+    const meterStopWh = Math.max(tx.meterStartWh, Math.round(reading?.energyWh ?? tx.meterStartWh));
+    const timestamp = this.#d.clock.iso();
+    const end = reading ? this.#sample(c, reading, this.#d.config.csl('StopTxnSampledData'), 'Transaction.End') : undefined;
+    const transactionData = [...tx.stopTxnData, ...(end ? [end] : [])].map((mv) => ({ ...mv, timestamp: mv.timestamp }));
+    const payload: Record<string, unknown> = { meterStop: meterStopWh, timestamp, reason, idTag: idTag ?? tx.idTag };
+    if (transactionData.length > 0) payload.transactionData = transactionData;
+    this.#d.outbox.enqueue('StopTransaction', payload, tx.txLocal);
+    c.transaction = undefined;
+    c.evSuspended = false;
+    c.finishing = c.plugged;
+    if (c.scheduledInoperative) {
+      c.availability = 'Inoperative';
+      c.scheduledInoperative = false;
+    }
+    this.#d.profiles.clearTxProfiles(c.id);
+    this.#save();
+    this.#d.log.info({ connectorId: c.id, reason, meterStart: tx.meterStartWh, meterStop: meterStopWh, txLocal: tx.txLocal }, 'transaction stopped');
+    this.applyLimits();
+    const transactionId = this.#transactionIdOf(tx);
+    this.#d.hooks.observe(
+      'onSessionStopped',
+      { connectorId: c.id, idTag: tx.idTag, txLocal: tx.txLocal, ...(transactionId !== undefined ? { transactionId } : {}), meterStartWh: tx.meterStartWh, meterStopWh, reason, timestamp },
+      this.#d.identity,
+    );
+    this.emit('transactionStopped', { connectorId: c.id, txLocal: tx.txLocal, meterStartWh: tx.meterStartWh, meterStopWh, reason });
+  }
+
+  /** Called by the outbox after each acknowledged transaction message. */
+  onDelivered(entry: OutboxEntry, conf: unknown, transactionId: number | undefined): void {
+    if (entry.action === 'StartTransaction') {
+      const c = this.outlets.find((x) => x.transaction?.txLocal === entry.txLocal);
+      const startConf = conf as StartTransactionConf;
+      const idTag = String(entry.payload.idTag);
+      if (startConf?.idTagInfo) this.#d.authorizer.record(idTag, startConf.idTagInfo);
+      if (!c?.transaction) return;
+      if (transactionId !== undefined) c.transaction.transactionId = transactionId;
+      this.#save();
+      if (startConf?.idTagInfo && !isValidStatus(startConf.idTagInfo, this.#d.clock.now())) {
+        if (this.#d.config.bool('StopTransactionOnInvalidId')) {
+          this.#d.log.warn({ connectorId: c.id, status: startConf.idTagInfo.status }, 'StartTransaction not accepted: stopping (DeAuthorized)');
+          void this.#stop(c, 'DeAuthorized');
+        } else {
+          this.#d.log.warn({ connectorId: c.id, status: startConf.idTagInfo.status }, 'StartTransaction not accepted: energy cut (StopTransactionOnInvalidId=false)');
+          c.transaction.deauthorized = true;
+          this.#save();
+          this.applyLimits();
+        }
+      }
+    } else if (entry.action === 'StopTransaction') {
+      const info = (conf as { idTagInfo?: IdTagInfo } | undefined)?.idTagInfo;
+      if (info && typeof entry.payload.idTag === 'string') this.#d.authorizer.record(entry.payload.idTag, info);
+    }
+  }
+
+  // ---------------------------------------------------------------- meter values
+
+  #sample(c: Connector, reading: MeterReading, measurands: readonly string[], context: ReadingContext, previousEnergyWh?: number): MeterValue | undefined {
+    const sampledValue = buildSampledValues(reading, measurands, context, {
+      limitW: c.limitW,
+      voltageV: this.#d.voltageV,
+      ...(previousEnergyWh !== undefined ? { previousEnergyWh } : {}),
+    });
+    if (sampledValue.length === 0) return undefined;
+    return { timestamp: this.#d.clock.iso(), sampledValue };
+  }
+
+  #scheduleSampling(c: Connector): void {
+    clearInterval(c.samplingTimer);
+    c.samplingTimer = undefined;
+    const intervalS = this.#d.config.int('MeterValueSampleInterval');
+    if (!c.transaction || intervalS <= 0 || this.#closed) return;
+    c.samplingTimer = setInterval(() => void this.#periodicSample(c), intervalS * 1000);
+  }
+
+  async #periodicSample(c: Connector): Promise<void> {
+    const tx = c.transaction;
+    if (!tx) return;
+    const reading = await this.#read(c);
+    if (!reading || c.transaction !== tx) return;
+    this.applyLimits();
+    const mv = this.#sample(c, reading, this.#d.config.csl('MeterValuesSampledData'), 'Sample.Periodic', this.#lastIntervalEnergy.get(c.id));
+    this.#lastIntervalEnergy.set(c.id, reading.energyWh);
+    if (mv) this.#d.outbox.enqueue('MeterValues', { connectorId: c.id, meterValue: [mv] }, tx.txLocal);
+    const forStop = this.#sample(c, reading, this.#d.config.csl('StopTxnSampledData'), 'Sample.Periodic');
+    if (forStop) {
+      tx.stopTxnData.push(forStop);
+      if (tx.stopTxnData.length > MAX_STOP_TXN_DATA) tx.stopTxnData.splice(1, 1); // keep the Begin sample
+      this.#save();
+    }
+    this.#observeSample(c, reading, tx.txLocal);
+  }
+
+  #observeSample(c: Connector, reading: MeterReading, txLocal?: string): void {
+    this.#d.hooks.observe(
+      'onMeterSample',
+      { connectorId: c.id, reading, ...(txLocal ? { txLocal } : {}), limitW: c.limitW, timestamp: this.#d.clock.iso() },
+      this.#d.identity,
+    );
+    this.emit('sample', { connectorId: c.id, reading, limitW: c.limitW });
+  }
+
+  #scheduleAligned(): void {
+    clearTimeout(this.#alignedTimer);
+    const intervalS = this.#d.config.int('ClockAlignedDataInterval');
+    if (intervalS <= 0 || this.#closed) return;
+    const now = this.#d.clock.now();
+    const midnight = Date.UTC(new Date(now).getUTCFullYear(), new Date(now).getUTCMonth(), new Date(now).getUTCDate());
+    const next = midnight + Math.ceil((now - midnight + 1) / (intervalS * 1000)) * intervalS * 1000;
+    this.#alignedTimer = setTimeout(() => {
+      void this.#alignedSample().finally(() => this.#scheduleAligned());
+    }, next - now);
+  }
+
+  async #alignedSample(): Promise<void> {
+    const measurands = this.#d.config.csl('MeterValuesAlignedData');
+    const stopMeasurands = this.#d.config.csl('StopTxnAlignedData');
+    for (const c of this.outlets) {
+      const reading = await this.#read(c);
+      if (!reading) continue;
+      const mv = this.#sample(c, reading, measurands, 'Sample.Clock');
+      const tx = c.transaction;
+      if (mv) this.#d.outbox.enqueue('MeterValues', { connectorId: c.id, meterValue: [mv] }, tx?.txLocal);
+      if (tx) {
+        const forStop = this.#sample(c, reading, stopMeasurands, 'Sample.Clock');
+        if (forStop) {
+          tx.stopTxnData.push(forStop);
+          if (tx.stopTxnData.length > MAX_STOP_TXN_DATA) tx.stopTxnData.splice(1, 1);
+        }
+      }
+    }
+  }
+
+  /** TriggerMessage(MeterValues): a Trigger sample now, sent directly (not transaction-queued). */
+  async triggerMeterValues(connectorId?: number): Promise<void> {
+    const targets = connectorId === undefined || connectorId === 0 ? this.outlets : [this.connector(connectorId)].filter((c): c is Connector => !!c);
+    for (const c of targets) {
+      const reading = await this.#read(c);
+      if (!reading) continue;
+      const mv = this.#sample(c, reading, this.#d.config.csl('MeterValuesSampledData'), 'Trigger');
+      if (!mv) continue;
+      const payload: Record<string, unknown> = { connectorId: c.id, meterValue: [mv] };
+      const txId = c.transaction ? this.#transactionIdOf(c.transaction) : undefined;
+      if (txId !== undefined) payload.transactionId = txId;
+      await this.#d.session.send('MeterValues', payload, { triggered: true }).catch((err) => this.#d.log.warn({ err: String(err?.message ?? err) }, 'triggered MeterValues failed'));
+    }
+  }
+
+  // ---------------------------------------------------------------- smart charging
+
+  /** Recomputes each connector's limit from the charging profiles and drives the meters. */
+  applyLimits(): void {
+    if (this.#closed) return;
+    const now = this.#d.clock.now();
+    const contexts = this.outlets.map((c) => ({
+      connectorId: c.id,
+      maxPowerW: c.maxPowerW,
+      ...(c.transaction ? { transaction: { startMs: c.transaction.startMs, ...(this.#transactionIdOf(c.transaction) !== undefined ? { transactionId: this.#transactionIdOf(c.transaction) as number } : {}) } } : {}),
+    }));
+    const limits = this.#d.profiles.effectiveLimitsW(contexts, now);
+    for (const c of this.outlets) {
+      c.limitW = limits.get(c.id) ?? c.maxPowerW;
+      this.#meters[c.id - 1]?.setDemand?.({ charging: c.delivering, limitW: c.transaction?.deauthorized ? 0 : c.limitW });
+    }
+    const cpLimit = this.#d.profiles.chargePointLimitW(now);
+    const zero = this.connectors[0];
+    if (zero) zero.limitW = cpLimit ?? zero.maxPowerW;
+    this.#refreshAll();
+    clearTimeout(this.#limitTimer);
+    const next = this.#d.profiles.nextChangeMs(now, 86_400_000, this.outlets.flatMap((c) => (c.transaction ? [c.transaction.startMs] : [])));
+    if (next !== undefined) this.#limitTimer = setTimeout(() => this.applyLimits(), Math.max(50, next - now + 5));
+  }
+
+  #save(): void {
+    const out: Record<string, PersistedConnector> = {};
+    for (const c of this.connectors) out[String(c.id)] = c.persisted();
+    this.#file.write(out);
+  }
+}

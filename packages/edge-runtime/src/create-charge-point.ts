@@ -1,0 +1,291 @@
+import { EventEmitter } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { HookRunner, loadPlugins, type LoadedPlugins, type Logger } from '@charge-it/core/kernel';
+import { pino } from 'pino';
+import { AuthorizationCache } from './auth/authorization-cache.js';
+import { Authorizer } from './auth/authorizer.js';
+import { LocalAuthList } from './auth/local-auth-list.js';
+import { loadEdgeConfig, type EdgeConfig } from './config/edge-config.js';
+import { configKeyDefinitions } from './config-keys/config-key-definitions.js';
+import { ConfigurationStore } from './config-keys/configuration-store.js';
+import { ChargePointController } from './connectors/charge-point-controller.js';
+import { createMeterDriver } from './meter/create-meter-driver.js';
+import type { MeterDriver } from './meter/meter-driver.js';
+import { BootStateMachine } from './ocpp/boot-state-machine.js';
+import { Clock } from './ocpp/clock.js';
+import { Connection } from './ocpp/connection.js';
+import { createCsCallRouter } from './ocpp/cs-call-router.js';
+import type { HandlerContext } from './ocpp/handlers/handler-context.js';
+import { CS_CALLS, type ChargePointErrorCode, type IdTagInfo } from './ocpp/ocpp-types.js';
+import { Outbox } from './ocpp/outbox.js';
+import type { CardOutcome, CardPresentation } from './plugins/card-presentation.js';
+import { EDGE_HOOK_KINDS, type EdgeHooks } from './plugins/edge-hooks.js';
+import type { EdgeChargePointView, EdgePlugin, EdgePluginContext } from './plugins/edge-plugin.js';
+import { ChargingProfileStore } from './smart-charging/charging-profile-store.js';
+
+/**
+ * Events of a ChargePointHandle:
+ * - 'boot' (state: BootState) · 'online' · 'offline'
+ * - 'status' (connectorId, status) · 'transactionStarted' (info) · 'transactionStopped' (info)
+ * - 'sample' ({ connectorId, reading, limitW }) · 'message' (action: a CP→CS request sent)
+ * - 'delivered' ({ action, seq }) / 'dropped' ({ action, seq }) from the outbox
+ * - 'reset' ({ type: 'Hard' | 'Soft' }): the CS asked for a reset; the host should stop this
+ *   handle and create a new one (the CLI does). Without a listener the runtime reconnects and boots.
+ * - 'error' (err): something failed outside a request (never thrown at the host).
+ */
+export interface ChargePointHandle {
+  /** Loads plugins, recovers state, connects (and keeps reconnecting), boots, runs. */
+  start(): Promise<void>;
+  /**
+   * Stops timers, closes the socket, meters and plugins. The outbox is durable at every moment;
+   * `graceful` waits up to 5 s for queued messages to be delivered first. A running transaction
+   * stays recorded and is stopped with reason PowerLoss at the next start.
+   */
+  stop(options?: { graceful?: boolean }): Promise<void>;
+  presentCard(card: CardPresentation): Promise<CardOutcome>;
+  /** EV cable events (simulation, GPIO). */
+  plugIn(connectorId: number): void;
+  unplug(connectorId: number): void;
+  /** The EV pauses/resumes drawing power (SuspendedEV). */
+  setEvSuspended(connectorId: number, suspended: boolean): void;
+  /** A hardware fault on a connector (Faulted), or null to clear it. */
+  setFault(connectorId: number, errorCode: ChargePointErrorCode | null): void;
+  readonly state: EdgeChargePointView;
+  readonly identity: string;
+  /** Current value of an OCPP configuration key. */
+  configValue(key: string): string | undefined;
+  /** Resolves when the outbox is empty (tests, graceful shutdown). */
+  whenOutboxEmpty(): Promise<void>;
+  on(event: string, fn: (...args: unknown[]) => void): void;
+  off(event: string, fn: (...args: unknown[]) => void): void;
+}
+
+export interface CreateChargePointOptions {
+  plugins?: EdgePlugin[];
+  log?: Logger;
+  /** One meter per connector (1-based); default: from the config (simulated when absent). */
+  meterFactory?: (connectorId: number) => MeterDriver;
+}
+
+/**
+ * Composition root of the edge runtime: builds every service from the config and wires them.
+ * Services get small typed deps objects; nothing else builds or looks up services.
+ */
+export async function createChargePoint(input: EdgeConfig, options: CreateChargePointOptions = {}): Promise<ChargePointHandle> {
+  const config = loadEdgeConfig(input, {});
+  const dataDir = config.dataDir;
+  mkdirSync(dataDir, { recursive: true });
+  const log: Logger = (options.log ?? (pino({ level: config.logLevel ?? 'info', base: { cp: config.identity } }) as unknown as Logger)).child({ cp: config.identity });
+  const events = new EventEmitter();
+  const clock = new Clock();
+  const file = (name: string): string => join(dataDir, name);
+
+  const ocppConfig = new ConfigurationStore({
+    definitions: configKeyDefinitions(config.connectors.length),
+    file: file('configuration.json'),
+    initial: config.ocppConfig ?? {},
+  });
+
+  const meters = config.connectors.map((c, i) =>
+    options.meterFactory
+      ? options.meterFactory(i + 1)
+      : createMeterDriver(c.meter ?? { kind: 'simulated', maxPowerW: c.maxPowerW ?? 11_000, stateFile: file(`meter-${i + 1}.json`) }, { log: log.child({ meter: i + 1 }) }),
+  );
+
+  let route: (action: string, params: Record<string, unknown>) => Promise<unknown> = async () => {
+    throw new Error('not ready');
+  };
+  const connection = new Connection({
+    identity: config.identity,
+    csmsUrl: config.csmsUrl,
+    ...(config.password ? { password: config.password } : {}),
+    ...(config.caFile ? { caFile: config.caFile } : {}),
+    callTimeoutMs: config.callTimeoutMs ?? 30_000,
+    reconnect: { initialDelayMs: config.reconnect?.initialDelayMs ?? 1_000, maxDelayMs: config.reconnect?.maxDelayMs ?? 60_000 },
+    pingIntervalS: ocppConfig.int('WebSocketPingInterval'),
+    log,
+    actions: CS_CALLS,
+    onCall: (action, params) => route(action, params),
+  });
+  connection.on('request', (action) => events.emit('message', action));
+
+  const session = new BootStateMachine({
+    connection,
+    config: ocppConfig,
+    clock,
+    log,
+    boot: config.boot,
+    file: file('boot.json'),
+    defaultRetryS: config.bootRetryDefaultS ?? 60,
+  });
+
+  let controller: ChargePointController | undefined;
+  const outbox = new Outbox({
+    file: file('outbox.jsonl'),
+    log,
+    send: (action, payload) => session.send(action, payload),
+    canSend: () => session.canSend(),
+    retryPolicy: () => ({ attempts: ocppConfig.int('TransactionMessageAttempts'), intervalS: ocppConfig.int('TransactionMessageRetryInterval') }),
+    onDelivered: (entry, conf, transactionId) => {
+      controller?.onDelivered(entry, conf, transactionId);
+      events.emit('delivered', { action: entry.action, seq: entry.seq, transactionId });
+    },
+    onDropped: (entry) => events.emit('dropped', { action: entry.action, seq: entry.seq }),
+  });
+
+  const cache = new AuthorizationCache({ file: file('auth-cache.json'), maxEntries: () => ocppConfig.int('AuthorizationCacheMaxLength'), now: () => clock.now() });
+  const localList = new LocalAuthList({ file: file('local-list.json') });
+  const authorizer = new Authorizer({
+    config: ocppConfig,
+    cache,
+    localList,
+    log,
+    now: () => clock.now(),
+    canAskCentral: () => session.canSend(),
+    sendAuthorize: async (idTag) => (await session.send<{ idTagInfo: IdTagInfo }>('Authorize', { idTag })).idTagInfo,
+  });
+  const profiles = new ChargingProfileStore({ file: file('charging-profiles.json'), voltageV: config.nominalVoltageV ?? 230 });
+  const hooks = new HookRunner<EdgeHooks>({ kinds: EDGE_HOOK_KINDS, log });
+
+  controller = new ChargePointController({
+    identity: config.identity,
+    connectors: config.connectors.map((c, i) => ({ maxPowerW: c.maxPowerW ?? 11_000, meter: meters[i] as MeterDriver })),
+    config: ocppConfig,
+    session,
+    outbox,
+    authorizer,
+    profiles,
+    hooks,
+    clock,
+    log,
+    file: file('connectors.json'),
+    voltageV: config.nominalVoltageV ?? 230,
+    online: () => connection.online,
+  });
+  const ctrl = controller;
+  for (const ev of ['status', 'transactionStarted', 'transactionStopped', 'sample']) ctrl.on(ev, (...args) => events.emit(ev, ...args));
+
+  let stopped = false;
+  let resetting = false;
+  const requestReset = async (type: 'Hard' | 'Soft'): Promise<void> => {
+    if (resetting) return;
+    resetting = true;
+    log.warn({ type }, 'reset requested by the central system');
+    await ctrl.stopAll(type === 'Soft' ? 'SoftReset' : 'HardReset');
+    session.markReboot();
+    if (type === 'Soft' && session.canSend()) {
+      // Soft: stop gracefully, i.e. give the Stop messages a few seconds to reach the CS.
+      await Promise.race([outbox.whenEmpty(), new Promise((r) => setTimeout(r, 10_000))]);
+    }
+    resetting = false;
+    if (events.listenerCount('reset') > 0) events.emit('reset', { type });
+    else await connection.drop(); // reconnect; rebootPending makes it send a BootNotification
+  };
+
+  const firmwareStatus = { value: 'Idle' };
+  const diagnosticsStatus = { value: 'Idle' };
+  const handlerContext: HandlerContext = {
+    identity: config.identity,
+    dataDir,
+    controller: ctrl,
+    config: ocppConfig,
+    session,
+    connection,
+    authorizer,
+    cache,
+    localList,
+    profiles,
+    outbox,
+    clock,
+    log,
+    requestReset: (type) => void requestReset(type).catch((err) => events.emit('error', err)),
+    diagnostics: () => ({
+      identity: config.identity,
+      at: clock.iso(),
+      clockOffsetMs: clock.offsetMs,
+      boot: session.state,
+      online: connection.online,
+      configuration: ocppConfig.list().configurationKey,
+      connectors: ctrl.view().connectors,
+      outbox: outbox.pending().map((e) => ({ seq: e.seq, action: e.action, attempts: e.attempts })),
+      node: process.version,
+      memory: process.memoryUsage(),
+    }),
+    firmwareStatus,
+    diagnosticsStatus,
+  };
+  route = createCsCallRouter(handlerContext);
+
+  session.on('state', (state) => events.emit('boot', state));
+  session.on('ready', () => {
+    ctrl.sendAllStatuses();
+    outbox.kick();
+    hooks.observe('onConnectionChanged', { online: true, boot: session.state }, config.identity);
+  });
+  connection.on('online', () => events.emit('online'));
+  connection.on('offline', () => {
+    for (const c of ctrl.connectors) c.reportedStatus = undefined;
+    events.emit('offline');
+    hooks.observe('onConnectionChanged', { online: false, boot: session.state }, config.identity);
+  });
+  ocppConfig.onChange((key) => {
+    if (key === 'WebSocketPingInterval') connection.setPingInterval(ocppConfig.int(key));
+  });
+
+  let plugins: LoadedPlugins | undefined;
+  const presentCard = (card: CardPresentation): Promise<CardOutcome> =>
+    ctrl.presentCard(card).catch((err) => {
+      events.emit('error', err);
+      return { result: 'refused' as const, reason: String((err as Error)?.message ?? err) };
+    });
+
+  return {
+    identity: config.identity,
+    async start() {
+      plugins = await loadPlugins<EdgePluginContext, EdgeHooks>({
+        plugins: options.plugins ?? [],
+        hooks,
+        log,
+        createContext: (base) => ({
+          ...base,
+          onClose: base.onClose,
+          identity: config.identity,
+          presentCard,
+          get chargePoint() {
+            return ctrl.view();
+          },
+        }),
+      });
+      await ctrl.start(outbox.recovery);
+      connection.start();
+    },
+    async stop(stopOptions = {}) {
+      if (stopped) return;
+      stopped = true;
+      if (stopOptions.graceful && session.canSend() && outbox.size > 0) {
+        // Nothing is lost either way (the journal is on disk); graceful only gives queued
+        // messages a few seconds to go out now rather than after the next start.
+        await Promise.race([outbox.whenEmpty(), new Promise((r) => setTimeout(r, 5_000))]);
+      }
+      session.stop();
+      await outbox.stop();
+      await connection.stop();
+      await ctrl.close();
+      await hooks.drain();
+      await plugins?.close();
+    },
+    presentCard,
+    plugIn: (id) => ctrl.plugIn(id),
+    unplug: (id) => ctrl.unplug(id),
+    setEvSuspended: (id, s) => ctrl.setEvSuspended(id, s),
+    setFault: (id, code) => ctrl.setFault(id, code),
+    get state() {
+      return ctrl.view();
+    },
+    configValue: (key) => ocppConfig.get(key),
+    whenOutboxEmpty: () => outbox.whenEmpty(),
+    on: (event, fn) => void events.on(event, fn),
+    off: (event, fn) => void events.off(event, fn),
+  };
+}

@@ -1,0 +1,50 @@
+import { definePlugin, type BasePluginContext, type PluginDefinition } from '@charge-it/core/kernel';
+import type { ChargePointStatus, ChargePointErrorCode } from '../ocpp/ocpp-types.js';
+import type { CardOutcome, CardPresentation } from './card-presentation.js';
+import type { EdgeHooks } from './edge-hooks.js';
+
+export type BootState = 'Accepted' | 'Pending' | 'Rejected' | 'NotBooted';
+
+export interface ConnectorView {
+  readonly connectorId: number;
+  readonly status: ChargePointStatus;
+  readonly errorCode: ChargePointErrorCode;
+  readonly plugged: boolean;
+  readonly transaction?: {
+    readonly txLocal: string;
+    readonly transactionId?: number;
+    readonly idTag: string;
+    readonly startedAt: string;
+    readonly meterStartWh: number;
+  };
+  readonly reservation?: { readonly reservationId: number; readonly idTag: string; readonly expiryDate: string };
+  /** Effective charging limit (W) from charging profiles and the rating. */
+  readonly limitW: number;
+}
+
+/** Read-only view of the charge point for plugins, the CLI and tests. */
+export interface EdgeChargePointView {
+  readonly identity: string;
+  readonly boot: BootState;
+  readonly online: boolean;
+  readonly connectors: readonly ConnectorView[];
+  /** Transaction messages waiting in the durable outbox. */
+  readonly queuedMessages: number;
+}
+
+export interface EdgePluginContext extends BasePluginContext {
+  readonly identity: string;
+  /** A reader calls this when a card is tapped; the runtime decides start/stop/refuse. */
+  presentCard(card: CardPresentation): Promise<CardOutcome>;
+  /** Read-only view of connectors (status, transaction); read it when needed, it is live. */
+  readonly chargePoint: EdgeChargePointView;
+}
+
+export type EdgePlugin = PluginDefinition<EdgePluginContext, EdgeHooks>;
+
+/** Checks an edge plugin (name, hooks, setup) and returns it frozen. */
+export function defineEdgePlugin<P extends EdgePlugin>(plugin: P): P {
+  return definePlugin(plugin) as P;
+}
+
+export type { CardOutcome, CardPresentation } from './card-presentation.js';

@@ -1,0 +1,112 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ScriptedCsms } from './support/scripted-csms.js';
+import { removeDir, startChargePoint, tempDir, until, type TestChargePoint } from './support/test-charge-point.js';
+
+describe('edge runtime: BootNotification Pending / Rejected / Accepted', () => {
+  let csms: ScriptedCsms;
+  let dir: string;
+  let t: TestChargePoint | undefined;
+
+  beforeEach(async () => {
+    csms = await ScriptedCsms.start();
+    dir = tempDir();
+  });
+  afterEach(async () => {
+    await t?.cp.stop();
+    t = undefined;
+    await csms.close();
+    removeDir(dir);
+  });
+
+  it('Pending: sends only triggered requests, answers configuration calls, refuses RemoteStart/Stop, re-boots after the interval', async () => {
+    let status = 'Pending';
+    csms.answer('BootNotification', () => ({ status, currentTime: new Date().toISOString(), interval: 1 }));
+    t = await startChargePoint(csms, dir);
+    const { cp } = t;
+    await csms.waitFor('BootNotification');
+    await until(() => cp.state.boot === 'Pending', 'Pending');
+    expect(await csms.callCp('GetConfiguration', { key: ['HeartbeatInterval'] })).toMatchObject({ configurationKey: [{ key: 'HeartbeatInterval' }] });
+    expect(await csms.callCp('ChangeConfiguration', { key: 'MeterValueSampleInterval', value: '30' })).toEqual({ status: 'Accepted' });
+    expect(await csms.callCp('RemoteStartTransaction', { idTag: 'X', connectorId: 1 })).toEqual({ status: 'Rejected' });
+    expect(await csms.callCp('RemoteStopTransaction', { transactionId: 1 })).toEqual({ status: 'Rejected' });
+    // A card is refused: never accepted.
+    expect(await cp.presentCard({ idTag: 'CARD', source: 'test' })).toMatchObject({ result: 'refused' });
+    expect(await csms.callCp('TriggerMessage', { requestedMessage: 'StatusNotification', connectorId: 1 })).toEqual({ status: 'Accepted' });
+    await csms.waitFor('StatusNotification');
+    await csms.waitFor('BootNotification', () => true, 2);
+    // Nothing but BootNotification and the triggered StatusNotification so far.
+    expect(new Set(csms.calls.map((c) => c.action))).toEqual(new Set(['BootNotification', 'StatusNotification']));
+    expect(csms.callsOf('StatusNotification')).toHaveLength(1);
+    status = 'Accepted';
+    await until(() => cp.state.boot === 'Accepted', 'Accepted', 5_000);
+    await csms.waitFor('StatusNotification', (p) => p.connectorId === 0);
+    expect(cp.configValue('MeterValueSampleInterval')).toBe('30');
+  });
+
+  it('Rejected: sends nothing and answers nothing until the interval passed, then boots again', async () => {
+    let status = 'Rejected';
+    csms.answer('BootNotification', () => ({ status, currentTime: new Date().toISOString(), interval: 2 }));
+    t = await startChargePoint(csms, dir);
+    const { cp } = t;
+    await csms.waitFor('BootNotification');
+    await until(() => cp.state.boot === 'Rejected', 'Rejected');
+    await expect(csms.callCp('GetConfiguration', {}, 500)).rejects.toThrow(/timeout/i);
+    status = 'Accepted';
+    await csms.waitFor('BootNotification', () => true, 2, 5_000);
+    await until(() => cp.state.boot === 'Accepted', 'Accepted');
+    expect(csms.calls.slice(0, 2).map((c) => c.action)).toEqual(['BootNotification', 'BootNotification']);
+    const gap = csms.calls[1]!.at - csms.calls[0]!.at;
+    expect(gap).toBeGreaterThanOrEqual(1_900);
+  });
+
+  it('interval 0 on Pending: waits its own default before the next Boot', async () => {
+    csms.answer('BootNotification', () => ({ status: 'Pending', currentTime: new Date().toISOString(), interval: 0 }));
+    t = await startChargePoint(csms, dir);
+    await csms.waitFor('BootNotification', () => true, 2, 5_000);
+    expect(csms.calls[1]!.at - csms.calls[0]!.at).toBeGreaterThanOrEqual(900);
+  });
+
+  it('Accepted: heartbeat interval from the answer, clock offset from currentTime (system clock untouched)', async () => {
+    const ahead = 3_600_000;
+    csms.answer('BootNotification', () => ({ status: 'Accepted', currentTime: new Date(Date.now() + ahead).toISOString(), interval: 1 }));
+    t = await startChargePoint(csms, dir);
+    const { cp } = t;
+    await csms.waitFor('Heartbeat', () => true, 1, 5_000);
+    expect(cp.configValue('HeartbeatInterval')).toBe('1');
+    const status = await csms.waitFor('StatusNotification');
+    const skew = Date.parse(status.params.timestamp) - Date.now();
+    expect(skew).toBeGreaterThan(ahead - 60_000);
+    expect(Math.abs(Date.now() - new Date().getTime())).toBeLessThan(1000);
+  });
+
+  it('a restart with unchanged boot data does not re-boot; changed boot data does', async () => {
+    t = await startChargePoint(csms, dir);
+    await csms.waitFor('StatusNotification', (p) => p.connectorId === 1);
+    await t.cp.stop();
+    t = await startChargePoint(csms, dir);
+    await csms.waitFor('StatusNotification', (p) => p.connectorId === 1, 2);
+    expect(csms.callsOf('BootNotification')).toHaveLength(1);
+    await t.cp.stop();
+    t = await startChargePoint(csms, dir, { boot: { chargePointVendor: 'Charge-IT', chargePointModel: 'Test', firmwareVersion: '2.0' } });
+    await csms.waitFor('BootNotification', () => true, 2);
+  });
+
+  it('sends Basic auth and fails cleanly with a wrong password', async () => {
+    await csms.close();
+    csms = await ScriptedCsms.start({ password: 'secret-123' });
+    t = await startChargePoint(csms, dir, { password: 'secret-123' });
+    await csms.waitFor('BootNotification');
+    await t.cp.stop();
+    const dir2 = tempDir();
+    try {
+      t = await startChargePoint(csms, dir2, { password: 'wrong', identity: 'CP-2' });
+      await new Promise((r) => setTimeout(r, 500));
+      expect(csms.calls.filter((c) => c.identity === 'CP-2')).toHaveLength(0);
+      expect(t.cp.state.online).toBe(false);
+    } finally {
+      await t.cp.stop();
+      t = undefined;
+      removeDir(dir2);
+    }
+  });
+});

@@ -1,0 +1,67 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { defineEdgePlugin, type EdgePluginContext } from '../src/plugins/edge-plugin.js';
+import { ScriptedCsms } from './support/scripted-csms.js';
+import { removeDir, startChargePoint, tempDir, until, type TestChargePoint } from './support/test-charge-point.js';
+
+describe('edge runtime: plugins and hooks; clock-aligned meter values', () => {
+  let csms: ScriptedCsms;
+  let dir: string;
+  let t: TestChargePoint | undefined;
+
+  beforeEach(async () => {
+    csms = await ScriptedCsms.start();
+    dir = tempDir();
+  });
+  afterEach(async () => {
+    await t?.cp.stop();
+    t = undefined;
+    await csms.close();
+    removeDir(dir);
+  });
+
+  it('a reader plugin taps cards through ctx.presentCard; observe hooks see the session in order', async () => {
+    const seen: string[] = [];
+    let ctx: EdgePluginContext | undefined;
+    let closed = false;
+    const reader = defineEdgePlugin({
+      name: 'test-reader',
+      hooks: {
+        onCardPresented: ({ card }) => void seen.push(`card:${card.idTag}`),
+        onSessionStarted: (e) => void seen.push(`started:${e.meterStartWh}`),
+        onMeterSample: () => void (seen.includes('sample') || seen.push('sample')),
+        onSessionStopped: (e) => void seen.push(`stopped:${e.reason}:${e.meterStopWh}:${e.transactionId}`),
+        onConnectionChanged: (e) => void (seen.includes(`online:${e.online}`) || seen.push(`online:${e.online}`)),
+      },
+      setup(c) {
+        ctx = c;
+        c.onClose(() => {
+          closed = true;
+        });
+      },
+    });
+    t = await startChargePoint(csms, dir, { ocppConfig: { MeterValueSampleInterval: 1 } }, { plugins: [reader] });
+    await csms.waitFor('StatusNotification', (p) => p.connectorId === 1);
+    expect(ctx?.identity).toBe('CP-1');
+    t.cp.plugIn(1);
+    expect(await ctx!.presentCard({ idTag: 'TAG', source: 'test-reader' })).toMatchObject({ result: 'started', connectorId: 1 });
+    expect(ctx!.chargePoint.connectors[1]?.transaction?.idTag).toBe('TAG');
+    await csms.waitFor('MeterValues');
+    t.meters[0]!.energyWh = 10_500;
+    expect(await ctx!.presentCard({ idTag: 'TAG', source: 'test-reader' })).toMatchObject({ result: 'stopped' });
+    await until(() => seen.some((s) => s.startsWith('stopped')), 'stopped hook');
+    expect(seen).toEqual(['online:true', 'card:TAG', 'started:10000', 'sample', 'card:TAG', 'stopped:Local:10500:100']);
+    await t.cp.stop();
+    t = undefined;
+    expect(closed).toBe(true);
+  });
+
+  it('ClockAlignedDataInterval sends Sample.Clock meter values through the outbox', async () => {
+    t = await startChargePoint(csms, dir, { ocppConfig: { ClockAlignedDataInterval: 1, MeterValuesAlignedData: 'Energy.Active.Import.Register,Voltage' } });
+    const mv = await csms.waitFor('MeterValues', () => true, 1, 5_000);
+    expect(mv.params.connectorId).toBe(1);
+    expect(mv.params.transactionId).toBeUndefined();
+    const sv = mv.params.meterValue[0].sampledValue as Array<{ context: string; measurand: string }>;
+    expect(new Set(sv.map((v) => v.context))).toEqual(new Set(['Sample.Clock']));
+    expect(sv.map((v) => v.measurand)).toEqual(['Energy.Active.Import.Register', 'Voltage', 'Voltage', 'Voltage']);
+  });
+});
