@@ -1,3 +1,4 @@
+import type { RequestOptions } from 'node:https';
 import { RPCClient } from 'ocpp-rpc';
 import type { ChargePointAction, ChargePointActions, MeterValue } from '../ocpp/v16/messages.js';
 
@@ -9,6 +10,8 @@ export interface FakeChargePointOptions {
   /** Validate our own calls and the CSMS's answers against the 1.6 schemas (default true). */
   strictMode?: boolean;
   callTimeoutMs?: number;
+  /** Options for the underlying `ws` client (TLS and HTTP request options), e.g. `{ ca }` to trust a test certificate for wss://. */
+  wsOpts?: RequestOptions;
 }
 
 /**
@@ -32,6 +35,7 @@ export class FakeChargePoint {
       reconnect: false,
       callTimeoutMs: options.callTimeoutMs ?? 10_000,
       ...(options.password !== undefined ? { password: options.password } : {}),
+      ...(options.wsOpts !== undefined ? { wsOpts: options.wsOpts } : {}),
     } as ConstructorParameters<typeof RPCClient>[0]);
   }
 

@@ -3,6 +3,7 @@ import type { Clock } from '../../clock.js';
 import type { CsmsConfig } from '../../config/index.js';
 import type { CsmsHooks } from '../../hooks.js';
 import type { HookRunner } from '../../kernel/hooks.js';
+import { CsmsError, CsmsErrorCode } from '../../kernel/errors.js';
 import type { Logger } from '../../kernel/logger.js';
 import type {
   BootNotificationRequest,
@@ -57,7 +58,9 @@ export class ChargePointService {
 
   async lookup(chargePointId: string): Promise<ChargePointCredentials | null> {
     const cp = await this.#deps.orm.em.fork().findOne(ChargePointSchema, { id: chargePointId });
-    if (!cp) return null;
+    // Ids are exact: MariaDB's case-insensitive collation would otherwise admit "cp-1" as "CP-1"
+    // (a second session for the same charge point, rows under another id); SQLite never matches it.
+    if (!cp || cp.id !== chargePointId) return null;
     return {
       securityProfile: (cp.securityProfile ?? 0) as 0 | 1 | 2,
       authKeyHash: cp.authKeyHash ?? null,
@@ -68,8 +71,20 @@ export class ChargePointService {
   /** Registers an unknown charge point (auto-registration). Idempotent. */
   async register(chargePointId: string): Promise<void> {
     await this.#deps.batcher.run(async (em) => {
-      const existing = await em.findOne(ChargePointSchema, { id: chargePointId });
-      if (!existing) em.create(ChargePointSchema, { id: chargePointId, securityProfile: 0 });
+      // LIKE is case-insensitive for ASCII on SQLite and MariaDB alike ('_' may over-match; the
+      // filter below is exact), so both databases refuse an id that only differs in letter case.
+      const similar = await em.find(ChargePointSchema, { id: { $like: chargePointId } });
+      if (similar.some((cp) => cp.id === chargePointId)) return;
+      const clash = similar.find((cp) => cp.id.toLowerCase() === chargePointId.toLowerCase());
+      if (clash) {
+        throw new CsmsError(
+          CsmsErrorCode.CHARGE_POINT_UNKNOWN,
+          `charge point id "${chargePointId}" differs only in letter case from the registered "${clash.id}"; ` +
+            'ids are case-sensitive: configure the charger with the registered id',
+          { details: { chargePointId, registered: clash.id } },
+        );
+      }
+      em.create(ChargePointSchema, { id: chargePointId, securityProfile: 0 });
     });
     this.#deps.log.info({ chargePointId }, 'charge point auto-registered');
   }
