@@ -33,7 +33,7 @@ export class AuthorizationService {
 
   /** The IdTag table's answer alone (no plugins). */
   async lookup(idTag: string): Promise<IdTagInfo> {
-    const tag = await this.#deps.orm.em.fork().findOne(IdTagSchema, { idTag });
+    const tag = await this.#find(idTag);
     if (!tag) return { status: 'Invalid' };
     const info: IdTagInfo = { status: tag.status };
     if (tag.parentIdTag) info.parentIdTag = tag.parentIdTag;
@@ -42,5 +42,19 @@ export class AuthorizationService {
       if (tag.status === 'Accepted' && tag.expiryDate.getTime() <= this.#deps.clock.now().getTime()) info.status = 'Expired';
     }
     return info;
+  }
+
+  /**
+   * OCPP 1.6 idTags are case-insensitive. MariaDB's collation already compares that way, SQLite's
+   * `=` does not: an exact match first, then LIKE (case-insensitive for ASCII on both) filtered
+   * to a true case-insensitive equal.
+   */
+  async #find(idTag: string) {
+    const em = this.#deps.orm.em.fork();
+    const exact = await em.findOne(IdTagSchema, { idTag });
+    if (exact) return exact;
+    // '%' and '_' in a tag only widen the LIKE; the filter below keeps the exact case-insensitive match.
+    const similar = await em.find(IdTagSchema, { idTag: { $like: idTag } });
+    return similar.find((t) => t.idTag.toLowerCase() === idTag.toLowerCase()) ?? null;
   }
 }

@@ -34,6 +34,9 @@ export interface TransactionServiceDeps {
   log: Logger;
 }
 
+/** How many recent MeterValues per transaction are remembered for duplicate detection (in memory only). */
+const RECENT_METER_VALUES = 16;
+
 /** A plain snapshot of a transaction row, handed to plugins (never the managed entity). */
 export type TransactionRecord = Transaction;
 
@@ -48,6 +51,8 @@ export class TransactionService {
   readonly #deps: TransactionServiceDeps;
   /** Highest energy register seen per open transaction, to flag a register that goes backwards. */
   readonly #lastRegister = new Map<number, number>();
+  /** Fingerprints of the last MeterValues of each open transaction, to drop resent duplicates. */
+  readonly #recentMeterValues = new Map<number, string[]>();
 
   constructor(deps: TransactionServiceDeps) {
     this.#deps = deps;
@@ -106,6 +111,13 @@ export class TransactionService {
 
   async meterValues(chargePointId: string, request: MeterValuesRequest, receivedAt: Date): Promise<void> {
     const { batcher, hooks } = this.#deps;
+    // A charger that lost our answer resends the same message: acknowledge it, store nothing twice.
+    const fingerprint = request.transactionId === undefined ? undefined : `${chargePointId}|${request.connectorId}|${JSON.stringify(request.meterValue)}`;
+    const recent = request.transactionId === undefined ? undefined : this.#recentMeterValues.get(request.transactionId);
+    if (fingerprint && recent?.includes(fingerprint)) {
+      this.#deps.log.info({ chargePointId, transactionId: request.transactionId }, 'resent MeterValues acknowledged, nothing stored twice');
+      return;
+    }
     const attached = await batcher.run(async (em) => {
       let tx: Transaction | null = null;
       if (request.transactionId !== undefined) {
@@ -125,6 +137,12 @@ export class TransactionService {
       await this.#insertSamples(em, chargePointId, request.connectorId, tx, request.meterValue, receivedAt);
       return true;
     });
+    if (attached && fingerprint && request.transactionId !== undefined) {
+      const list = recent ?? [];
+      list.push(fingerprint);
+      if (list.length > RECENT_METER_VALUES) list.shift();
+      this.#recentMeterValues.set(request.transactionId, list);
+    }
     if (!attached) {
       this.#deps.log.warn({ chargePointId, transactionId: request.transactionId }, 'meter values for an unknown or closed transaction kept as orphan');
     }
@@ -179,6 +197,7 @@ export class TransactionService {
 
     if (outcome.kind === 'stopped') {
       this.#lastRegister.delete(outcome.tx.id);
+      this.#recentMeterValues.delete(outcome.tx.id);
       this.#deps.log.info({ chargePointId, transactionId: outcome.tx.id, energyWh: outcome.tx.energyWh }, 'transaction stopped');
       hooks.observe('onTransactionStopped', { chargePointId, transaction: snapshot(outcome.tx) }, chargePointId);
     } else if (outcome.kind === 'duplicate') {

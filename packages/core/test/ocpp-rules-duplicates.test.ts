@@ -1,0 +1,33 @@
+/**
+ * Case-insensitive idTags (OCPP 1.6 IdToken) and resent MeterValues (a charger that lost our
+ * answer sends the same message again) behave the same on SQLite and MariaDB.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { MeterSampleSchema } from '../src/persistence/entities/index.js';
+import { at, closeRulesHarnesses, startRules } from './ocpp-rules-fixtures.js';
+import { testDatabases } from './support/databases.js';
+
+afterEach(closeRulesHarnesses);
+
+describe.each(testDatabases())('OCPP rules: duplicates and letter case on $name', (db) => {
+  it('matches idTags case-insensitively', async () => {
+    const h = await startRules(db, { chargePoints: ['CP-1'], idTags: { 'DEMO-123': 'Accepted', 'Blocked-1': 'Blocked' } });
+    const cp = await h.connect('CP-1');
+    expect(await cp.authorize('demo-123')).toEqual({ idTagInfo: { status: 'Accepted' } });
+    expect(await cp.authorize('BLOCKED-1')).toEqual({ idTagInfo: { status: 'Blocked' } });
+    expect(await cp.authorize('demo-12_')).toEqual({ idTagInfo: { status: 'Invalid' } });
+  });
+
+  it('stores a resent identical MeterValues once, and a new one again', async () => {
+    const h = await startRules(db, { chargePoints: ['CP-1'], idTags: { TAG: 'Accepted' } });
+    const cp = await h.connect('CP-1');
+    await cp.boot();
+    const { transactionId } = await cp.startTransaction({ idTag: 'TAG', meterStart: 100, timestamp: at(0) });
+    const message = { transactionId, energyWh: 150, timestamp: at(60) };
+    expect(await cp.meterValues(message)).toEqual({});
+    expect(await cp.meterValues(message)).toEqual({});
+    expect(await cp.meterValues({ transactionId, energyWh: 200, timestamp: at(120) })).toEqual({});
+    const samples = await h.server.csms.orm.em.fork().find(MeterSampleSchema, { transaction: transactionId }, { orderBy: { id: 'asc' } });
+    expect(samples.map((s) => s.value)).toEqual([150, 200]);
+  });
+});
