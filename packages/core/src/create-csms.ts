@@ -14,6 +14,8 @@ import { CsmsError, CsmsErrorCode } from './kernel/errors.js';
 import { HookRunner } from './kernel/hooks.js';
 import { loadPlugins, type LoadedPlugins } from './kernel/plugin-loader.js';
 import { ActionRouter } from './ocpp/action-router.js';
+import { CommandService, type ChargePointCommands } from './ocpp/commands.js';
+import { SettingsService } from './domain/settings/settings-service.js';
 import { createRpcGateway, type RpcGateway } from './ocpp/rpc-gateway.js';
 import { Sessions, type ChargePointSession, type RpcConnection } from './ocpp/sessions.js';
 import { createTlsOptions } from './ocpp/tls-options.js';
@@ -51,6 +53,8 @@ export interface Csms {
   readonly services: ServiceRegistry;
   /** Connected charge points. */
   readonly sessions: Sessions;
+  /** Operator commands: `csms.chargePoints.get('CP-1').reset({ type: 'Soft' })`. */
+  readonly chargePoints: { get(chargePointId: string): ChargePointCommands };
   listen(): Promise<ListenAddress>;
   /** Waits until every queued observe hook has run. */
   drain(): Promise<void>;
@@ -103,12 +107,14 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
       }),
     ),
     sessions: asClass(Sessions).singleton(),
-    chargePoints: asClass(ChargePointService).singleton(),
+    chargePointService: asClass(ChargePointService).singleton(),
+    commands: asClass(CommandService).singleton(),
+    settings: asClass(SettingsService).singleton(),
     authorization: asClass(AuthorizationService).singleton(),
     transactions: asClass(TransactionService).singleton(),
   });
   const cradle = container.cradle;
-  const { hooks, sessions, chargePoints, batcher } = cradle;
+  const { hooks, sessions, chargePointService: chargePoints, batcher, commands } = cradle;
 
   const router: ActionRouter = new ActionRouter(
     { log: log.child({ component: 'ocpp' }), markSeen: (id, at) => chargePoints.seen(id, at) },
@@ -230,6 +236,7 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
     hooks,
     services,
     sessions,
+    chargePoints: { get: (chargePointId) => commands.for(chargePointId) },
     async listen() {
       try {
         await http.listen({ port: config.port, host: config.host });

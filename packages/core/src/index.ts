@@ -44,3 +44,25 @@ export {
   type AuditLog,
 } from './persistence/entities/index.js';
 export { CORE_VERSION } from './version.js';
+export { CommandService, ChargePointCommands, type CommandOptions } from './ocpp/commands.js';
+export type {
+  CentralSystemAction,
+  CentralSystemActions,
+  ChargingProfile as OcppChargingProfile,
+  ChargingSchedule,
+  ChargingSchedulePeriod,
+  ChargingProfilePurpose,
+  ChargingProfileKind,
+  ChargingRateUnit,
+  AuthorizationData,
+  MessageTrigger,
+} from './ocpp/v16/central-system-messages.js';
+export { CENTRAL_SYSTEM_ACTIONS } from './ocpp/v16/central-system-messages.js';
+export {
+  SettingsService,
+  DEFAULT_SETTINGS,
+  type Settings,
+  type SettingKey,
+  type TariffSettings,
+  type SiteSettings,
+} from './domain/settings/settings-service.js';

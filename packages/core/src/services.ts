@@ -7,7 +7,9 @@ import type { TransactionService } from './domain/transactions/transaction-servi
 import type { CsmsHooks } from './hooks.js';
 import type { HookRunner } from './kernel/hooks.js';
 import type { Logger } from './kernel/logger.js';
+import type { CommandService } from './ocpp/commands.js';
 import type { Sessions } from './ocpp/sessions.js';
+import type { SettingsService } from './domain/settings/settings-service.js';
 import type { WriteBatcher } from './persistence/write-batcher.js';
 
 /** The services the core registers in its container, by name. */
@@ -19,7 +21,9 @@ export interface CoreServices {
   batcher: WriteBatcher;
   hooks: HookRunner<CsmsHooks>;
   sessions: Sessions;
-  chargePoints: ChargePointService;
+  chargePointService: ChargePointService;
+  commands: CommandService;
+  settings: SettingsService;
   authorization: AuthorizationService;
   transactions: TransactionService;
 }

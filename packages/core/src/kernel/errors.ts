@@ -40,6 +40,10 @@ export const CsmsErrorCode = {
   CALL_TIMEOUT: 'CSMS_ERR_CALL_TIMEOUT',
   /** A charge point answered a call with a CALLERROR. */
   CALL_ERROR: 'CSMS_ERR_CALL_ERROR',
+  /** A runtime setting (tariff, site limit, ...) has a bad value; `details.fields` maps field → problem. */
+  SETTING_INVALID: 'CSMS_ERR_SETTING_INVALID',
+  /** A command's request does not match the OCPP 1.6 schema (the message says which field). */
+  COMMAND_INVALID: 'CSMS_ERR_COMMAND_INVALID',
   /** A call is not allowed in the charge point's current state (e.g. boot Pending/Rejected). */
   CALL_NOT_ALLOWED: 'CSMS_ERR_CALL_NOT_ALLOWED',
   /** A hook ran past its timeout. */

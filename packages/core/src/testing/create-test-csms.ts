@@ -42,7 +42,7 @@ export async function createTestCsms(options: TestCsmsOptions = {}): Promise<Tes
       const spec = typeof value === 'string' ? { status: value } : value;
       em.create(IdTagSchema, { idTag, status: spec.status, parentIdTag: spec.parentIdTag ?? null, expiryDate: spec.expiryDate ?? null });
     }
-    for (const id of chargePoints) await csms.services.get('chargePoints').register(id);
+    for (const id of chargePoints) await csms.services.get('chargePointService').register(id);
     await em.flush();
     const address = await csms.listen();
     return {
