@@ -72,7 +72,11 @@ const IN_FLIGHT_GRACE_MS = 10_000;
  * place that builds the awilix container or resolves from it.
  */
 export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms> {
-  const { plugins = [], env = process.env, logger, clock = systemClock, ...configInput } = options;
+  const { plugins: userPlugins = [], env = process.env, logger, clock = systemClock, ...configInput } = options;
+  // Core features built on the plugin contract (load management, maintenance mode, ...), set up
+  // before the application's plugins.
+  const builtIn: CsmsPlugin[] = [];
+  const plugins = [...builtIn, ...userPlugins];
   const config = resolveConfig(configInput, env);
   const log = logger ?? pino({ level: config.logLevel, base: { service: 'charge-it' } });
 

@@ -22,6 +22,12 @@ export interface CsmsConfig {
   /** Interval (s) sent with Pending/Rejected: the minimum wait before the next Boot. */
   bootRetryInterval: number;
   tls: TlsConfig | null;
+  /** Where firmware files (served to chargers) and uploaded diagnostics are kept. */
+  filesDir: string;
+  /** Base URL chargers use to reach this server's HTTP (firmware download, diagnostics upload); default: the listen address. */
+  publicUrl: string | undefined;
+  /** Bootstrap REST API key with the admin role (stored hashed at start); unset = none. */
+  apiAdminKey: string | undefined;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   ocpp: {
     /** Timeout of CS→CP calls. */
@@ -73,6 +79,9 @@ export const optionSpecs: readonly OptionSpec[] = [
   { path: 'tls.certFile', env: 'CHARGE_IT_TLS_CERT_FILE', kind: 'string', default: undefined, description: 'PEM certificate file: serves wss:// and HTTPS (security profile 2); needs tls.keyFile' },
   { path: 'tls.keyFile', env: 'CHARGE_IT_TLS_KEY_FILE', kind: 'string', default: undefined, description: 'PEM private key file for tls.certFile' },
   { path: 'tls.caFile', env: 'CHARGE_IT_TLS_CA_FILE', kind: 'string', default: undefined, description: 'optional PEM CA bundle' },
+  { path: 'filesDir', env: 'CHARGE_IT_FILES_DIR', kind: 'string', default: './data/files', description: 'folder for firmware files served to chargers and diagnostics they upload' },
+  { path: 'publicUrl', env: 'CHARGE_IT_PUBLIC_URL', kind: 'string', default: undefined, description: 'base URL chargers use to reach this server over HTTP(S), e.g. https://csms.example.id (default: the listen address)' },
+  { path: 'apiAdminKey', env: 'CHARGE_IT_API_ADMIN_KEY', kind: 'string', default: undefined, description: 'bootstrap REST API key with the admin role (at least 24 characters; stored hashed); unset = no bootstrap key' },
   { path: 'logLevel', env: 'CHARGE_IT_LOG_LEVEL', kind: 'enum', values: LOG_LEVELS, default: 'info', description: 'pino log level' },
   { path: 'ocpp.callTimeoutMs', env: 'CHARGE_IT_OCPP_CALL_TIMEOUT_MS', kind: 'int', default: 30_000, min: 100, max: 600_000, description: 'timeout of calls to a charge point' },
   { path: 'ocpp.pingInterval', env: 'CHARGE_IT_OCPP_PING_INTERVAL', kind: 'int', default: 60, min: 0, max: 86_400, description: 'websocket ping interval in seconds (0 = off)' },

@@ -22,6 +22,10 @@ export const ChargePointSchema = defineEntity({
     imsi: p.string().length(32).nullable(),
     meterType: p.string().length(64).nullable(),
     meterSerialNumber: p.string().length(64).nullable(),
+    /** The charger's maximum power in kW (set by the operator); null = unknown (site default used). */
+    maxPowerKw: p.double().nullable(),
+    /** Free-text description for operators (location, bay number, ...). */
+    description: p.string().length(255).nullable(),
     registrationStatus: p.string().length(16).$type<RegistrationStatus>().nullable(),
     /** Salted hash of the Basic-auth key (security profiles 1 and 2); never the key itself. */
     authKeyHash: p.string().length(255).nullable(),

@@ -1,4 +1,5 @@
 import { AdminUserSchema } from './admin-user.js';
+import { ApiKeySchema } from './api-key.js';
 import { AuditLogSchema } from './audit-log.js';
 import { ChargePointSchema } from './charge-point.js';
 import { ChargingProfileSchema } from './charging-profile.js';
@@ -14,6 +15,7 @@ import { StatusEventSchema } from './status-event.js';
 import { TransactionSchema } from './transaction.js';
 
 export { AdminUserSchema, type AdminUser, type AdminRole } from './admin-user.js';
+export { ApiKeySchema, type ApiKey, type ApiRole } from './api-key.js';
 export { AuditLogSchema, type AuditLog } from './audit-log.js';
 export { ChargePointSchema, type ChargePoint, type RegistrationStatus } from './charge-point.js';
 export { ChargingProfileSchema, type ChargingProfile, type ChargingScheduleJson } from './charging-profile.js';
@@ -44,4 +46,5 @@ export const coreEntities = [
   SettingSchema,
   AdminUserSchema,
   AuditLogSchema,
+  ApiKeySchema,
 ] as const;

@@ -12,6 +12,8 @@ export const LocalAuthListSchema = defineEntity({
     /** Last SendLocalList outcome: 'Accepted' | 'Failed' | 'NotSupported' | 'VersionMismatch' | 'Pending'. */
     status: p.string().length(32),
     syncedAt: p.datetime(3).nullable(),
+    /** What the charge point holds after the last accepted SendLocalList (idTag → idTagInfo), to compute differential updates. */
+    entries: p.json<Record<string, unknown>>().nullable(),
   },
 });
 

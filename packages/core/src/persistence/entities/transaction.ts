@@ -41,6 +41,8 @@ export const TransactionSchema = defineEntity({
     energyWh: p.bigint('number').nullable(),
     /** Cost in whole IDR. */
     cost: p.bigint('number').nullable(),
+    /** How `cost` was computed (tariff used, energy/time/idle/tax parts), for receipts and audits. */
+    costBreakdown: p.json<Record<string, unknown>>().nullable(),
     /** Anomaly flags (e.g. 'meter-stop-below-start', 'clock-skew'); never null. */
     flags: p
       .json<string[]>()
