@@ -94,8 +94,11 @@ async function waitFor(predicate, timeoutMs, what) {
   throw new Error(`timed out waiting for ${what}`);
 }
 
-function start(args) {
-  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+/** The V8 flags the systemd unit runs the edge with (deploy/charge-it-edge.service). */
+const SMALL_FLAGS = ['--lite-mode', '--max-semi-space-size=1', '--v8-pool-size=0'];
+
+function start(args, nodeFlags = []) {
+  const child = spawn(process.execPath, [...nodeFlags, cli, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => {
     stderr = (stderr + d).slice(-4000);
@@ -139,6 +142,18 @@ try {
   const edgeExit = await stop(edge);
   results.oneChargePoint = { rssMb: round(one.median), rssMaxMb: round(one.max), exitCode: edgeExit };
 
+  // --- the same with the systemd unit's small-footprint flags ---------------------------------
+  // A new identity and data folder: the first one would reconnect without a new BootNotification.
+  const smallConfigPath = join(work, 'edge-small.json');
+  await writeFile(smallConfigPath, JSON.stringify({ ...config, identity: 'BENCH-EDGE-2', dataDir: join(work, 'edge-small') }));
+  const small = start(['--config', smallConfigPath], SMALL_FLAGS);
+  await waitFor(() => booted.has('BENCH-EDGE-2'), 30_000, 'the edge process (small flags) to boot').catch((err) => {
+    throw new Error(`${err.message}\n${small.stderr()}`);
+  });
+  await sleep(settleS * 1000);
+  const oneSmall = await sampleRss(small.child.pid, sampleS);
+  results.oneChargePointSmallFlags = { flags: SMALL_FLAGS.join(' '), rssMb: round(oneSmall.median), rssMaxMb: round(oneSmall.max), exitCode: await stop(small) };
+
   // --- the simulator with N charge points ----------------------------------------------------
   results.simulator = [];
   for (const n of counts) {
@@ -180,6 +195,7 @@ function round(x, digits = 1) {
 console.log(`edge footprint (node ${results.node}, ${results.arch})`);
 console.log(`  empty node process (reference): RSS ${results.bareNodeRssMb} MB`);
 console.log(`  one charge point process: RSS ${results.oneChargePoint.rssMb} MB (max ${results.oneChargePoint.rssMaxMb} MB; target <= 60 MB)`);
+console.log(`  one charge point process with ${results.oneChargePointSmallFlags.flags} (systemd unit): RSS ${results.oneChargePointSmallFlags.rssMb} MB (max ${results.oneChargePointSmallFlags.rssMaxMb} MB; target <= 60 MB)`);
 for (const s of results.simulator) console.log(`  simulator, ${String(s.count).padStart(4)} CPs: RSS ${s.rssMb} MB (max ${s.rssMaxMb} MB)`);
 if (results.mbPerAdditionalSimulatedCp !== undefined) console.log(`  per additional simulated CP: ${results.mbPerAdditionalSimulatedCp} MB`);
 console.log(JSON.stringify(results));

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterReply, type CallHandler, type HandlerContext } from './handler-context.js';
+import { httpDownload, httpPut } from './http-transfer.js';
 
 function notify(ctx: HandlerContext, action: 'DiagnosticsStatusNotification' | 'FirmwareStatusNotification', status: string): Promise<void> {
   (action === 'DiagnosticsStatusNotification' ? ctx.diagnosticsStatus : ctx.firmwareStatus).value = status;
@@ -36,12 +37,12 @@ export const getDiagnostics: CallHandler = ({ location, retries, retryInterval }
     const attempts = 1 + Math.max(0, Number(retries ?? 0));
     for (let i = 0; i < attempts; i++) {
       try {
-        const res = await fetch(target, { method: 'PUT', body, headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(30_000) });
-        if (res.ok) {
+        const status = await httpPut(target, body, 'application/json', 30_000);
+        if (status >= 200 && status < 300) {
           await notify(ctx, 'DiagnosticsStatusNotification', 'Uploaded');
           return;
         }
-        ctx.log.warn({ status: res.status, target }, 'diagnostics upload refused');
+        ctx.log.warn({ status, target }, 'diagnostics upload refused');
       } catch (err) {
         ctx.log.warn({ err: String((err as Error)?.message ?? err), target }, 'diagnostics upload failed');
       }
@@ -67,12 +68,9 @@ export const updateFirmware: CallHandler = ({ location, retrieveDate, retries, r
       for (let i = 0; i < attempts; i++) {
         try {
           if (!/^https?:\/\//i.test(url)) throw new Error('only http(s) firmware locations are supported');
-          const res = await fetch(url, { signal: AbortSignal.timeout(120_000) });
-          if (!res.ok) throw new Error(`HTTP ${res.status}`);
-          const data = Buffer.from(await res.arrayBuffer());
           const dir = join(ctx.dataDir, 'firmware');
           mkdirSync(dir, { recursive: true });
-          writeFileSync(join(dir, basename(new URL(url).pathname) || 'firmware.bin'), data);
+          await httpDownload(url, join(dir, basename(new URL(url).pathname) || 'firmware.bin'), 120_000);
           await notify(ctx, 'FirmwareStatusNotification', 'Downloaded');
           await notify(ctx, 'FirmwareStatusNotification', 'Installing');
           await notify(ctx, 'FirmwareStatusNotification', 'Installed');
