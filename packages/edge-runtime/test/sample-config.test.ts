@@ -23,7 +23,8 @@ describe('edge.sample.json', () => {
 
   it('the systemd unit runs the CLI with the config and keeps state in StateDirectory', async () => {
     const unit = await readFile(join(pkgDir, 'deploy', 'charge-it-edge.service'), 'utf8');
-    expect(unit).toMatch(/^ExecStart=\/usr\/bin\/charge-it-edge --config \/etc\/charge-it-edge\/edge.json$/m);
+    // Run with the small-footprint V8 flags the footprint bench measures (README "Footprint").
+    expect(unit).toMatch(/^ExecStart=\/usr\/bin\/node --lite-mode --max-semi-space-size=1 --v8-pool-size=0 \S+\/@charge-it\/edge-runtime\/dist\/cli\.js --config \/etc\/charge-it-edge\/edge.json$/m);
     expect(unit).toMatch(/^StateDirectory=charge-it-edge$/m);
     expect(unit).toMatch(/^Environment=CHARGE_IT_EDGE_DATA_DIR=\/var\/lib\/charge-it-edge$/m);
     expect(unit).toMatch(/^Restart=always$/m);

@@ -494,7 +494,8 @@ export class ChargePointController extends EventEmitter {
     // Journal the StartTransaction first: a crash before the state file is written is recovered
     // from the journal (see start()); the other order could lose the Start.
     this.#d.outbox.enqueue('StartTransaction', startPayload, tx.txLocal);
-    const begin = this.#sample(c, reading, this.#d.config.csl('StopTxnSampledData'), 'Transaction.Begin');
+    // Begin and End samples carry the Start/Stop timestamp: they are the same reading as meterStart/meterStop.
+    const begin = this.#sample(c, reading, this.#d.config.csl('StopTxnSampledData'), 'Transaction.Begin', undefined, tx.startedAt);
     if (begin) tx.stopTxnData.push(begin);
     if (c.reservation) {
       clearTimeout(c.reservationTimer);
@@ -524,7 +525,7 @@ export class ChargePointController extends EventEmitter {
     if (c.transaction !== tx) return; // stopped meanwhile
     const meterStopWh = Math.max(tx.meterStartWh, Math.round(reading?.energyWh ?? tx.meterStartWh));
     const timestamp = this.#d.clock.iso();
-    const end = reading ? this.#sample(c, reading, this.#d.config.csl('StopTxnSampledData'), 'Transaction.End') : undefined;
+    const end = reading ? this.#sample(c, reading, this.#d.config.csl('StopTxnSampledData'), 'Transaction.End', undefined, timestamp) : undefined;
     const transactionData = [...tx.stopTxnData, ...(end ? [end] : [])].map((mv) => ({ ...mv, timestamp: mv.timestamp }));
     const payload: Record<string, unknown> = { meterStop: meterStopWh, timestamp, reason, idTag: idTag ?? tx.idTag };
     if (transactionData.length > 0) payload.transactionData = transactionData;
@@ -578,14 +579,14 @@ export class ChargePointController extends EventEmitter {
 
   // ---------------------------------------------------------------- meter values
 
-  #sample(c: Connector, reading: MeterReading, measurands: readonly string[], context: ReadingContext, previousEnergyWh?: number): MeterValue | undefined {
+  #sample(c: Connector, reading: MeterReading, measurands: readonly string[], context: ReadingContext, previousEnergyWh?: number, timestamp?: string): MeterValue | undefined {
     const sampledValue = buildSampledValues(reading, measurands, context, {
       limitW: c.limitW,
       voltageV: this.#d.voltageV,
       ...(previousEnergyWh !== undefined ? { previousEnergyWh } : {}),
     });
     if (sampledValue.length === 0) return undefined;
-    return { timestamp: this.#d.clock.iso(), sampledValue };
+    return { timestamp: timestamp ?? this.#d.clock.iso(), sampledValue };
   }
 
   #scheduleSampling(c: Connector): void {

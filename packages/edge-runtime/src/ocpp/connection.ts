@@ -100,7 +100,16 @@ export class Connection extends EventEmitter {
 
   /** Drops the link now (tests, Reset); the reconnect loop opens a new one. */
   async drop(): Promise<void> {
+    // Offline first: a call that the close interrupts must count as a link drop, not as a failure
+    // of the central system (which would make the outbox wait TransactionMessageRetryInterval).
+    const wasOnline = this.#online;
+    this.#online = false;
+    if (wasOnline) this.emit('offline');
     await this.#client.close({ force: true }).catch(() => {});
+    if (wasOnline) {
+      this.#opts.log.warn('link dropped on purpose; reconnecting');
+      this.#schedule();
+    }
   }
 
   setPingInterval(seconds: number): void {
