@@ -3,7 +3,7 @@
  * answer sends the same message again) behave the same on SQLite and MariaDB.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { MeterSampleSchema } from '../src/persistence/entities/index.js';
+import { MeterSampleSchema, TransactionSchema } from '../src/persistence/entities/index.js';
 import { at, closeRulesHarnesses, startRules } from './ocpp-rules-fixtures.js';
 import { testDatabases } from './support/databases.js';
 
@@ -29,5 +29,27 @@ describe.each(testDatabases())('OCPP rules: duplicates and letter case on $name'
     expect(await cp.meterValues({ transactionId, energyWh: 200, timestamp: at(120) })).toEqual({});
     const samples = await h.server.csms.orm.em.fork().find(MeterSampleSchema, { transaction: transactionId }, { orderBy: { id: 'asc' } });
     expect(samples.map((s) => s.value)).toEqual([150, 200]);
+  });
+
+  it('does not flag the history in StopTransaction.transactionData as a register going backwards', async () => {
+    const h = await startRules(db, { chargePoints: ['CP-1'], idTags: { TAG: 'Accepted' } });
+    const cp = await h.connect('CP-1');
+    await cp.boot();
+    const { transactionId } = await cp.startTransaction({ idTag: 'TAG', meterStart: 1000, timestamp: at(0) });
+    await cp.meterValues({ transactionId, energyWh: 1100, timestamp: at(60) });
+    await cp.stopTransaction({
+      transactionId,
+      meterStop: 1200,
+      timestamp: at(120),
+      transactionData: [
+        { timestamp: at(0), sampledValue: [{ value: '1000', context: 'Transaction.Begin' }] },
+        { timestamp: at(60), sampledValue: [{ value: '1100' }] },
+        { timestamp: at(120), sampledValue: [{ value: '1200', context: 'Transaction.End' }] },
+      ],
+    });
+    const tx = await h.em().findOneOrFail(TransactionSchema, { id: transactionId });
+    expect(tx.flags).toEqual([]);
+    const samples = await h.em().find(MeterSampleSchema, { transaction: transactionId });
+    expect(samples.every((s) => s.flags === null)).toBe(true);
   });
 });

@@ -51,19 +51,19 @@ describe('plugins in the CSMS', () => {
 
   it('services provided by one plugin are available to plugins that depend on it', async () => {
     let seen: unknown;
-    const provider = definePlugin({ name: 'tariffs', setup: (ctx: CsmsPluginContext) => ctx.provide('tariffs', { pricePerKwh: 2466 }) });
+    const provider = definePlugin({ name: 'pricing', setup: (ctx: CsmsPluginContext) => ctx.provide('pricing', { pricePerKwh: 2466 }) });
     const consumer = definePlugin({
       name: 'billing',
-      dependencies: ['tariffs'],
+      dependencies: ['pricing'],
       setup: (ctx: CsmsPluginContext) => {
-        seen = ctx.services.get('tariffs');
+        seen = ctx.services.get('pricing');
         expect(ctx.services.get('config').port).toBe(0);
       },
     });
     // Registered in the "wrong" order on purpose: dependencies decide the setup order.
     const server = await start({ plugins: [consumer, provider] });
     expect(seen).toEqual({ pricePerKwh: 2466 });
-    expect(server.csms.services.has('tariffs')).toBe(true);
+    expect(server.csms.services.has('pricing')).toBe(true);
     expect(() => server.csms.services.get('nope')).toThrow(expect.objectContaining({ code: CsmsErrorCode.SERVICE_MISSING }));
   });
 

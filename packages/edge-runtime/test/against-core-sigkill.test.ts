@@ -4,7 +4,7 @@ import { DeviceEventSchema, definePlugin } from '@charge-it/core';
 import type { TestCsms } from '@charge-it/core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ChildChargePoint } from './support/child-charge-point.js';
-import { coreRows, edgeConfig, pollUntil, startCore, withoutCoreBugFlags } from './support/core-harness.js';
+import { coreRows, edgeConfig, pollUntil, startCore } from './support/core-harness.js';
 import { pendingOutbox, queuedSamples } from './support/outbox-journal.js';
 import { removeDir, tempDir } from './support/test-charge-point.js';
 
@@ -140,7 +140,7 @@ describe('edge runtime against the real core: SIGKILL of the edge process', () =
     expect(a!.stopTimestamp!.toISOString()).toBe(stopA.payload.timestamp);
     expect(b!.startTimestamp.toISOString()).toBe(startB!.payload.timestamp);
     expect(b!.stopTimestamp!.toISOString()).toBe(powerLossStop.payload.timestamp);
-    for (const t of rows.transactions) expect(withoutCoreBugFlags(t.flags)).toEqual([]);
+    for (const t of rows.transactions) expect(t.flags).toEqual([]);
 
     // Every sample journaled before the kill (and the PowerLoss stop's data) is stored exactly once, in order.
     const txOf = new Map([

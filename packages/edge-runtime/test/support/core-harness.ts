@@ -90,14 +90,3 @@ export async function within<T>(promise: Promise<T>, what: string, timeoutMs = 1
     clearTimeout(timer);
   }
 }
-
-/**
- * KNOWN CORE BUG (reported, not fixed here): TransactionService#insertSamples checks the energy
- * register of StopTransaction.transactionData against the highest register seen in the session's
- * MeterValues, in arrival order. transactionData is historical (Transaction.Begin = meterStart,
- * then the periodic values), so every normal session that sent MeterValues gets its
- * transactionData samples flagged 'register-decrease' and the transaction 'register-anomaly'.
- * Remove this filter when the core compares by timestamp (or skips transactionData).
- */
-const CORE_BUG_FLAGS = new Set(['register-anomaly', 'register-decrease']);
-export const withoutCoreBugFlags = (flags: readonly string[]): string[] => flags.filter((f) => !CORE_BUG_FLAGS.has(f));

@@ -23,11 +23,15 @@ import type { WriteBatcher } from '../../persistence/write-batcher.js';
 import type { AuthorizationService } from '../authorization/authorization-service.js';
 import { parseTimestamp } from '../charge-points/charge-point-service.js';
 import { ENERGY_REGISTER, normaliseSampledValue } from '../meter-values/normalise-sampled-value.js';
+import type { SettingsService } from '../settings/settings-service.js';
+import { finalCostFields, tariffSnapshot } from '../tariffs/transaction-cost.js';
 import { timestampFlags } from './timestamp-flags.js';
 
 export interface TransactionServiceDeps {
   batcher: WriteBatcher;
   authorization: AuthorizationService;
+  /** The tariff: snapshot at start, final cost at stop (docs/tariffs-and-reservations.md). */
+  settings: Pick<SettingsService, 'get'>;
   hooks: HookRunner<CsmsHooks>;
   config: CsmsConfig;
   clock: Clock;
@@ -49,8 +53,12 @@ export type TransactionRecord = Transaction;
  */
 export class TransactionService {
   readonly #deps: TransactionServiceDeps;
-  /** Highest energy register seen per open transaction, to flag a register that goes backwards. */
-  readonly #lastRegister = new Map<number, number>();
+  /**
+   * Latest energy register (by the charge point's timestamp) per open transaction, to flag a
+   * register that goes backwards in time order. Older readings arriving later (transactionData in
+   * StopTransaction is history) are compared with meterStart only.
+   */
+  readonly #lastRegister = new Map<number, { value: number; at: number }>();
   /** Fingerprints of the last MeterValues of each open transaction, to drop resent duplicates. */
   readonly #recentMeterValues = new Map<number, string[]>();
 
@@ -61,6 +69,7 @@ export class TransactionService {
   async start(chargePointId: string, request: StartTransactionRequest, receivedAt: Date): Promise<StartTransactionResponse> {
     const { batcher, authorization, hooks, config } = this.#deps;
     const idTagInfo = await authorization.authorize(chargePointId, request.idTag, 'StartTransaction');
+    const tariff = await this.#deps.settings.get('tariff');
     const startTimestamp = parseTimestamp(request.timestamp) ?? receivedAt;
     const { tx, created } = await batcher.run(async (em) => {
       const existing = await em.findOne(TransactionSchema, {
@@ -94,13 +103,15 @@ export class TransactionService {
         startReceivedAt: receivedAt,
         flags,
         status: 'Active',
+        // The price in force when the session starts is the one it is billed at.
+        costBreakdown: tariffSnapshot(tariff, receivedAt),
       });
       await em.flush();
       if (request.reservationId !== undefined) await this.#useReservation(em, chargePointId, request.reservationId, tx);
       return { tx, created: true };
     });
     if (created) {
-      this.#lastRegister.set(tx.id, tx.meterStart);
+      this.#lastRegister.set(tx.id, { value: tx.meterStart, at: tx.startTimestamp.getTime() });
       this.#deps.log.info({ chargePointId, transactionId: tx.id, idTag: request.idTag, status: idTagInfo.status }, 'transaction started');
       hooks.observe('onTransactionStarted', { chargePointId, transaction: snapshot(tx) }, chargePointId);
       return { transactionId: tx.id, idTagInfo };
@@ -156,6 +167,7 @@ export class TransactionService {
   async stop(chargePointId: string, request: StopTransactionRequest, receivedAt: Date): Promise<StopTransactionResponse> {
     const { batcher, authorization, hooks, config } = this.#deps;
     const idTagInfo = request.idTag ? await authorization.authorize(chargePointId, request.idTag, 'StopTransaction') : undefined;
+    const tariff = await this.#deps.settings.get('tariff');
     const stopTimestamp = parseTimestamp(request.timestamp) ?? receivedAt;
     const outcome = await batcher.run(async (em): Promise<{ kind: 'stopped'; tx: Transaction } | { kind: 'duplicate' | 'orphan'; reason?: string }> => {
       const tx = request.transactionId > 0 ? await em.findOne(TransactionSchema, { id: request.transactionId, chargePoint: chargePointId }) : null;
@@ -192,6 +204,7 @@ export class TransactionService {
       if (request.transactionData?.length) {
         await this.#insertSamples(em, chargePointId, tx.connectorId, tx, request.transactionData, receivedAt);
       }
+      em.assign(tx, await finalCostFields(em, tx, tariff));
       return { kind: 'stopped', tx };
     });
 
@@ -214,14 +227,16 @@ export class TransactionService {
     else tx.flags = [...(tx.flags ?? []), 'unknown-reservation'];
   }
 
-  /** The highest Wh energy register stored for a transaction, and never below its meterStart. */
-  async #highestStoredRegister(em: EntityManager, tx: Transaction): Promise<number> {
-    const top = await em.findOne(
+  /** The latest (by charge point time) Wh energy register stored for a transaction, else meterStart. */
+  async #latestStoredRegister(em: EntityManager, tx: Transaction): Promise<{ value: number; at: number }> {
+    const latest = await em.findOne(
       MeterSampleSchema,
       { transaction: tx.id, measurand: ENERGY_REGISTER, phase: null, unit: 'Wh', value: { $ne: null } },
-      { orderBy: { value: 'desc' } },
+      { orderBy: { timestamp: 'desc', id: 'desc' } },
     );
-    return top?.value == null ? tx.meterStart : Math.max(tx.meterStart, Number(top.value));
+    return latest?.value == null
+      ? { value: tx.meterStart, at: tx.startTimestamp.getTime() }
+      : { value: Number(latest.value), at: latest.timestamp.getTime() };
   }
 
   async #insertSamples(
@@ -237,7 +252,7 @@ export class TransactionService {
     const txFlags = new Set(tx?.flags ?? []);
     // After a restart the in-memory register is gone: take it from the samples already stored, so
     // a register that went backwards across the restart is still flagged.
-    if (tx && !this.#lastRegister.has(tx.id)) this.#lastRegister.set(tx.id, await this.#highestStoredRegister(em, tx));
+    if (tx && !this.#lastRegister.has(tx.id)) this.#lastRegister.set(tx.id, await this.#latestStoredRegister(em, tx));
     for (const mv of meterValues) {
       const timestamp = parseTimestamp(mv.timestamp) ?? receivedAt;
       const timeFlags = timestampFlags(timestamp, receivedAt, tolerance);
@@ -245,12 +260,14 @@ export class TransactionService {
         const sample = normaliseSampledValue(sv);
         const flags = [...timeFlags];
         if (tx && sample.measurand === ENERGY_REGISTER && sample.phase === null && sample.value !== null && sample.unit === 'Wh') {
-          const last = this.#lastRegister.get(tx.id) ?? tx.meterStart;
-          if (sample.value < last) {
-            flags.push(sample.value < tx.meterStart ? 'register-below-start' : 'register-decrease');
+          const last = this.#lastRegister.get(tx.id) ?? { value: tx.meterStart, at: tx.startTimestamp.getTime() };
+          const at = timestamp.getTime();
+          const anomaly = sample.value < tx.meterStart ? 'register-below-start' : at >= last.at && sample.value < last.value ? 'register-decrease' : null;
+          if (anomaly) {
+            flags.push(anomaly);
             txFlags.add('register-anomaly');
           }
-          this.#lastRegister.set(tx.id, Math.max(last, sample.value));
+          if (at >= last.at) this.#lastRegister.set(tx.id, { value: sample.value, at });
         }
         if (timeFlags.length) txFlags.add('sample-clock-skew');
         rows.push({
