@@ -8,8 +8,16 @@ import { resolveConfig, type CsmsConfig, type CsmsConfigInput } from './config/i
 import { AuthorizationService } from './domain/authorization/authorization-service.js';
 import { ChargePointService } from './domain/charge-points/charge-point-service.js';
 import { TransactionService } from './domain/transactions/transaction-service.js';
+import { loadManagementPlugin } from './domain/smart-charging/load-management-plugin.js';
+import { maintenancePlugin } from './domain/maintenance/maintenance-plugin.js';
+import { reservationsPlugin } from './domain/reservations/reservations-plugin.js';
+import { tariffsPlugin } from './domain/tariffs/tariffs-plugin.js';
+import { firmwarePlugin } from './domain/firmware/firmware-plugin.js';
+import { healingPlugin } from './domain/healing/healing-plugin.js';
+import { localListPlugin } from './domain/local-list/local-list-plugin.js';
 import { csmsHookKinds, type CsmsHooks } from './hooks.js';
 import { createHttpApp, registerHealthRoute } from './http/create-http-app.js';
+import { registerApiV1 } from './http/api/register-api-v1.js';
 import { CsmsError, CsmsErrorCode } from './kernel/errors.js';
 import { HookRunner } from './kernel/hooks.js';
 import { loadPlugins, type LoadedPlugins } from './kernel/plugin-loader.js';
@@ -75,7 +83,7 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
   const { plugins: userPlugins = [], env = process.env, logger, clock = systemClock, ...configInput } = options;
   // Core features built on the plugin contract (load management, maintenance mode, ...), set up
   // before the application's plugins.
-  const builtIn: CsmsPlugin[] = [];
+  const builtIn: CsmsPlugin[] = [tariffsPlugin, reservationsPlugin, localListPlugin(), firmwarePlugin(), healingPlugin(), loadManagementPlugin(), maintenancePlugin()];
   const plugins = [...builtIn, ...userPlugins];
   const config = resolveConfig(configInput, env);
   const log = logger ?? pino({ level: config.logLevel, base: { service: 'charge-it' } });
@@ -183,6 +191,20 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
   }
 
   registerHealthRoute(http, { orm: () => orm, connectedChargePoints: () => sessions.size });
+
+  // REST API v1 at /api/v1 (API keys with roles, OpenAPI): src/http/api, docs/rest-api.md. Syncs the
+  // bootstrap admin key (config.apiAdminKey) first, so a bad key fails the start here.
+  try {
+    await registerApiV1(http, {
+      config, log: log.child({ component: 'api' }), clock, orm, batcher, sessions, commands, services,
+      settings: cradle.settings, chargePointService: chargePoints,
+    });
+  } catch (err) {
+    await loaded.close();
+    await batcher.close();
+    await orm.close();
+    throw err;
+  }
 
   // Registration statuses read during the handshake, handed to the session that follows it.
   const pendingRegistration = new Map<string, ChargePointSession['registrationStatus']>();

@@ -17,6 +17,8 @@ export type CsmsHooks = {
   >;
   /** Decide an idTag (Authorize, and the re-check in Start/StopTransaction); default: the IdTag table. */
   onAuthorize: DecideHookSpec<{ chargePointId: string; idTag: string; reason: 'Authorize' | 'StartTransaction' | 'StopTransaction' }, IdTagInfo>;
+  /** After a BootNotification was answered (and stored): `status` is what the charge point was told. */
+  onBootNotification: ObserveHookSpec<{ chargePointId: string; request: BootNotificationRequest; status: RegistrationStatus; receivedAt: Date }>;
   onChargePointConnected: ObserveHookSpec<{ chargePointId: string; remoteAddress: string | undefined; at: Date }>;
   onChargePointDisconnected: ObserveHookSpec<{ chargePointId: string; code: number; reason: string; at: Date }>;
   onStatusNotification: ObserveHookSpec<{ chargePointId: string; status: StatusNotificationRequest; receivedAt: Date }>;
@@ -29,6 +31,7 @@ export type CsmsHooks = {
 export const csmsHookKinds: HookKinds<CsmsHooks> = {
   onBoot: 'decide',
   onAuthorize: 'decide',
+  onBootNotification: 'observe',
   onChargePointConnected: 'observe',
   onChargePointDisconnected: 'observe',
   onStatusNotification: 'observe',

@@ -66,3 +66,29 @@ export {
   type TariffSettings,
   type SiteSettings,
 } from './domain/settings/settings-service.js';
+// Operations (issue 3): the services are reachable as `csms.services.get(name)`; their types here.
+export { computeCost, type Cost, type CostBreakdown, type CostInput, type TimeSource } from './domain/tariffs/compute-cost.js';
+export { TariffService, type QuoteInput, type TransactionCost } from './domain/tariffs/tariff-service.js';
+export {
+  ReservationService,
+  RESERVATION_STATUSES,
+  type ReservationStatus,
+  type ReserveInput,
+  type ReservationListQuery,
+  type CancelResult,
+} from './domain/reservations/reservation-service.js';
+export { LocalListService, type LocalListSyncResult, type LocalListState, type LocalListOptions } from './domain/local-list/local-list-service.js';
+export { FirmwareService, FILES_PATH, type DiagnosticsStatus, type FirmwareStatus } from './domain/firmware/firmware-service.js';
+export { HealingService, CONNECTOR_AVAILABLE_WHILE_ACTIVE, type HealingAction, type HealingOptions } from './domain/healing/healing-service.js';
+export { allocatePower, type AllocationInput, type AllocationResult } from './domain/smart-charging/allocate-power.js';
+export {
+  LoadManagementService,
+  type LoadManagementStatus,
+  type LoadManagementAllocation,
+  type StoredChargingProfile,
+  type ProfileStatus,
+} from './domain/smart-charging/load-management-service.js';
+export { MaintenanceService, type MaintenanceStatus } from './domain/maintenance/maintenance-service.js';
+export { API_V1_PREFIX } from './http/api/register-api-v1.js';
+export { ApiKeyService, API_ROLES, type ApiPrincipal } from './http/api/api-keys.js';
+export type { ApiKey, ApiRole } from './persistence/entities/index.js';

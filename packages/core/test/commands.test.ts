@@ -51,6 +51,16 @@ describe.each(testDatabases())('operator commands on $name', (db) => {
     ]);
   });
 
+  it('never writes the AuthorizationKey value to the audit log', async () => {
+    const h = await startRules(db, { chargePoints: ['CP-1'] });
+    const cp = await h.connect('CP-1');
+    await cp.boot();
+    cp.handle('ChangeConfiguration', () => ({ status: 'Accepted' }));
+    await h.server.csms.chargePoints.get('CP-1').changeConfiguration({ key: 'AuthorizationKey', value: 'a'.repeat(40) });
+    const [row] = await h.em().find(AuditLogSchema, { action: 'ChangeConfiguration' });
+    expect(row!.request).toEqual({ key: 'AuthorizationKey', value: '***' });
+  });
+
   it('serialises calls to one charge point: one in flight at a time', async () => {
     const h = await startRules(db, { chargePoints: ['CP-1'] });
     const cp = await h.connect('CP-1');

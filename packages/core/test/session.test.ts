@@ -137,6 +137,7 @@ describe.each(testDatabases())('a full charging session on $name', (db) => {
     await server.csms.drain();
     expect(recorder.events.map((e) => e.hook)).toEqual([
       'onChargePointConnected',
+      'onBootNotification',
       'onStatusNotification',
       'onStatusNotification',
       'onTransactionStarted',

@@ -48,6 +48,18 @@ export const CsmsErrorCode = {
   CALL_NOT_ALLOWED: 'CSMS_ERR_CALL_NOT_ALLOWED',
   /** A hook ran past its timeout. */
   HOOK_TIMEOUT: 'CSMS_ERR_HOOK_TIMEOUT',
+  /** Input (REST body, query, path) is malformed; the message names the field, `details.fields` maps field → problem. */
+  INPUT_INVALID: 'CSMS_ERR_INPUT_INVALID',
+  /** A record (transaction, idTag, API key, ...) does not exist, or not within the scope asked for. */
+  NOT_FOUND: 'CSMS_ERR_NOT_FOUND',
+  /** A record with the same key exists already, or the request conflicts with its state. */
+  CONFLICT: 'CSMS_ERR_CONFLICT',
+  /** No credentials, or credentials that are unknown, wrong or revoked. */
+  UNAUTHORIZED: 'CSMS_ERR_UNAUTHORIZED',
+  /** Valid credentials whose role does not allow the operation. */
+  FORBIDDEN: 'CSMS_ERR_FORBIDDEN',
+  /** An unexpected failure (a bug or an outage); the details are in the server log, not in the answer. */
+  INTERNAL: 'CSMS_ERR_INTERNAL',
 } as const;
 
 export type CsmsErrorCode = (typeof CsmsErrorCode)[keyof typeof CsmsErrorCode];

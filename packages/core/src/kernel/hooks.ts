@@ -154,7 +154,10 @@ export class HookRunner<H extends HookSpecs> {
     const registrations = this.#handlers.get(name);
     if (!registrations?.length) return;
     const previous = this.#queues.get(queueKey) ?? Promise.resolve();
-    const next = previous.then(async () => {
+    // Start after the current I/O turn: the caller's reply (e.g. the OCPP CALLRESULT, written in
+    // the same chain of microtasks) is on the wire before any plugin reacts, so a plugin that
+    // calls the charge point back never overtakes the answer to the charge point's own call.
+    const next = previous.then(nextTurn).then(async () => {
       for (const { plugin, handler } of registrations) {
         try {
           const outcome = await withTimeout(() => handler(arg), this.#observeTimeoutMs);
@@ -182,6 +185,8 @@ export class HookRunner<H extends HookSpecs> {
     }
   }
 }
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 async function withTimeout<T>(fn: () => T | Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
   let timer: NodeJS.Timeout | undefined;

@@ -95,13 +95,25 @@ export class CommandService {
   async #audit(chargePointId: string, actor: string, action: string, request: unknown, result: unknown, outcome: string): Promise<void> {
     try {
       await this.#deps.batcher.run((em) => {
-        em.create(AuditLogSchema, { at: this.#deps.clock.now(), actor, action, chargePoint: chargePointId, request, result, outcome });
+        em.create(AuditLogSchema, { at: this.#deps.clock.now(), actor, action, chargePoint: chargePointId, request: redact(action, request), result, outcome });
       });
     } catch (err) {
       // The command itself happened (or failed) regardless; losing its audit row is logged loudly.
       this.#deps.log.error({ err, chargePointId, action, actor, outcome }, 'could not write the audit log');
     }
   }
+}
+
+/** Keys whose values are secrets (the Basic-auth password of security profiles 1 and 2, WP A01.FR.09). */
+const SECRET_CONFIGURATION_KEYS = new Set(['AuthorizationKey']);
+
+/** The request as the audit log keeps it: secrets masked, everything else as sent. */
+function redact(action: string, request: unknown): unknown {
+  if (action === 'ChangeConfiguration') {
+    const { key, value } = request as { key: string; value: string };
+    if (SECRET_CONFIGURATION_KEYS.has(key)) return { key, value: '***' };
+  }
+  return request;
 }
 
 /** Typed CS→CP calls of one charge point, e.g. `csms.chargePoints.get('CP-1').reset({ type: 'Soft' })`. */

@@ -8,6 +8,7 @@ export interface RecordedEvent<K extends ObserveHookName<CsmsHooks> = ObserveHoo
 }
 
 const OBSERVE_HOOKS = [
+  'onBootNotification',
   'onChargePointConnected',
   'onChargePointDisconnected',
   'onStatusNotification',

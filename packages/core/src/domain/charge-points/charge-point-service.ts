@@ -118,6 +118,7 @@ export class ChargePointService {
       em.create(DeviceEventSchema, { chargePoint: chargePointId, kind: 'BootNotification', status, payload: request, receivedAt });
     });
     this.#deps.log.info({ chargePointId, status, interval }, 'boot notification');
+    hooks.observe('onBootNotification', { chargePointId, request, status, receivedAt }, chargePointId);
     return { status, currentTime: this.#deps.clock.now().toISOString(), interval };
   }
 

@@ -1,0 +1,203 @@
+import type { MikroORM } from '@mikro-orm/core';
+import type { Clock } from '../../clock.js';
+import type { Logger } from '../../kernel/logger.js';
+import type { CommandService } from '../../ocpp/commands.js';
+import type { MessageTrigger } from '../../ocpp/v16/central-system-messages.js';
+import type { Sessions } from '../../ocpp/sessions.js';
+import { ConnectorSchema, TransactionSchema } from '../../persistence/entities/index.js';
+import type { WriteBatcher } from '../../persistence/write-batcher.js';
+
+export interface HealingOptions {
+  /** Heal at all (default true). */
+  enabled: boolean;
+  /**
+   * Wait after a status before checking it against the transactions (default 15 s): chargers may
+   * report Charging just before their StartTransaction, or Available just before a queued
+   * StopTransaction; only a mismatch that outlasts the wait is acted on.
+   */
+  delayMs: number;
+  /** At most one healing action per connector and problem in this time (default 10 min), so triggers never loop. */
+  minIntervalMs: number;
+}
+
+export const DEFAULT_HEALING_OPTIONS: Readonly<HealingOptions> = Object.freeze({ enabled: true, delayMs: 15_000, minIntervalMs: 600_000 });
+
+export type HealingProblem = 'charging-without-transaction' | 'connector-available-while-active';
+
+/** Flag put on a transaction whose connector reports Available while it is still Active. */
+export const CONNECTOR_AVAILABLE_WHILE_ACTIVE = 'connector-available-while-active';
+
+export interface HealingAction {
+  at: Date;
+  chargePointId: string;
+  connectorId: number;
+  problem: HealingProblem;
+  /** Status the connector reported. */
+  connectorStatus: string;
+  /** Active transactions flagged (connector-available-while-active). */
+  transactionIds: number[];
+  /** TriggerMessage calls sent and their answers ('Accepted', 'Rejected', 'NotImplemented', or the error code). */
+  triggered: Array<{ requestedMessage: MessageTrigger; result: string }>;
+}
+
+export interface HealingServiceDeps {
+  orm: MikroORM;
+  batcher: WriteBatcher;
+  commands: CommandService;
+  sessions: Sessions;
+  clock: Clock;
+  log: Logger;
+}
+
+const ACTOR = 'system:healing';
+const CHARGING = new Set(['Charging', 'SuspendedEV', 'SuspendedEVSE']);
+const KEEP_ACTIONS = 100;
+
+/**
+ * Heals disagreements between what connectors report and the transactions the CSMS holds, using
+ * TriggerMessage (OCPP 1.6 §5.17):
+ * - a connector Charging/SuspendedEV/SuspendedEVSE without an Active transaction (CSMS data loss, a
+ *   lost StartTransaction): TriggerMessage MeterValues (the charger's answer names the transaction
+ *   it thinks it runs; unknown ones are kept as orphans for review) and StatusNotification;
+ * - an Active transaction on a connector reported Available (a lost StopTransaction): the
+ *   transaction is flagged `connector-available-while-active` for the operator and
+ *   TriggerMessage StatusNotification asks the charger to confirm.
+ * Each is checked `delayMs` after the status (re-read from the database then), at most once per
+ * connector and problem per `minIntervalMs`. Nothing is closed or invented automatically.
+ */
+export class HealingService {
+  readonly #deps: HealingServiceDeps;
+  #options: HealingOptions;
+  readonly #timers = new Map<string, NodeJS.Timeout>();
+  readonly #lastAction = new Map<string, number>();
+  readonly #actions: HealingAction[] = [];
+  readonly #running = new Set<Promise<unknown>>();
+  #closed = false;
+
+  constructor(deps: HealingServiceDeps, options: Partial<HealingOptions> = {}) {
+    this.#deps = deps;
+    this.#options = { ...DEFAULT_HEALING_OPTIONS, ...options };
+  }
+
+  get options(): Readonly<HealingOptions> {
+    return this.#options;
+  }
+
+  configure(options: Partial<HealingOptions>): void {
+    this.#options = { ...this.#options, ...options };
+  }
+
+  /** Healing actions taken since start, newest last (the last 100). */
+  actions(): HealingAction[] {
+    return this.#actions.map((a) => ({ ...a, transactionIds: [...a.transactionIds], triggered: [...a.triggered] }));
+  }
+
+  /** Schedules the check of one connector after a StatusNotification (debounced per connector). */
+  statusReported(chargePointId: string, connectorId: number, status: string): void {
+    if (!this.#options.enabled || this.#closed || connectorId <= 0) return;
+    if (!CHARGING.has(status) && status !== 'Available') return;
+    const key = `${chargePointId}\u0000${connectorId}`;
+    clearTimeout(this.#timers.get(key));
+    const timer = setTimeout(() => {
+      this.#timers.delete(key);
+      this.#track(this.check(chargePointId, connectorId));
+    }, this.#options.delayMs);
+    timer.unref();
+    this.#timers.set(key, timer);
+  }
+
+  /** Forgets the pending checks of a charge point that disconnected. */
+  forget(chargePointId: string): void {
+    for (const [key, timer] of this.#timers) {
+      if (key.startsWith(`${chargePointId}\u0000`)) {
+        clearTimeout(timer);
+        this.#timers.delete(key);
+      }
+    }
+  }
+
+  /**
+   * Checks one connector now against the Active transactions and heals what disagrees (see the
+   * class comment). Returns the action taken, or null. Never throws: failures are logged.
+   */
+  async check(chargePointId: string, connectorId: number): Promise<HealingAction | null> {
+    try {
+      return await this.#check(chargePointId, connectorId);
+    } catch (err) {
+      this.#deps.log.error({ err, chargePointId, connectorId }, 'healing check failed');
+      return null;
+    }
+  }
+
+  async idle(): Promise<void> {
+    while (this.#running.size > 0) await Promise.allSettled([...this.#running]);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const timer of this.#timers.values()) clearTimeout(timer);
+    this.#timers.clear();
+    await this.idle();
+  }
+
+  async #check(chargePointId: string, connectorId: number): Promise<HealingAction | null> {
+    const session = this.#deps.sessions.get(chargePointId);
+    if (!session || session.registrationStatus !== 'Accepted') return null;
+    const em = this.#deps.orm.em.fork();
+    const connector = await em.findOne(ConnectorSchema, { chargePoint: chargePointId, connectorId });
+    const status = connector?.status;
+    if (!status) return null;
+    const active = await em.find(TransactionSchema, { chargePoint: chargePointId, connectorId, status: 'Active' }, { fields: ['id'] });
+
+    let problem: HealingProblem;
+    let triggers: MessageTrigger[];
+    if (CHARGING.has(status) && active.length === 0) {
+      problem = 'charging-without-transaction';
+      triggers = ['MeterValues', 'StatusNotification'];
+    } else if (status === 'Available' && active.length > 0) {
+      problem = 'connector-available-while-active';
+      triggers = ['StatusNotification'];
+    } else {
+      return null;
+    }
+
+    const now = this.#deps.clock.now();
+    const key = `${chargePointId}\u0000${connectorId}\u0000${problem}`;
+    const last = this.#lastAction.get(key);
+    if (last !== undefined && now.getTime() - last < this.#options.minIntervalMs) {
+      this.#deps.log.debug({ chargePointId, connectorId, problem }, 'healing skipped: acted on this connector recently');
+      return null;
+    }
+    this.#lastAction.set(key, now.getTime());
+
+    const action: HealingAction = { at: now, chargePointId, connectorId, problem, connectorStatus: status, transactionIds: active.map((t) => t.id), triggered: [] };
+    if (problem === 'connector-available-while-active') await this.#flag(action.transactionIds);
+    this.#deps.log.warn({ chargePointId, connectorId, problem, connectorStatus: status, transactionIds: action.transactionIds }, 'connector state disagrees with the transactions; healing');
+    for (const requestedMessage of triggers) {
+      try {
+        const answer = await this.#deps.commands.send(chargePointId, 'TriggerMessage', { requestedMessage, connectorId }, { actor: ACTOR });
+        action.triggered.push({ requestedMessage, result: answer.status });
+      } catch (err) {
+        action.triggered.push({ requestedMessage, result: (err as { code?: string }).code ?? 'Error' });
+      }
+    }
+    this.#actions.push(action);
+    if (this.#actions.length > KEEP_ACTIONS) this.#actions.splice(0, this.#actions.length - KEEP_ACTIONS);
+    return action;
+  }
+
+  async #flag(transactionIds: number[]): Promise<void> {
+    await this.#deps.batcher.run(async (em) => {
+      const rows = await em.find(TransactionSchema, { id: { $in: transactionIds } });
+      for (const tx of rows) {
+        if (!(tx.flags ?? []).includes(CONNECTOR_AVAILABLE_WHILE_ACTIVE)) tx.flags = [...(tx.flags ?? []), CONNECTOR_AVAILABLE_WHILE_ACTIVE];
+      }
+    });
+  }
+
+  #track(promise: Promise<unknown>): void {
+    const p = promise.catch(() => undefined);
+    this.#running.add(p);
+    void p.finally(() => this.#running.delete(p));
+  }
+}

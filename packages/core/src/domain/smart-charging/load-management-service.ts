@@ -1,0 +1,667 @@
+import type { MikroORM } from '@mikro-orm/core';
+import type { Clock } from '../../clock.js';
+import type { CsmsConfig } from '../../config/index.js';
+import { CsmsError, CsmsErrorCode, isCsmsError } from '../../kernel/errors.js';
+import type { Logger } from '../../kernel/logger.js';
+import type { CommandService } from '../../ocpp/commands.js';
+import type { Sessions } from '../../ocpp/sessions.js';
+import type { CentralSystemActions, ChargingProfile, ChargingProfilePurpose } from '../../ocpp/v16/central-system-messages.js';
+import {
+  ChargePointSchema,
+  ChargingProfileSchema,
+  TransactionSchema,
+  type ChargingProfile as ChargingProfileRow,
+  type ChargingScheduleJson,
+} from '../../persistence/entities/index.js';
+import type { WriteBatcher } from '../../persistence/write-batcher.js';
+import type { SettingsService } from '../settings/settings-service.js';
+import { allocatePower, type AllocationReason, type AllocationResult } from './allocate-power.js';
+import { failSafeLimits, type FailSafeLimit } from './fail-safe-limits.js';
+import {
+  CHARGE_POINT_MAX_PROFILE_ID,
+  chargePointMaxProfile,
+  isLoadManagementProfileId,
+  LOAD_MANAGEMENT_ID_BASE,
+  LOAD_MANAGEMENT_STACK_LEVEL,
+  singleLimitW,
+  TX_DEFAULT_PROFILE_ID,
+  txDefaultProfile,
+  txProfile,
+  txProfileId,
+} from './load-management-profiles.js';
+
+/**
+ * State of a profile in the ChargingProfile table: `Pending` (being sent, or waiting for a retry
+ * or for its charger to come back), the charger's answer `Accepted` / `Rejected` / `NotSupported`,
+ * or `Cleared` (removed from the charger, replaced, or ended with its transaction).
+ */
+export type ProfileStatus = 'Pending' | 'Accepted' | 'Rejected' | 'NotSupported' | 'Cleared';
+
+export interface LoadManagementAllocation {
+  chargePointId: string;
+  connectorId: number;
+  transactionId: number;
+  limitKw: number;
+  reason: AllocationReason;
+  /** State of its TxProfile; `NotSent` while its charger is offline or not yet Accepted. */
+  profileStatus: ProfileStatus | 'NotSent';
+}
+
+export interface LoadManagementFailSafe {
+  chargePointId: string;
+  chargePointMaxKw: number;
+  txDefaultKw: number;
+  chargePointMaxStatus: ProfileStatus | 'NotSent';
+  txDefaultStatus: ProfileStatus | 'NotSent';
+}
+
+export interface LoadManagementStatus {
+  /** null = no site limit: load management is off. */
+  siteLimitKw: number | null;
+  /** Sum of the allocations (kW). */
+  allocatedKw: number;
+  allocations: LoadManagementAllocation[];
+  failSafe: LoadManagementFailSafe[];
+}
+
+/** A row of the ChargingProfile table, as the service API returns it. */
+export interface StoredChargingProfile {
+  id: number;
+  chargePointId: string | null;
+  connectorId: number;
+  chargingProfileId: number;
+  stackLevel: number;
+  purpose: ChargingProfilePurpose;
+  kind: ChargingProfile['chargingProfileKind'];
+  recurrencyKind: 'Daily' | 'Weekly' | null;
+  validFrom: Date | null;
+  validTo: Date | null;
+  transactionId: number | null;
+  schedule: ChargingScheduleJson;
+  status: string;
+  createdAt: Date;
+  /** True for the profiles site load management owns (ids ≥ 1,000,000,000). */
+  loadManagement: boolean;
+}
+
+export type ClearChargingProfileFilter = CentralSystemActions['ClearChargingProfile']['request'];
+
+export interface RetryPolicy {
+  /** Sends of one profile value before giving up (first one included). Default 5. */
+  attempts: number;
+  /** Wait before the first retry; doubled each time. Default `ocpp.callTimeoutMs`. */
+  baseDelayMs: number;
+  /** Longest wait between two attempts. Default 5 minutes. */
+  maxDelayMs: number;
+}
+
+export interface LoadManagementServiceDeps {
+  orm: MikroORM;
+  batcher: WriteBatcher;
+  commands: CommandService;
+  sessions: Sessions;
+  settings: SettingsService;
+  config: CsmsConfig;
+  clock: Clock;
+  log: Logger;
+  retry?: Partial<RetryPolicy>;
+}
+
+/** Why a charger is looked at again: it booted (fail-safe re-sent) or reconnected (catch up). */
+export type ReconcileReason = 'boot' | 'reconnect';
+
+const ACTOR = 'system:load-management';
+
+interface DesiredProfile {
+  key: string;
+  chargePointId: string;
+  connectorId: number;
+  profile: ChargingProfile;
+  limitW: number;
+  failSafe: boolean;
+}
+
+interface RetryState {
+  /** What the failed attempts tried to reach: a limit, or null for a clear. */
+  target: number | null;
+  attempts: number;
+  timer: NodeJS.Timeout | undefined;
+  /** The retry timer fired: send at the next pass. */
+  due: boolean;
+  /** Out of attempts, or waiting for the charger to reconnect: only a change or a reconnect sends again. */
+  parked: boolean;
+}
+
+interface Operation {
+  key: string;
+  chargePointId: string;
+  /** Lower than what is in force now: sent in the first phase. */
+  decrease: boolean;
+  set?: DesiredProfile;
+  clear?: ChargingProfileRow;
+}
+
+const keyOf = (chargePointId: string, chargingProfileId: number) => `${chargePointId}\u0000${chargingProfileId}`;
+
+/**
+ * Site load management: shares `settings.site.maxGridPowerKw` between the running transactions
+ * (see allocatePower), enforces the shares with one TxProfile per transaction, and keeps a
+ * fail-safe ChargePointMaxProfile + TxDefaultProfile on every charger (see failSafeLimits).
+ *
+ * Reconciliation: every trigger (start, stop, site setting change, charger boot or reconnect,
+ * retry timer) asks for a pass; passes run one at a time and coalesce. A pass reads the state
+ * from the database, computes the desired profiles, and sends only what differs from the
+ * ChargingProfile table (or what a boot/reconnect/retry asks for) — lowered limits first, then
+ * raised ones, so that the site stays under its limit while the profiles change. Failed sends
+ * (Rejected, NotSupported, CALLERROR, timeout) are logged and retried with exponential backoff,
+ * a bounded number of times; offline chargers are caught up when they reconnect.
+ *
+ * It also sends operators' charging profiles (TC_056/057/066/067) and stores them in the same
+ * table.
+ */
+export class LoadManagementService {
+  readonly #deps: LoadManagementServiceDeps;
+  readonly #retry: RetryPolicy;
+  readonly #log: Logger;
+  readonly #retries = new Map<string, RetryState>();
+  readonly #force = new Map<string, ReconcileReason>();
+  #dirty = false;
+  #running: Promise<void> | undefined;
+  #closed = false;
+  #last: { siteLimitKw: number | null; result: AllocationResult | null; failSafe: Map<string, FailSafeLimit> } = {
+    siteLimitKw: null,
+    result: null,
+    failSafe: new Map(),
+  };
+
+  constructor(deps: LoadManagementServiceDeps) {
+    this.#deps = deps;
+    this.#log = deps.log.child({ component: 'load-management' });
+    this.#retry = {
+      attempts: deps.retry?.attempts ?? 5,
+      baseDelayMs: deps.retry?.baseDelayMs ?? deps.config.ocpp.callTimeoutMs,
+      maxDelayMs: deps.retry?.maxDelayMs ?? 300_000,
+    };
+  }
+
+  /**
+   * Asks for a reconciliation pass (for `chargePointId` with `reason`, when given) and resolves
+   * when a pass that started after this call has finished. Never rejects.
+   */
+  request(chargePointId?: string, reason?: ReconcileReason): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    if (chargePointId && reason && this.#force.get(chargePointId) !== 'boot') this.#force.set(chargePointId, reason);
+    this.#dirty = true;
+    this.#running ??= this.#loop();
+    return this.#running;
+  }
+
+  /** Recomputes and enforces the allocation now (e.g. after a charger's maxPowerKw was edited). */
+  rebalance(): Promise<void> {
+    return this.request();
+  }
+
+  /** Resolves when no pass is running or asked for (retry timers that have not fired yet aside). */
+  async settled(): Promise<void> {
+    while (this.#running) await this.#running;
+  }
+
+  /** The allocation of the last pass, with the current state of each profile. */
+  async status(): Promise<LoadManagementStatus> {
+    const { siteLimitKw, result, failSafe } = this.#last;
+    if (siteLimitKw === null) return { siteLimitKw: null, allocatedKw: 0, allocations: [], failSafe: [] };
+    const rows = await this.#deps.orm.em
+      .fork()
+      .find(ChargingProfileSchema, { chargingProfileId: { $gte: LOAD_MANAGEMENT_ID_BASE }, status: { $ne: 'Cleared' } });
+    const statusOf = (chargePointId: string, id: number): ProfileStatus | 'NotSent' =>
+      (rows.find((r) => r.chargePoint === chargePointId && r.chargingProfileId === id)?.status as ProfileStatus | undefined) ?? 'NotSent';
+    const allocations = (result?.allocations ?? []).map((a) => ({
+      chargePointId: a.chargePointId,
+      connectorId: a.connectorId,
+      transactionId: a.transactionId,
+      limitKw: a.limitKw,
+      reason: a.reason,
+      profileStatus: statusOf(a.chargePointId, txProfileId(a.transactionId)),
+    }));
+    return {
+      siteLimitKw,
+      allocatedKw: (result?.allocatedW ?? 0) / 1000,
+      allocations,
+      failSafe: [...failSafe].map(([chargePointId, f]) => ({
+        chargePointId,
+        chargePointMaxKw: f.chargePointMaxW / 1000,
+        txDefaultKw: f.txDefaultW / 1000,
+        chargePointMaxStatus: statusOf(chargePointId, CHARGE_POINT_MAX_PROFILE_ID),
+        txDefaultStatus: statusOf(chargePointId, TX_DEFAULT_PROFILE_ID),
+      })),
+    };
+  }
+
+  /** Stops retry timers and waits for the pass in progress. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const state of this.#retries.values()) clearTimeout(state.timer);
+    this.#retries.clear();
+    await this.settled();
+  }
+
+  // ---------------------------------------------------------------- operator profiles
+
+  /**
+   * Sends an operator's charging profile (TC_056 TxDefaultProfile, TC_057 TxProfile) and stores
+   * it with the charger's answer. Rules checked first (CsmsError COMMAND_INVALID or
+   * CALL_NOT_ALLOWED): ids ≥ 1,000,000,000 belong to load management; ChargePointMaxProfile goes to
+   * connector 0; a TxProfile needs a transaction running on that connector (its transactionId is
+   * filled in when missing, and must match when given); while load management is on, stack level
+   * 0 is its own. Command failures (offline, timeout, CALLERROR) are thrown as CsmsErrors; a
+   * timed-out profile is stored as Pending (the charger may have applied it).
+   */
+  async setChargingProfile(
+    chargePointId: string,
+    connectorId: number,
+    profile: ChargingProfile,
+    actor = 'system',
+  ): Promise<{ status: 'Accepted' | 'Rejected' | 'NotSupported'; profile: StoredChargingProfile }> {
+    const invalid = (message: string, code: CsmsErrorCode = CsmsErrorCode.COMMAND_INVALID): never => {
+      throw new CsmsError(code, message, { details: { chargePointId, connectorId, chargingProfileId: profile.chargingProfileId } });
+    };
+    if (isLoadManagementProfileId(profile.chargingProfileId)) {
+      invalid(`chargingProfileId ${profile.chargingProfileId} is in the range site load management owns (≥ ${LOAD_MANAGEMENT_ID_BASE}); use a smaller id`);
+    }
+    if (profile.chargingProfilePurpose === 'ChargePointMaxProfile' && connectorId !== 0) {
+      invalid('a ChargePointMaxProfile applies to the whole charge point: send it to connectorId 0');
+    }
+    let sent = profile;
+    if (profile.chargingProfilePurpose === 'TxProfile') {
+      if (connectorId < 1) invalid('a TxProfile applies to the transaction of one connector: use a connectorId ≥ 1');
+      const running = await this.#deps.orm.em.fork().findOne(TransactionSchema, { chargePoint: chargePointId, connectorId, status: 'Active' }, { orderBy: { id: 'desc' } });
+      if (!running) {
+        invalid(`no transaction is running on ${chargePointId} connector ${connectorId}; a TxProfile needs one (use a TxDefaultProfile for sessions that start later)`, CsmsErrorCode.CALL_NOT_ALLOWED);
+      }
+      if (profile.transactionId !== undefined && profile.transactionId !== running!.id) {
+        invalid(`transaction ${profile.transactionId} is not the one running on ${chargePointId} connector ${connectorId} (that is ${running!.id})`, CsmsErrorCode.CALL_NOT_ALLOWED);
+      }
+      sent = { ...profile, transactionId: running!.id };
+    } else if (profile.transactionId !== undefined) {
+      invalid('transactionId is only allowed in a TxProfile');
+    }
+    const site = await this.#deps.settings.get('site');
+    if (site.maxGridPowerKw !== null && profile.stackLevel === LOAD_MANAGEMENT_STACK_LEVEL) {
+      invalid(
+        `stack level ${LOAD_MANAGEMENT_STACK_LEVEL} is used by site load management while settings.site.maxGridPowerKw is set, and a profile with the same purpose and stack level would replace its profile; use stackLevel ≥ ${LOAD_MANAGEMENT_STACK_LEVEL + 1}`,
+        CsmsErrorCode.CALL_NOT_ALLOWED,
+      );
+    }
+
+    let status: 'Accepted' | 'Rejected' | 'NotSupported';
+    try {
+      ({ status } = await this.#deps.commands.send(chargePointId, 'SetChargingProfile', { connectorId, csChargingProfiles: sent }, { actor }));
+    } catch (err) {
+      if (isCsmsError(err, CsmsErrorCode.CALL_TIMEOUT)) await this.#insertOperatorRow(chargePointId, connectorId, sent, 'Pending');
+      throw err;
+    }
+    const row = await this.#insertOperatorRow(chargePointId, connectorId, sent, status);
+    return { status, profile: row };
+  }
+
+  /**
+   * Sends ClearChargingProfile (TC_067) and marks the matching stored profiles Cleared (also
+   * when the charger answers Unknown: then it has none of them). Clearing load management's own
+   * profiles while it is on makes it send them again.
+   */
+  async clearChargingProfile(chargePointId: string, filter: ClearChargingProfileFilter = {}, actor = 'system'): Promise<{ status: 'Accepted' | 'Unknown'; cleared: number }> {
+    const { status } = await this.#deps.commands.send(chargePointId, 'ClearChargingProfile', filter, { actor });
+    const { cleared, loadManagement } = await this.#deps.batcher.run(async (em) => {
+      const rows = await em.find(ChargingProfileSchema, { chargePoint: chargePointId, status: { $ne: 'Cleared' } });
+      const matching = rows.filter((r) => matchesClearFilter(r, filter));
+      for (const r of matching) r.status = 'Cleared';
+      return { cleared: matching.length, loadManagement: matching.some((r) => isLoadManagementProfileId(r.chargingProfileId)) };
+    });
+    if (loadManagement) {
+      for (const key of [...this.#retries.keys()].filter((k) => k.startsWith(`${chargePointId}\u0000`))) this.#resetRetry(key);
+      void this.request();
+    }
+    return { status, cleared };
+  }
+
+  /** GetCompositeSchedule pass-through (TC_066). */
+  getCompositeSchedule(
+    chargePointId: string,
+    request: CentralSystemActions['GetCompositeSchedule']['request'],
+    actor = 'system',
+  ): Promise<CentralSystemActions['GetCompositeSchedule']['response']> {
+    return this.#deps.commands.send(chargePointId, 'GetCompositeSchedule', request, { actor });
+  }
+
+  /** Stored profiles, newest first; Cleared ones only with `includeCleared`. */
+  async profiles(query: { chargePointId?: string; includeCleared?: boolean } = {}): Promise<StoredChargingProfile[]> {
+    const where: Record<string, unknown> = {};
+    if (query.chargePointId !== undefined) where.chargePoint = query.chargePointId;
+    if (!query.includeCleared) where.status = { $ne: 'Cleared' };
+    const rows = await this.#deps.orm.em.fork().find(ChargingProfileSchema, where, { orderBy: { id: 'desc' } });
+    return rows.map(toStored);
+  }
+
+  async #insertOperatorRow(chargePointId: string, connectorId: number, profile: ChargingProfile, status: string): Promise<StoredChargingProfile> {
+    return this.#deps.batcher.run(async (em) => {
+      if (status === 'Accepted') {
+        // The charger replaced any profile with the same id, or with the same purpose and stack level on this connector (S16 §5.16.2).
+        const replaced = await em.find(ChargingProfileSchema, {
+          chargePoint: chargePointId,
+          status: { $ne: 'Cleared' },
+          $or: [
+            { chargingProfileId: profile.chargingProfileId },
+            { connectorId, stackLevel: profile.stackLevel, purpose: profile.chargingProfilePurpose },
+          ],
+        });
+        for (const r of replaced) r.status = 'Cleared';
+      }
+      const row = em.create(ChargingProfileSchema, rowFields(chargePointId, connectorId, profile, status));
+      await em.flush();
+      return toStored(row);
+    });
+  }
+
+  // ---------------------------------------------------------------- reconciliation
+
+  async #loop(): Promise<void> {
+    // Reset in the same synchronous step as the last `dirty` check, so that no request falls between.
+    try {
+      while (this.#dirty && !this.#closed) {
+        this.#dirty = false;
+        const force = new Map(this.#force);
+        this.#force.clear();
+        try {
+          await this.#pass(force);
+        } catch (err) {
+          this.#log.error({ err }, 'load management pass failed; it runs again at the next event');
+        }
+      }
+    } finally {
+      this.#running = undefined;
+    }
+  }
+
+  async #pass(force: Map<string, ReconcileReason>): Promise<void> {
+    const { orm, settings, sessions, clock } = this.#deps;
+    const site = await settings.get('site');
+    const em = orm.em.fork();
+    const chargePoints = await em.find(ChargePointSchema, {});
+    const rows = await em.find(ChargingProfileSchema, { chargingProfileId: { $gte: LOAD_MANAGEMENT_ID_BASE }, status: { $ne: 'Cleared' } });
+    const active = await em.find(TransactionSchema, { status: 'Active' }, { orderBy: { id: 'asc' } });
+    const activeIds = new Set(active.map((t) => t.id));
+    const rowByKey = new Map(rows.filter((r) => r.chargePoint !== null).map((r) => [keyOf(r.chargePoint!, r.chargingProfileId), r]));
+    const reachable = (id: string) => sessions.get(id)?.registrationStatus === 'Accepted';
+
+    // Desired state.
+    const desired = new Map<string, DesiredProfile>();
+    const add = (chargePointId: string, connectorId: number, profile: ChargingProfile, limitW: number, failSafe: boolean) => {
+      const key = keyOf(chargePointId, profile.chargingProfileId);
+      desired.set(key, { key, chargePointId, connectorId, profile, limitW, failSafe });
+    };
+    let result: AllocationResult | null = null;
+    let failSafe = new Map<string, FailSafeLimit>();
+    if (site.maxGridPowerKw !== null) {
+      // A double column may come back as a string from some drivers.
+      const maxKwOf = (cp: { maxPowerKw?: unknown }) => (cp.maxPowerKw == null ? site.defaultChargePointMaxKw : Number(cp.maxPowerKw));
+      const eligible = chargePoints.filter((cp) => cp.registrationStatus !== 'Rejected');
+      failSafe = failSafeLimits({
+        siteLimitKw: site.maxGridPowerKw,
+        minPerSessionKw: site.minPowerPerConnectorKw,
+        chargers: eligible.map((cp) => ({ chargePointId: cp.id, maxKw: maxKwOf(cp) })),
+      });
+      for (const [chargePointId, f] of failSafe) {
+        add(chargePointId, 0, chargePointMaxProfile(f.chargePointMaxW, clock.now()), f.chargePointMaxW, true);
+        add(chargePointId, 0, txDefaultProfile(f.txDefaultW), f.txDefaultW, true);
+      }
+      // A charger never gets more than its ChargePointMaxProfile lets it draw.
+      const chargers = chargePoints.map((cp) => ({
+        chargePointId: cp.id,
+        maxKw: Math.min(maxKwOf(cp), (failSafe.get(cp.id)?.chargePointMaxW ?? Number.POSITIVE_INFINITY) / 1000),
+      }));
+      const known = new Set(chargers.map((c) => c.chargePointId));
+      const inForceW = (tx: (typeof active)[number]): number => {
+        const own = rowByKey.get(keyOf(tx.chargePoint, txProfileId(tx.id)));
+        if (own?.status === 'Accepted') return singleLimitW(own.schedule) ?? 0;
+        const txDefault = rowByKey.get(keyOf(tx.chargePoint, TX_DEFAULT_PROFILE_ID));
+        if (txDefault?.status === 'Accepted') return singleLimitW(txDefault.schedule) ?? 0;
+        return chargers.find((c) => c.chargePointId === tx.chargePoint)!.maxKw * 1000;
+      };
+      result = allocatePower({
+        siteLimitKw: site.maxGridPowerKw,
+        minPerSessionKw: site.minPowerPerConnectorKw,
+        chargers,
+        // A charger that is offline keeps the limit it has; the others share what is left.
+        sessions: active
+          .filter((tx) => known.has(tx.chargePoint))
+          .map((tx) => ({
+            transactionId: tx.id,
+            chargePointId: tx.chargePoint,
+            connectorId: tx.connectorId,
+            startedAt: tx.startReceivedAt,
+            ...(reachable(tx.chargePoint) ? {} : { fixedKw: inForceW(tx) / 1000 }),
+          })),
+      });
+      for (const a of result.allocations) {
+        if (a.reason !== 'fixed') add(a.chargePointId, a.connectorId, txProfile(a.transactionId, a.limitW), a.limitW, false);
+      }
+    }
+    this.#last = { siteLimitKw: site.maxGridPowerKw, result, failSafe };
+
+    // What to send.
+    const operations: Operation[] = [];
+    const endedWithTransaction: ChargingProfileRow[] = [];
+    const inForceOf = (row: ChargingProfileRow | undefined): number =>
+      row?.status === 'Accepted' ? (singleLimitW(row.schedule) ?? Number.POSITIVE_INFINITY) : Number.POSITIVE_INFINITY;
+    for (const d of [...desired.values()].sort(byProfileOrder)) {
+      if (!reachable(d.chargePointId)) continue;
+      const row = rowByKey.get(d.key);
+      const reason = force.get(d.chargePointId);
+      const changed = !row || singleLimitW(row.schedule) !== d.limitW;
+      if (changed || this.#retries.get(d.key)?.target !== d.limitW) this.#resetRetry(d.key);
+      if (reason && (row?.status !== 'Accepted' || (reason === 'boot' && d.failSafe))) this.#resetRetry(d.key);
+      const send = changed || (reason === 'boot' && d.failSafe) || (row!.status !== 'Accepted' && this.#isDue(d.key));
+      if (!send) continue;
+      // A new TxProfile replaces the TxDefaultProfile limit the session started with.
+      const current = d.profile.chargingProfilePurpose === 'TxProfile' && !row ? inForceOf(rowByKey.get(keyOf(d.chargePointId, TX_DEFAULT_PROFILE_ID))) : inForceOf(row);
+      operations.push({ key: d.key, chargePointId: d.chargePointId, decrease: d.limitW < current, set: d });
+    }
+    for (const [key, row] of rowByKey) {
+      if (desired.has(key)) continue;
+      if (row.purpose === 'TxProfile' && (row.transactionId == null || !activeIds.has(row.transactionId))) {
+        endedWithTransaction.push(row);
+        continue;
+      }
+      if (!reachable(row.chargePoint!)) continue;
+      if (this.#retries.get(key)?.target !== null) this.#resetRetry(key);
+      if (force.has(row.chargePoint!)) this.#resetRetry(key);
+      if (this.#isDue(key)) operations.push({ key, chargePointId: row.chargePoint!, decrease: false, clear: row });
+    }
+
+    if (endedWithTransaction.length > 0) {
+      // The charger drops a TxProfile when its transaction ends (S16 §3.13.2): nothing to send.
+      await this.#deps.batcher.run(async (wem) => {
+        await wem.nativeUpdate(ChargingProfileSchema, { id: { $in: endedWithTransaction.map((r) => r.id) } }, { status: 'Cleared' });
+      });
+      for (const r of endedWithTransaction) this.#resetRetry(keyOf(r.chargePoint!, r.chargingProfileId));
+    }
+
+    // Lowered limits first, so that the sum stays under the site limit while profiles change.
+    await this.#run(operations.filter((o) => o.decrease));
+    await this.#run(operations.filter((o) => !o.decrease));
+  }
+
+  /** Runs operations: charge points in parallel, one charge point's operations in order. */
+  async #run(operations: Operation[]): Promise<void> {
+    const byChargePoint = new Map<string, Operation[]>();
+    for (const op of operations) byChargePoint.set(op.chargePointId, [...(byChargePoint.get(op.chargePointId) ?? []), op]);
+    await Promise.all(
+      [...byChargePoint.values()].map(async (ops) => {
+        let unreachable = false;
+        for (const op of ops) {
+          if (this.#closed) return;
+          if (unreachable) {
+            // The charger just timed out or went away: try this one with the next retry instead.
+            this.#failed(op, 'skipped after the charger failed to answer', false);
+            continue;
+          }
+          unreachable = await this.#execute(op);
+        }
+      }),
+    );
+  }
+
+  /** Sends one operation; true when the charger is unreachable (timeout, offline). */
+  async #execute(op: Operation): Promise<boolean> {
+    const { commands, batcher } = this.#deps;
+    const isSet = op.set !== undefined;
+    try {
+      if (op.set) {
+        const d = op.set;
+        await batcher.run(async (em) => {
+          const row = await em.findOne(ChargingProfileSchema, { chargePoint: d.chargePointId, chargingProfileId: d.profile.chargingProfileId }, { orderBy: { id: 'desc' } });
+          const fields = rowFields(d.chargePointId, d.connectorId, d.profile, 'Pending');
+          if (row) em.assign(row, fields);
+          else em.create(ChargingProfileSchema, fields);
+        });
+        const { status } = await commands.send(d.chargePointId, 'SetChargingProfile', { connectorId: d.connectorId, csChargingProfiles: d.profile }, { actor: ACTOR });
+        await this.#setStatus(d.chargePointId, d.profile.chargingProfileId, status);
+        if (status === 'Accepted') {
+          this.#resetRetry(op.key);
+          this.#log.debug({ chargePointId: d.chargePointId, chargingProfileId: d.profile.chargingProfileId, limitW: d.limitW }, 'charging profile accepted');
+        } else {
+          this.#failed(op, `answered ${status}`, true);
+        }
+      } else {
+        const row = op.clear!;
+        const { status } = await commands.send(row.chargePoint!, 'ClearChargingProfile', { id: row.chargingProfileId }, { actor: ACTOR });
+        // Unknown: the charger does not have it (any more); either way it is not in force.
+        await this.#setStatus(row.chargePoint!, row.chargingProfileId, 'Cleared');
+        this.#resetRetry(op.key);
+        this.#log.debug({ chargePointId: row.chargePoint, chargingProfileId: row.chargingProfileId, status }, 'charging profile cleared');
+      }
+      return false;
+    } catch (err) {
+      if (isCsmsError(err, CsmsErrorCode.CLOSED) || this.#closed) return true;
+      if (isCsmsError(err, CsmsErrorCode.CHARGE_POINT_OFFLINE)) {
+        // Caught up when the charger reconnects (no timer: nothing can reach it meanwhile).
+        this.#park(op.key, isSet ? op.set!.limitW : null);
+        this.#log.info({ chargePointId: op.chargePointId, key: op.key }, 'charger offline; its profile is sent when it reconnects');
+        return true;
+      }
+      this.#failed(op, (err as Error).message, true);
+      return isCsmsError(err, CsmsErrorCode.CALL_TIMEOUT);
+    }
+  }
+
+  async #setStatus(chargePointId: string, chargingProfileId: number, status: string): Promise<void> {
+    await this.#deps.batcher.run(async (em) => {
+      await em.nativeUpdate(ChargingProfileSchema, { chargePoint: chargePointId, chargingProfileId, status: { $ne: 'Cleared' } }, { status });
+    });
+  }
+
+  #failed(op: Operation, why: string, counted: boolean): void {
+    if (this.#closed) return;
+    const target = op.set ? op.set.limitW : null;
+    const state = this.#stateFor(op.key, target);
+    if (counted) state.attempts += 1;
+    const what = op.set ? `SetChargingProfile ${op.set.profile.chargingProfilePurpose} (${op.set.limitW} W)` : 'ClearChargingProfile';
+    const context = { chargePointId: op.chargePointId, chargingProfileId: op.set?.profile.chargingProfileId ?? op.clear?.chargingProfileId, attempt: state.attempts, of: this.#retry.attempts, reason: why };
+    if (state.attempts >= this.#retry.attempts) {
+      state.parked = true;
+      this.#log.error(context, `${what} failed ${state.attempts} times; giving up until the charger reconnects or the allocation changes`);
+      return;
+    }
+    const delay = Math.min(this.#retry.maxDelayMs, this.#retry.baseDelayMs * 2 ** Math.max(0, state.attempts - 1));
+    this.#log.warn({ ...context, retryInMs: delay }, `${what} failed; retrying`);
+    clearTimeout(state.timer);
+    state.timer = setTimeout(() => {
+      state.timer = undefined;
+      state.due = true;
+      void this.request();
+    }, delay);
+    state.timer.unref();
+  }
+
+  #park(key: string, target: number | null): void {
+    const state = this.#stateFor(key, target);
+    clearTimeout(state.timer);
+    state.timer = undefined;
+    state.parked = true;
+  }
+
+  #stateFor(key: string, target: number | null): RetryState {
+    let state = this.#retries.get(key);
+    if (!state || state.target !== target) {
+      if (state) clearTimeout(state.timer);
+      state = { target, attempts: 0, timer: undefined, due: false, parked: false };
+      this.#retries.set(key, state);
+    }
+    state.due = false;
+    return state;
+  }
+
+  #isDue(key: string): boolean {
+    const state = this.#retries.get(key);
+    if (!state) return true;
+    return state.due && !state.parked && state.timer === undefined;
+  }
+
+  #resetRetry(key: string): void {
+    const state = this.#retries.get(key);
+    if (!state) return;
+    clearTimeout(state.timer);
+    this.#retries.delete(key);
+  }
+}
+
+function byProfileOrder(a: DesiredProfile, b: DesiredProfile): number {
+  const rank = (d: DesiredProfile) => (d.profile.chargingProfilePurpose === 'ChargePointMaxProfile' ? 0 : d.profile.chargingProfilePurpose === 'TxDefaultProfile' ? 1 : 2);
+  return rank(a) - rank(b) || a.connectorId - b.connectorId;
+}
+
+function matchesClearFilter(row: ChargingProfileRow, filter: ClearChargingProfileFilter): boolean {
+  // With an id, only that profile (S16 §5.5); otherwise every given criterion must match.
+  if (filter.id !== undefined) return row.chargingProfileId === filter.id;
+  if (filter.connectorId !== undefined && row.connectorId !== filter.connectorId) return false;
+  if (filter.chargingProfilePurpose !== undefined && row.purpose !== filter.chargingProfilePurpose) return false;
+  if (filter.stackLevel !== undefined && row.stackLevel !== filter.stackLevel) return false;
+  return true;
+}
+
+function rowFields(chargePointId: string, connectorId: number, profile: ChargingProfile, status: string) {
+  return {
+    chargePoint: chargePointId,
+    connectorId,
+    chargingProfileId: profile.chargingProfileId,
+    stackLevel: profile.stackLevel,
+    purpose: profile.chargingProfilePurpose,
+    kind: profile.chargingProfileKind,
+    recurrencyKind: profile.recurrencyKind ?? null,
+    validFrom: profile.validFrom ? new Date(profile.validFrom) : null,
+    validTo: profile.validTo ? new Date(profile.validTo) : null,
+    transactionId: profile.transactionId ?? null,
+    schedule: profile.chargingSchedule as ChargingScheduleJson,
+    status,
+  };
+}
+
+function toStored(row: ChargingProfileRow): StoredChargingProfile {
+  return {
+    id: row.id,
+    chargePointId: row.chargePoint ?? null,
+    connectorId: row.connectorId,
+    chargingProfileId: row.chargingProfileId,
+    stackLevel: row.stackLevel,
+    purpose: row.purpose as ChargingProfilePurpose,
+    kind: row.kind as ChargingProfile['chargingProfileKind'],
+    recurrencyKind: (row.recurrencyKind ?? null) as 'Daily' | 'Weekly' | null,
+    validFrom: row.validFrom ?? null,
+    validTo: row.validTo ?? null,
+    transactionId: row.transactionId ?? null,
+    schedule: row.schedule,
+    status: row.status,
+    createdAt: row.createdAt,
+    loadManagement: isLoadManagementProfileId(row.chargingProfileId),
+  };
+}

@@ -1,0 +1,262 @@
+import { raw } from '@mikro-orm/core';
+import type { FastifyInstance } from 'fastify';
+import { CsmsError, CsmsErrorCode } from '../../../kernel/errors.js';
+import { generateAuthKey, hashAuthKey } from '../../../ocpp/credentials.js';
+import { AuditLogSchema, ChargePointSchema, ConnectorSchema, StatusEventSchema, type ChargePoint } from '../../../persistence/entities/index.js';
+import type { ApiContext } from '../api-context.js';
+import { actorOf, type ApiRouteConfig } from '../api-auth.js';
+import {
+  chargePointIdParam,
+  chargePointView,
+  errors,
+  nullable,
+  page,
+  paginationQuery,
+  statusEventView,
+  strictObject,
+  timeRangeQuery,
+} from '../schemas.js';
+import { chargePointViewOf, statusEventViewOf } from '../views.js';
+import { findChargePoint, invalid, pageOf, requireChargePoint, timeRange, type PageQuery } from './lookups.js';
+
+const viewer: ApiRouteConfig = { apiRole: 'viewer' };
+const admin: ApiRouteConfig = { apiRole: 'admin' };
+
+const idParams = strictObject({ id: chargePointIdParam }, ['id']);
+
+const securityProfile = {
+  type: 'integer',
+  enum: [0, 1, 2],
+  description: '0 = no authentication, 1 = HTTP Basic auth, 2 = TLS + HTTP Basic auth (needs TLS on this server).',
+} as const;
+const maxPowerKw = { type: 'number', exclusiveMinimum: 0, maximum: 10_000, description: "The charger's maximum power in kW (used by load management)." } as const;
+const description = { type: 'string', maxLength: 255, description: 'Free text for operators (location, bay number, ...).' } as const;
+
+const withKey = (what: string) => ({
+  type: 'object',
+  required: ['chargePoint'],
+  properties: {
+    chargePoint: chargePointView,
+    authKey: {
+      type: 'string',
+      description: `${what}: the Basic-auth password for security profile 1/2 (user name = the charge point id). Shown ONLY in this answer; store it in the charger now.`,
+    },
+  },
+});
+
+interface ListQuery extends PageQuery {
+  online?: boolean;
+}
+
+export function registerChargePointRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const em = () => ctx.orm.em.fork();
+
+  async function viewOf(cp: ChargePoint) {
+    const connectors = await em().find(ConnectorSchema, { chargePoint: cp.id });
+    return chargePointViewOf(cp, connectors, ctx.sessions.get(cp.id));
+  }
+
+  app.get<{ Querystring: ListQuery }>(
+    '/charge-points',
+    {
+      config: viewer,
+      schema: {
+        tags: ['charge points'],
+        summary: 'List charge points with connectors, live status and online/offline',
+        querystring: strictObject({ ...paginationQuery, online: { type: 'boolean', description: 'Only connected (true) or disconnected (false) charge points.' } }),
+        response: { 200: page(chargePointView, 'Charge points, by id.'), ...errors(400, 401, 403) },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const connected = ctx.sessions.ids();
+      if (q.online === true && connected.length === 0) return pageOf([], 0, q);
+      const where = q.online === undefined || (q.online === false && connected.length === 0) ? {} : q.online ? { id: { $in: connected } } : { id: { $nin: connected } };
+      const [rows, total] = await em().findAndCount(ChargePointSchema, where, {
+        // Case-insensitive order on both databases (MariaDB's collation already sorts so, SQLite's does not).
+        orderBy: [{ [raw((alias) => `lower(${alias}.id)`)]: 'asc' }, { id: 'asc' }],
+        limit: q.limit,
+        offset: q.offset,
+      });
+      const connectors = rows.length ? await em().find(ConnectorSchema, { chargePoint: { $in: rows.map((r) => r.id) } }) : [];
+      const items = rows.map((cp) =>
+        chargePointViewOf(
+          cp,
+          connectors.filter((c) => (c.chargePoint as unknown as string) === cp.id),
+          ctx.sessions.get(cp.id),
+        ),
+      );
+      return pageOf(items, total, q);
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/charge-points/:id',
+    {
+      config: viewer,
+      schema: {
+        tags: ['charge points'],
+        summary: 'One charge point with connectors and live status',
+        params: idParams,
+        response: { 200: chargePointView, ...errors(400, 401, 403, 404) },
+      },
+    },
+    async (request) => viewOf(await requireChargePoint(em(), request.params.id)),
+  );
+
+  app.post<{ Body: { id: string; securityProfile: 0 | 1 | 2; maxPowerKw?: number; description?: string } }>(
+    '/charge-points',
+    {
+      config: admin,
+      schema: {
+        tags: ['charge points'],
+        summary: 'Register a charge point; profile 1/2 returns its generated Basic-auth key once',
+        body: strictObject({ id: chargePointIdParam, securityProfile, maxPowerKw, description }, ['id', 'securityProfile']),
+        response: { 201: withKey('Profile 1/2 only'), ...errors(400, 401, 403, 409) },
+      },
+    },
+    async (request, reply) => {
+      const { id, securityProfile: profile, maxPowerKw: maxKw, description: text } = request.body;
+      checkProfileUsable(ctx, profile);
+      const authKey = profile > 0 ? generateAuthKey() : undefined;
+      const authKeyHash = authKey ? await hashAuthKey(authKey) : null;
+      const actor = actorOf(request);
+      const at = ctx.clock.now();
+      await ctx.batcher.run(async (tem) => {
+        // LIKE is case-insensitive for ASCII on both databases, so both refuse an id differing only in case.
+        const similar = await tem.find(ChargePointSchema, { id: { $like: id } });
+        const clash = similar.find((cp) => cp.id.toLowerCase() === id.toLowerCase());
+        if (clash) {
+          throw new CsmsError(
+            CsmsErrorCode.CONFLICT,
+            clash.id === id ? `charge point "${id}" is registered already` : `charge point id "${id}" differs only in letter case from the registered "${clash.id}"`,
+            { details: { fields: { id: 'already registered' } } },
+          );
+        }
+        tem.create(ChargePointSchema, { id, securityProfile: profile, authKeyHash, maxPowerKw: maxKw ?? null, description: text ?? null });
+        tem.create(AuditLogSchema, {
+          at,
+          actor,
+          action: 'RegisterChargePoint',
+          chargePoint: id,
+          request: { id, securityProfile: profile, maxPowerKw: maxKw ?? null, description: text ?? null },
+          result: { keyGenerated: Boolean(authKey) },
+          outcome: 'ok',
+        });
+      });
+      ctx.log.info({ chargePointId: id, securityProfile: profile, actor }, 'charge point registered');
+      const cp = await requireChargePoint(em(), id);
+      return reply.code(201).send({ chargePoint: await viewOf(cp), ...(authKey ? { authKey } : {}) });
+    },
+  );
+
+  app.patch<{ Params: { id: string }; Body: { maxPowerKw?: number | null; description?: string | null; securityProfile?: 0 | 1 | 2 } }>(
+    '/charge-points/:id',
+    {
+      config: admin,
+      schema: {
+        tags: ['charge points'],
+        summary: 'Change max power, description or security profile',
+        description:
+          'Raising the security profile from 0 to 1/2 generates a Basic-auth key, returned once as `authKey`; lowering it to 0 deletes the key. ' +
+          'A changed profile or key applies from the next connection of the charger.',
+        params: idParams,
+        body: strictObject({ maxPowerKw: nullable(maxPowerKw), description: nullable(description), securityProfile }, [], { minProperties: 1 }),
+        response: { 200: withKey('Only when the profile was raised from 0'), ...errors(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const body = request.body;
+      const before = await requireChargePoint(em(), id);
+      if (body.securityProfile !== undefined) checkProfileUsable(ctx, body.securityProfile);
+      const raising = body.securityProfile !== undefined && body.securityProfile > 0 && !before.authKeyHash;
+      const authKey = raising ? generateAuthKey() : undefined;
+      const authKeyHash = authKey ? await hashAuthKey(authKey) : undefined;
+      const actor = actorOf(request);
+      const at = ctx.clock.now();
+      await ctx.batcher.run(async (tem) => {
+        const cp = await findChargePoint(tem, id);
+        if (!cp) throw new CsmsError(CsmsErrorCode.NOT_FOUND, `no charge point "${id}" is registered`);
+        if (body.maxPowerKw !== undefined) cp.maxPowerKw = body.maxPowerKw;
+        if (body.description !== undefined) cp.description = body.description;
+        if (body.securityProfile !== undefined) {
+          cp.securityProfile = body.securityProfile;
+          if (body.securityProfile === 0) cp.authKeyHash = null;
+          else if (authKeyHash && !cp.authKeyHash) cp.authKeyHash = authKeyHash;
+        }
+        tem.create(AuditLogSchema, { at, actor, action: 'UpdateChargePoint', chargePoint: id, request: body, result: { keyGenerated: Boolean(authKey) }, outcome: 'ok' });
+      });
+      const cp = await requireChargePoint(em(), id);
+      return { chargePoint: await viewOf(cp), ...(authKey ? { authKey } : {}) };
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/charge-points/:id/rotate-key',
+    {
+      config: admin,
+      schema: {
+        tags: ['charge points'],
+        summary: 'Replace the Basic-auth key; the new key is returned once',
+        description:
+          'The old key stops working for new connections at once; an open connection stays up. Configure the charger with the new key ' +
+          '(on the charger, or with the ChangeConfiguration command, key AuthorizationKey) before it reconnects.',
+        params: idParams,
+        response: { 200: withKey('The new key'), ...errors(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const cp = await requireChargePoint(em(), id);
+      if ((cp.securityProfile ?? 0) === 0) {
+        throw new CsmsError(CsmsErrorCode.CONFLICT, `charge point "${id}" uses security profile 0 (no key); raise its profile with PATCH first`);
+      }
+      const authKey = generateAuthKey();
+      const authKeyHash = await hashAuthKey(authKey);
+      const actor = actorOf(request);
+      const at = ctx.clock.now();
+      await ctx.batcher.run(async (tem) => {
+        await tem.nativeUpdate(ChargePointSchema, { id }, { authKeyHash });
+        tem.create(AuditLogSchema, { at, actor, action: 'RotateChargePointKey', chargePoint: id, request: {}, result: null, outcome: 'ok' });
+      });
+      ctx.log.info({ chargePointId: id, actor }, 'charge point key rotated');
+      return { chargePoint: await viewOf(await requireChargePoint(em(), id)), authKey };
+    },
+  );
+
+  app.get<{ Params: { id: string }; Querystring: PageQuery & { connectorId?: number; from?: string; to?: string } }>(
+    '/charge-points/:id/status-history',
+    {
+      config: viewer,
+      schema: {
+        tags: ['charge points'],
+        summary: 'StatusNotifications of a charge point, newest first',
+        params: idParams,
+        querystring: strictObject({ ...paginationQuery, ...timeRangeQuery, connectorId: { type: 'integer', minimum: 0 } }),
+        response: { 200: page(statusEventView, 'Status notifications as received (receive time, newest first).'), ...errors(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const q = request.query;
+      await requireChargePoint(em(), id);
+      const where: Record<string, unknown> = { chargePoint: id };
+      if (q.connectorId !== undefined) where.connectorId = q.connectorId;
+      const receivedAt = timeRange(q);
+      if (receivedAt) where.receivedAt = receivedAt;
+      const [rows, total] = await em().findAndCount(StatusEventSchema, where, { orderBy: { receivedAt: 'desc', id: 'desc' }, limit: q.limit, offset: q.offset });
+      return pageOf(rows.map(statusEventViewOf), total, q);
+    },
+  );
+}
+
+function checkProfileUsable(ctx: ApiContext, profile: number): void {
+  if (profile === 2 && !ctx.config.tls) {
+    throw invalid(
+      'securityProfile',
+      'needs TLS on this server',
+      'invalid body: securityProfile 2 (TLS + Basic auth) needs TLS on this server (set CHARGE_IT_TLS_CERT_FILE and CHARGE_IT_TLS_KEY_FILE); use 1 until then',
+    );
+  }
+}
