@@ -42,7 +42,12 @@ export {
   type Setting,
   type AdminUser,
   type AuditLog,
+  type ChargingScheduleJson,
+  type TransactionStatus,
+  type IdTagStatus as IdTagTableStatus,
+  type RegistrationStatus as StoredRegistrationStatus,
 } from './persistence/entities/index.js';
+export { WriteBatcher, type WriteWork } from './persistence/write-batcher.js';
 export { CORE_VERSION } from './version.js';
 export { CommandService, ChargePointCommands, type CommandOptions } from './ocpp/commands.js';
 export type {
