@@ -4,6 +4,7 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     'kernel/index': 'src/kernel/index.ts',
+    'ocpp16/index': 'src/ocpp/v16/index.ts',
     'testing/index': 'src/testing/index.ts',
   },
   format: ['esm'],

@@ -60,7 +60,12 @@ export class FakeChargePoint {
     return this.call('Heartbeat', {} as ChargePointActions['Heartbeat']['request']);
   }
 
-  status(connectorId: number, status: ChargePointActions['StatusNotification']['request']['status'], errorCode = 'NoError', timestamp = new Date().toISOString()) {
+  status(
+    connectorId: number,
+    status: ChargePointActions['StatusNotification']['request']['status'],
+    errorCode: ChargePointActions['StatusNotification']['request']['errorCode'] = 'NoError',
+    timestamp = new Date().toISOString(),
+  ) {
     return this.call('StatusNotification', { connectorId, status, errorCode, timestamp });
   }
 

@@ -2,7 +2,7 @@
  * OCPP 1.6J payload types of the central-system-initiated actions (transcribed from the OCPP 1.6
  * JSON schemas that ocpp-rpc validates against; dates are ISO 8601 strings).
  */
-import type { IdTagInfo, MeterValue } from './messages.js';
+import type { IdTagInfo } from './messages.js';
 
 export type ChargingRateUnit = 'A' | 'W';
 export type ChargingProfilePurpose = 'ChargePointMaxProfile' | 'TxDefaultProfile' | 'TxProfile';
@@ -135,4 +135,3 @@ export const CENTRAL_SYSTEM_ACTIONS: readonly CentralSystemAction[] = [
   'UpdateFirmware',
 ];
 
-export type { MeterValue };

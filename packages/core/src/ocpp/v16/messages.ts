@@ -45,9 +45,27 @@ export type ChargePointStatus =
   | 'Unavailable'
   | 'Faulted';
 
+export type ChargePointErrorCode =
+  | 'ConnectorLockFailure'
+  | 'EVCommunicationError'
+  | 'GroundFailure'
+  | 'HighTemperature'
+  | 'InternalError'
+  | 'LocalListConflict'
+  | 'NoError'
+  | 'OtherError'
+  | 'OverCurrentFailure'
+  | 'PowerMeterFailure'
+  | 'PowerSwitchFailure'
+  | 'ReaderFailure'
+  | 'ResetFailure'
+  | 'UnderVoltage'
+  | 'OverVoltage'
+  | 'WeakSignal';
+
 export interface StatusNotificationRequest {
   connectorId: number;
-  errorCode: string;
+  errorCode: ChargePointErrorCode;
   info?: string;
   status: ChargePointStatus;
   timestamp?: string;
@@ -75,13 +93,25 @@ export interface StartTransactionResponse {
   transactionId: number;
 }
 
+export type ReadingContext =
+  | 'Interruption.Begin'
+  | 'Interruption.End'
+  | 'Other'
+  | 'Sample.Clock'
+  | 'Sample.Periodic'
+  | 'Transaction.Begin'
+  | 'Transaction.End'
+  | 'Trigger';
+
+export type SampleLocation = 'Body' | 'Cable' | 'EV' | 'Inlet' | 'Outlet';
+
 export interface SampledValue {
   value: string;
-  context?: string;
+  context?: ReadingContext;
   format?: 'Raw' | 'SignedData';
   measurand?: string;
   phase?: string;
-  location?: string;
+  location?: SampleLocation;
   unit?: string;
 }
 export interface MeterValue {
