@@ -1,4 +1,4 @@
-import { TimeoutError } from 'ocpp-rpc';
+import ocppRpc from 'ocpp-rpc';
 import type { Clock } from '../clock.js';
 import type { CsmsConfig } from '../config/index.js';
 import { CsmsError, CsmsErrorCode } from '../kernel/errors.js';
@@ -16,6 +16,10 @@ export interface CommandOptions {
   timeoutMs?: number;
 }
 
+
+// ocpp-rpc spreads its error classes into module.exports, which Node's ESM named-export detection
+// cannot see: take them from the default export.
+const { TimeoutError } = ocppRpc;
 /** Actions a charge point whose boot is Pending may not receive (OCPP 1.6 §4.2.1). */
 const NOT_WHILE_PENDING = new Set<CentralSystemAction>(['RemoteStartTransaction', 'RemoteStopTransaction']);
 
