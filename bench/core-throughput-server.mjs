@@ -1,0 +1,82 @@
+// The server side of bench/core-throughput.mjs, run in its own process so that its RSS is the
+// server's alone (the load generator's 10,000 client sockets would otherwise be counted with it).
+//
+//   node bench/core-throughput-server.mjs bare
+//   node bench/core-throughput-server.mjs charge-it <databaseUrl> [logLevel]
+//
+// Started by core-throughput.mjs with an IPC channel: it sends {type:'ready', port} once it
+// listens, answers {type:'rss'} with {type:'rss', rss}, and on {type:'stop'} closes gracefully and
+// exits. Listens on 127.0.0.1 port 0 only.
+import { once } from 'node:events';
+import ocppRpc from 'ocpp-rpc';
+
+const { RPCServer } = ocppRpc;
+const [kind, databaseUrl, logLevel = 'warn'] = process.argv.slice(2);
+
+/** The idTag the load generator starts its transactions with. */
+const BENCH_ID_TAG = 'BENCH-1';
+
+if (typeof process.send !== 'function') {
+  console.error('core-throughput-server.mjs is started by bench/core-throughput.mjs (needs an IPC channel)');
+  process.exit(2);
+}
+
+async function startBare() {
+  // The reference: ocpp-rpc alone, no validation, no database, no logging. Every call gets the
+  // smallest answer; StartTransaction needs a transaction id for the MeterValues that follow.
+  const server = new RPCServer({ protocols: ['ocpp1.6'], strictMode: false, pingIntervalMs: 60_000 });
+  let nextTransactionId = 1;
+  server.on('client', (client) => {
+    client.handle(({ method }) => (method === 'StartTransaction' ? { transactionId: nextTransactionId++, idTagInfo: { status: 'Accepted' } } : {}));
+  });
+  const http = await server.listen(0, '127.0.0.1');
+  return {
+    port: http.address().port,
+    close: async () => {
+      await server.close({ force: true });
+      http.close();
+    },
+  };
+}
+
+async function startChargeIt() {
+  const { createCsms, IdTagSchema } = await import('@charge-it/core');
+  const csms = await createCsms({
+    port: 0,
+    host: '127.0.0.1',
+    databaseUrl,
+    autoRegister: true,
+    logLevel,
+    env: {},
+  });
+  const em = csms.orm.em.fork();
+  if (!(await em.findOne(IdTagSchema, { idTag: BENCH_ID_TAG }))) {
+    em.create(IdTagSchema, { idTag: BENCH_ID_TAG, status: 'Accepted', parentIdTag: null, expiryDate: null });
+    await em.flush();
+  }
+  const address = await csms.listen();
+  return { port: address.port, close: () => csms.close() };
+}
+
+const server = kind === 'bare' ? await startBare() : kind === 'charge-it' ? await startChargeIt() : null;
+if (!server) {
+  console.error(`unknown server kind "${kind}" (bare | charge-it)`);
+  process.exit(2);
+}
+
+process.on('message', async (message) => {
+  if (message?.type === 'rss') {
+    // Started with --expose-gc: a full collection first, so the figure is memory held, not garbage.
+    if (message.gc && typeof globalThis.gc === 'function') globalThis.gc();
+    process.send({ type: 'rss', rss: process.memoryUsage.rss() });
+  } else if (message?.type === 'stop') {
+    await server.close();
+    process.send({ type: 'stopped' });
+    process.disconnect();
+  }
+});
+// The parent going away (Ctrl-C, crash) must not leave a server running.
+process.on('disconnect', () => setTimeout(() => process.exit(0), 2_000).unref());
+
+process.send({ type: 'ready', port: server.port, pid: process.pid });
+await once(process, 'disconnect');
