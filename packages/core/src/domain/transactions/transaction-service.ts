@@ -19,7 +19,7 @@ import {
   TransactionSchema,
   type Transaction,
 } from '../../persistence/entities/index.js';
-import type { WriteBatcher } from '../../persistence/write-batcher.js';
+import type { BatchWriter, WriteBatcher } from '../../persistence/write-batcher.js';
 import type { AuthorizationService } from '../authorization/authorization-service.js';
 import { parseTimestamp } from '../charge-points/charge-point-service.js';
 import { ENERGY_REGISTER, normaliseSampledValue } from '../meter-values/normalise-sampled-value.js';
@@ -54,13 +54,12 @@ export type TransactionRecord = Transaction;
 export class TransactionService {
   readonly #deps: TransactionServiceDeps;
   /**
-   * Latest energy register (by the charge point's timestamp) per open transaction, to flag a
-   * register that goes backwards in time order. Older readings arriving later (transactionData in
-   * StopTransaction is history) are compared with meterStart only.
+   * Open transactions by id, filled after each commit (start, or first MeterValues after a restart),
+   * so that MeterValues — the hot path — need no database read. Removed when the Stop commits.
    */
-  readonly #lastRegister = new Map<number, { value: number; at: number }>();
-  /** Fingerprints of the last MeterValues of each open transaction, to drop resent duplicates. */
-  readonly #recentMeterValues = new Map<number, string[]>();
+  readonly #open = new Map<number, OpenTransaction>();
+  /** Transactions whose StopTransaction is being written: their MeterValues look in the database. */
+  readonly #stopping = new Set<number>();
 
   constructor(deps: TransactionServiceDeps) {
     this.#deps = deps;
@@ -111,7 +110,7 @@ export class TransactionService {
       return { tx, created: true };
     });
     if (created) {
-      this.#lastRegister.set(tx.id, { value: tx.meterStart, at: tx.startTimestamp.getTime() });
+      this.#open.set(tx.id, openTransaction(tx, { value: tx.meterStart, at: tx.startTimestamp.getTime() }));
       this.#deps.log.info({ chargePointId, transactionId: tx.id, idTag: request.idTag, status: idTagInfo.status }, 'transaction started');
       hooks.observe('onTransactionStarted', { chargePointId, transaction: snapshot(tx) }, chargePointId);
       return { transactionId: tx.id, idTagInfo };
@@ -122,44 +121,55 @@ export class TransactionService {
 
   async meterValues(chargePointId: string, request: MeterValuesRequest, receivedAt: Date): Promise<void> {
     const { batcher, hooks } = this.#deps;
+    const { transactionId } = request;
+    const cached = transactionId === undefined ? undefined : this.#open.get(transactionId);
     // A charger that lost our answer resends the same message: acknowledge it, store nothing twice.
-    const fingerprint = request.transactionId === undefined ? undefined : `${chargePointId}|${request.connectorId}|${JSON.stringify(request.meterValue)}`;
-    const recent = request.transactionId === undefined ? undefined : this.#recentMeterValues.get(request.transactionId);
-    if (fingerprint && recent?.includes(fingerprint)) {
-      this.#deps.log.info({ chargePointId, transactionId: request.transactionId }, 'resent MeterValues acknowledged, nothing stored twice');
+    const fingerprint = transactionId === undefined ? undefined : `${chargePointId}|${request.connectorId}|${JSON.stringify(request.meterValue)}`;
+    if (fingerprint && cached?.recent.includes(fingerprint)) {
+      this.#deps.log.info({ chargePointId, transactionId }, 'resent MeterValues acknowledged, nothing stored twice');
       return;
     }
-    const attached = await batcher.run(async (em) => {
-      let tx: Transaction | null = null;
-      if (request.transactionId !== undefined) {
-        tx = await em.findOne(TransactionSchema, { id: request.transactionId, chargePoint: chargePointId });
-        if (!tx || tx.status !== 'Active') {
-          em.create(OrphanMessageSchema, {
-            chargePoint: chargePointId,
-            action: 'MeterValues',
-            claimedTransactionId: request.transactionId,
-            reason: tx ? 'transaction-closed' : 'unknown-transaction',
-            payload: request,
-            receivedAt,
-          });
-          return false;
+    const outcome = await batcher.run(async (em, rows): Promise<{ open: OpenTransaction | null; register?: Register; flags?: string[] } | null> => {
+      let open: OpenTransaction | null = null;
+      if (transactionId !== undefined) {
+        open = cached && cached.chargePointId === chargePointId && !this.#stopping.has(transactionId) ? cached : null;
+        if (!open) {
+          const tx = await em.findOne(TransactionSchema, { id: transactionId, chargePoint: chargePointId });
+          if (!tx || tx.status !== 'Active') {
+            em.create(OrphanMessageSchema, {
+              chargePoint: chargePointId,
+              action: 'MeterValues',
+              claimedTransactionId: transactionId,
+              reason: tx ? 'transaction-closed' : 'unknown-transaction',
+              payload: request,
+              receivedAt,
+            });
+            return null;
+          }
+          // After a restart the register is taken from the samples already stored, so a register
+          // that went backwards across the restart is still flagged.
+          open = openTransaction(tx, await this.#latestStoredRegister(em, tx));
         }
       }
-      await this.#insertSamples(em, chargePointId, request.connectorId, tx, request.meterValue, receivedAt);
-      return true;
+      const result = this.#insertSamples(rows, chargePointId, request.connectorId, open, request.meterValue, receivedAt);
+      if (open && result.flags) await em.nativeUpdate(TransactionSchema, { id: open.id }, { flags: result.flags });
+      return { open, ...result };
     });
-    if (attached && fingerprint && request.transactionId !== undefined) {
-      const list = recent ?? [];
-      list.push(fingerprint);
-      if (list.length > RECENT_METER_VALUES) list.shift();
-      this.#recentMeterValues.set(request.transactionId, list);
-    }
-    if (!attached) {
-      this.#deps.log.warn({ chargePointId, transactionId: request.transactionId }, 'meter values for an unknown or closed transaction kept as orphan');
+    if (!outcome) {
+      this.#deps.log.warn({ chargePointId, transactionId }, 'meter values for an unknown or closed transaction kept as orphan');
+    } else if (outcome.open && fingerprint) {
+      // Committed: remember what this message changed (in memory only after the commit, since a
+      // batch work may run twice).
+      const open = outcome.open;
+      if (outcome.register) open.register = outcome.register;
+      if (outcome.flags) open.flags = outcome.flags;
+      open.recent.push(fingerprint);
+      if (open.recent.length > RECENT_METER_VALUES) open.recent.shift();
+      if (!this.#stopping.has(open.id)) this.#open.set(open.id, open);
     }
     hooks.observe(
       'onMeterValues',
-      { chargePointId, transactionId: attached ? (request.transactionId ?? null) : null, request, receivedAt },
+      { chargePointId, transactionId: outcome ? (transactionId ?? null) : null, request, receivedAt },
       chargePointId,
     );
   }
@@ -169,7 +179,8 @@ export class TransactionService {
     const idTagInfo = request.idTag ? await authorization.authorize(chargePointId, request.idTag, 'StopTransaction') : undefined;
     const tariff = await this.#deps.settings.get('tariff');
     const stopTimestamp = parseTimestamp(request.timestamp) ?? receivedAt;
-    const outcome = await batcher.run(async (em): Promise<{ kind: 'stopped'; tx: Transaction } | { kind: 'duplicate' | 'orphan'; reason?: string }> => {
+    this.#stopping.add(request.transactionId);
+    const outcome = await batcher.run(async (em, rows): Promise<{ kind: 'stopped'; tx: Transaction } | { kind: 'duplicate' | 'orphan'; reason?: string }> => {
       const tx = request.transactionId > 0 ? await em.findOne(TransactionSchema, { id: request.transactionId, chargePoint: chargePointId }) : null;
       if (tx?.status === 'Completed' && tx.meterStop === request.meterStop && tx.stopTimestamp?.getTime() === stopTimestamp.getTime()) {
         return { kind: 'duplicate' };
@@ -202,15 +213,16 @@ export class TransactionService {
         status: 'Completed',
       });
       if (request.transactionData?.length) {
-        await this.#insertSamples(em, chargePointId, tx.connectorId, tx, request.transactionData, receivedAt);
+        const open = this.#open.get(tx.id) ?? openTransaction(tx, await this.#latestStoredRegister(em, tx));
+        const { flags: withSampleFlags } = this.#insertSamples(rows, chargePointId, tx.connectorId, { ...open, flags: tx.flags ?? [] }, request.transactionData, receivedAt);
+        if (withSampleFlags) tx.flags = withSampleFlags;
       }
       em.assign(tx, await finalCostFields(em, tx, tariff));
       return { kind: 'stopped', tx };
-    });
+    }).finally(() => this.#stopping.delete(request.transactionId));
 
     if (outcome.kind === 'stopped') {
-      this.#lastRegister.delete(outcome.tx.id);
-      this.#recentMeterValues.delete(outcome.tx.id);
+      this.#open.delete(outcome.tx.id);
       this.#deps.log.info({ chargePointId, transactionId: outcome.tx.id, energyWh: outcome.tx.energyWh }, 'transaction stopped');
       hooks.observe('onTransactionStopped', { chargePointId, transaction: snapshot(outcome.tx) }, chargePointId);
     } else if (outcome.kind === 'duplicate') {
@@ -228,7 +240,7 @@ export class TransactionService {
   }
 
   /** The latest (by charge point time) Wh energy register stored for a transaction, else meterStart. */
-  async #latestStoredRegister(em: EntityManager, tx: Transaction): Promise<{ value: number; at: number }> {
+  async #latestStoredRegister(em: EntityManager, tx: Transaction): Promise<Register> {
     const latest = await em.findOne(
       MeterSampleSchema,
       { transaction: tx.id, measurand: ENERGY_REGISTER, phase: null, unit: 'Wh', value: { $ne: null } },
@@ -239,38 +251,39 @@ export class TransactionService {
       : { value: Number(latest.value), at: latest.timestamp.getTime() };
   }
 
-  async #insertSamples(
-    em: EntityManager,
+  /**
+   * Normalises and queues the sampled values as rows of the batch's multi-row INSERT, and judges
+   * the energy register in charge point time order. Returns the register after these samples and
+   * the transaction's new flags (only when they changed); nothing in memory is changed here.
+   */
+  #insertSamples(
+    rows: BatchWriter,
     chargePointId: string,
     connectorId: number,
-    tx: Transaction | null,
+    tx: OpenTransaction | null,
     meterValues: MeterValue[],
     receivedAt: Date,
-  ): Promise<void> {
+  ): { register?: Register; flags?: string[] } {
     const tolerance = this.#deps.config.ocpp.clockSkewTolerance;
-    const rows = [];
     const txFlags = new Set(tx?.flags ?? []);
-    // After a restart the in-memory register is gone: take it from the samples already stored, so
-    // a register that went backwards across the restart is still flagged.
-    if (tx && !this.#lastRegister.has(tx.id)) this.#lastRegister.set(tx.id, await this.#latestStoredRegister(em, tx));
+    let register = tx?.register;
     for (const mv of meterValues) {
       const timestamp = parseTimestamp(mv.timestamp) ?? receivedAt;
       const timeFlags = timestampFlags(timestamp, receivedAt, tolerance);
       for (const sv of mv.sampledValue) {
         const sample = normaliseSampledValue(sv);
         const flags = [...timeFlags];
-        if (tx && sample.measurand === ENERGY_REGISTER && sample.phase === null && sample.value !== null && sample.unit === 'Wh') {
-          const last = this.#lastRegister.get(tx.id) ?? { value: tx.meterStart, at: tx.startTimestamp.getTime() };
+        if (tx && register && sample.measurand === ENERGY_REGISTER && sample.phase === null && sample.value !== null && sample.unit === 'Wh') {
           const at = timestamp.getTime();
-          const anomaly = sample.value < tx.meterStart ? 'register-below-start' : at >= last.at && sample.value < last.value ? 'register-decrease' : null;
+          const anomaly = sample.value < tx.meterStart ? 'register-below-start' : at >= register.at && sample.value < register.value ? 'register-decrease' : null;
           if (anomaly) {
             flags.push(anomaly);
             txFlags.add('register-anomaly');
           }
-          if (at >= last.at) this.#lastRegister.set(tx.id, { value: sample.value, at });
+          if (at >= register.at) register = { value: sample.value, at };
         }
         if (timeFlags.length) txFlags.add('sample-clock-skew');
-        rows.push({
+        rows.insert(MeterSampleSchema, {
           transaction: tx?.id ?? null,
           chargePoint: chargePointId,
           connectorId,
@@ -281,10 +294,30 @@ export class TransactionService {
         });
       }
     }
-    // Created, not inserted: the batch's single flush writes all samples of all works as multi-row INSERTs.
-    for (const row of rows) em.create(MeterSampleSchema, row);
-    if (tx && txFlags.size !== (tx.flags?.length ?? 0)) tx.flags = [...txFlags];
+    const changed = tx !== null && txFlags.size !== tx.flags.length;
+    return { ...(register ? { register } : {}), ...(changed ? { flags: [...txFlags] } : {}) };
   }
+}
+
+/** The energy register last seen in a transaction, with the charge point time of the reading. */
+interface Register {
+  value: number;
+  at: number;
+}
+
+/** What the MeterValues hot path needs to know about an open transaction. */
+interface OpenTransaction {
+  id: number;
+  chargePointId: string;
+  meterStart: number;
+  flags: string[];
+  register: Register;
+  /** Fingerprints of the last MeterValues, to drop resent duplicates. */
+  recent: string[];
+}
+
+function openTransaction(tx: Transaction, register: Register): OpenTransaction {
+  return { id: tx.id, chargePointId: tx.chargePoint, meterStart: tx.meterStart, flags: [...(tx.flags ?? [])], register, recent: [] };
 }
 
 function snapshot(tx: Transaction): TransactionRecord {
