@@ -27,7 +27,7 @@ import { SettingsService } from './domain/settings/settings-service.js';
 import { createRpcGateway, type RpcGateway } from './ocpp/rpc-gateway.js';
 import { Sessions, type ChargePointSession, type RpcConnection } from './ocpp/sessions.js';
 import { createTlsOptions } from './ocpp/tls-options.js';
-import { createCoreHandlers } from './ocpp/v16/core-handlers.js';
+import { createCoreHandlers } from './ocpp/core-handlers.js';
 import { createOrm } from './persistence/create-orm.js';
 import { WriteBatcher } from './persistence/write-batcher.js';
 import type { CsmsPlugin, CsmsPluginContext, ServiceRegistry } from './plugin.js';

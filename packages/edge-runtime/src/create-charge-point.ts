@@ -17,7 +17,7 @@ import { Clock } from './ocpp/clock.js';
 import { Connection } from './ocpp/connection.js';
 import { createCsCallRouter } from './ocpp/cs-call-router.js';
 import type { HandlerContext } from './ocpp/handlers/handler-context.js';
-import { CS_CALLS, type ChargePointErrorCode, type IdTagInfo } from './ocpp/ocpp-types.js';
+import { CENTRAL_SYSTEM_ACTIONS, type ChargePointErrorCode, type IdTagInfo } from './ocpp/ocpp-types.js';
 import { Outbox } from './ocpp/outbox.js';
 import type { CardOutcome, CardPresentation } from './plugins/card-presentation.js';
 import { EDGE_HOOK_KINDS, type EdgeHooks } from './plugins/edge-hooks.js';
@@ -105,7 +105,7 @@ export async function createChargePoint(input: EdgeConfig, options: CreateCharge
     reconnect: { initialDelayMs: config.reconnect?.initialDelayMs ?? 1_000, maxDelayMs: config.reconnect?.maxDelayMs ?? 60_000 },
     pingIntervalS: ocppConfig.int('WebSocketPingInterval'),
     log,
-    actions: CS_CALLS,
+    actions: CENTRAL_SYSTEM_ACTIONS,
     onCall: (action, params) => route(action, params),
   });
   connection.on('request', (action) => events.emit('message', action));

@@ -1,28 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ScriptedCsms } from './support/scripted-csms.js';
-import { removeDir, startChargePoint, tempDir, until, type TestChargePoint } from './support/test-charge-point.js';
+import { describe, expect, it } from 'vitest';
+import { removeDir, tempDir, until, useChargePointTestEnv, type TestChargePoint } from './support/test-charge-point.js';
 
 describe('edge runtime: BootNotification Pending / Rejected / Accepted', () => {
-  let csms: ScriptedCsms;
-  let dir: string;
-  let t: TestChargePoint | undefined;
-
-  beforeEach(async () => {
-    csms = await ScriptedCsms.start();
-    dir = tempDir();
-  });
-  afterEach(async () => {
-    await t?.cp.stop();
-    t = undefined;
-    await csms.close();
-    removeDir(dir);
-  });
+  const env = useChargePointTestEnv();
 
   it('Pending: sends only triggered requests, answers configuration calls, refuses RemoteStart/Stop, re-boots after the interval', async () => {
+    const { csms } = env;
     let status = 'Pending';
     csms.answer('BootNotification', () => ({ status, currentTime: new Date().toISOString(), interval: 1 }));
-    t = await startChargePoint(csms, dir);
-    const { cp } = t;
+    const { cp } = await env.start();
     await csms.waitFor('BootNotification');
     await until(() => cp.state.boot === 'Pending', 'Pending');
     expect(await csms.callCp('GetConfiguration', { key: ['HeartbeatInterval'] })).toMatchObject({ configurationKey: [{ key: 'HeartbeatInterval' }] });
@@ -44,10 +30,10 @@ describe('edge runtime: BootNotification Pending / Rejected / Accepted', () => {
   });
 
   it('Rejected: sends nothing and answers nothing until the interval passed, then boots again', async () => {
+    const { csms } = env;
     let status = 'Rejected';
     csms.answer('BootNotification', () => ({ status, currentTime: new Date().toISOString(), interval: 2 }));
-    t = await startChargePoint(csms, dir);
-    const { cp } = t;
+    const { cp } = await env.start();
     await csms.waitFor('BootNotification');
     await until(() => cp.state.boot === 'Rejected', 'Rejected');
     await expect(csms.callCp('GetConfiguration', {}, 500)).rejects.toThrow(/timeout/i);
@@ -60,17 +46,18 @@ describe('edge runtime: BootNotification Pending / Rejected / Accepted', () => {
   });
 
   it('interval 0 on Pending: waits its own default before the next Boot', async () => {
+    const { csms } = env;
     csms.answer('BootNotification', () => ({ status: 'Pending', currentTime: new Date().toISOString(), interval: 0 }));
-    t = await startChargePoint(csms, dir);
+    await env.start();
     await csms.waitFor('BootNotification', () => true, 2, 5_000);
     expect(csms.calls[1]!.at - csms.calls[0]!.at).toBeGreaterThanOrEqual(900);
   });
 
   it('Accepted: heartbeat interval from the answer, clock offset from currentTime (system clock untouched)', async () => {
+    const { csms } = env;
     const ahead = 3_600_000;
     csms.answer('BootNotification', () => ({ status: 'Accepted', currentTime: new Date(Date.now() + ahead).toISOString(), interval: 1 }));
-    t = await startChargePoint(csms, dir);
-    const { cp } = t;
+    const { cp } = await env.start();
     await csms.waitFor('Heartbeat', () => true, 1, 5_000);
     expect(cp.configValue('HeartbeatInterval')).toBe('1');
     const status = await csms.waitFor('StatusNotification');
@@ -80,32 +67,32 @@ describe('edge runtime: BootNotification Pending / Rejected / Accepted', () => {
   });
 
   it('a restart with unchanged boot data does not re-boot; changed boot data does', async () => {
-    t = await startChargePoint(csms, dir);
+    const { csms } = env;
+    let t = await env.start();
     await csms.waitFor('StatusNotification', (p) => p.connectorId === 1);
     await t.cp.stop();
-    t = await startChargePoint(csms, dir);
+    t = await env.start();
     await csms.waitFor('StatusNotification', (p) => p.connectorId === 1, 2);
     expect(csms.callsOf('BootNotification')).toHaveLength(1);
     await t.cp.stop();
-    t = await startChargePoint(csms, dir, { boot: { chargePointVendor: 'Charge-IT', chargePointModel: 'Test', firmwareVersion: '2.0' } });
+    await env.start({ boot: { chargePointVendor: 'Charge-IT', chargePointModel: 'Test', firmwareVersion: '2.0' } });
     await csms.waitFor('BootNotification', () => true, 2);
   });
 
   it('sends Basic auth and fails cleanly with a wrong password', async () => {
-    await csms.close();
-    csms = await ScriptedCsms.start({ password: 'secret-123' });
-    t = await startChargePoint(csms, dir, { password: 'secret-123' });
+    const csms = await env.replaceCsms({ password: 'secret-123' });
+    const t = await env.start({ password: 'secret-123' });
     await csms.waitFor('BootNotification');
     await t.cp.stop();
     const dir2 = tempDir();
+    let wrong: TestChargePoint | undefined;
     try {
-      t = await startChargePoint(csms, dir2, { password: 'wrong', identity: 'CP-2' });
+      wrong = await env.start({ dataDir: dir2, password: 'wrong', identity: 'CP-2' });
       await new Promise((r) => setTimeout(r, 500));
       expect(csms.calls.filter((c) => c.identity === 'CP-2')).toHaveLength(0);
-      expect(t.cp.state.online).toBe(false);
+      expect(wrong.cp.state.online).toBe(false);
     } finally {
-      await t.cp.stop();
-      t = undefined;
+      await wrong?.cp.stop();
       removeDir(dir2);
     }
   });

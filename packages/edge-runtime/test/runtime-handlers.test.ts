@@ -2,45 +2,35 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ScriptedCsms } from './support/scripted-csms.js';
-import { removeDir, startChargePoint, tempDir, until, type TestChargePoint } from './support/test-charge-point.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { until, useChargePointTestEnv, type TestChargePoint } from './support/test-charge-point.js';
 
 describe('edge runtime: CS→CP handlers', () => {
-  let csms: ScriptedCsms;
-  let dir: string;
-  let t: TestChargePoint | undefined;
+  const env = useChargePointTestEnv();
   let http: Server | undefined;
 
-  beforeEach(async () => {
-    csms = await ScriptedCsms.start();
-    dir = tempDir();
-  });
   afterEach(async () => {
-    await t?.cp.stop();
-    t = undefined;
-    await csms.close();
     if (http) await new Promise((r) => http!.close(r));
     http = undefined;
-    removeDir(dir);
   });
 
-  async function ready(overrides: Parameters<typeof startChargePoint>[2] = {}): Promise<TestChargePoint> {
-    t = await startChargePoint(csms, dir, overrides);
-    await csms.waitFor('StatusNotification', (p) => p.connectorId === 1);
+  async function ready(overrides: Parameters<typeof env.start>[0] = {}): Promise<TestChargePoint> {
+    const t = await env.start(overrides);
+    await env.csms.waitFor('StatusNotification', (p) => p.connectorId === 1);
     return t;
   }
 
   async function charging(cp: TestChargePoint['cp'], idTag = 'CARD-A'): Promise<number> {
     cp.plugIn(1);
     await cp.presentCard({ idTag, source: 'test' });
-    await csms.waitFor('StartTransaction');
+    await env.csms.waitFor('StartTransaction');
     await until(() => cp.state.connectors[1]?.transaction?.transactionId !== undefined, 'transaction id');
     return cp.state.connectors[1]!.transaction!.transactionId!;
   }
 
   it('RemoteStart (plugged → starts; unknown connector, occupied, wrong profile purpose → Rejected) and RemoteStop', async () => {
-    const { cp } = await ready();
+    const { csms } = env;
+    const { cp, meters } = await ready();
     cp.plugIn(1);
     expect(await csms.callCp('RemoteStartTransaction', { idTag: 'R1', connectorId: 9 })).toEqual({ status: 'Rejected' });
     expect(
@@ -58,17 +48,18 @@ describe('edge runtime: CS→CP handlers', () => {
     ).toEqual({ status: 'Accepted' });
     const start = await csms.waitFor('StartTransaction');
     expect(start.params.idTag).toBe('R1');
-    await until(() => t!.meters[0]!.lastDemand?.limitW === 3000, 'TxProfile applied');
+    await until(() => meters[0]!.lastDemand?.limitW === 3000, 'TxProfile applied');
     expect(await csms.callCp('RemoteStartTransaction', { idTag: 'R2', connectorId: 1 })).toEqual({ status: 'Rejected' });
     await until(() => cp.state.connectors[1]?.transaction?.transactionId !== undefined, 'id');
     expect(await csms.callCp('RemoteStopTransaction', { transactionId: 999 })).toEqual({ status: 'Rejected' });
     expect(await csms.callCp('RemoteStopTransaction', { transactionId: 100 })).toEqual({ status: 'Accepted' });
     expect((await csms.waitFor('StopTransaction')).params.reason).toBe('Remote');
     // The TxProfile ended with its transaction.
-    await until(() => t!.meters[0]!.lastDemand?.limitW === 11_000, 'profile cleared');
+    await until(() => meters[0]!.lastDemand?.limitW === 11_000, 'profile cleared');
   });
 
   it('RemoteStart with AuthorizeRemoteTxRequests asks the CS and refuses an invalid id', async () => {
+    const { csms } = env;
     csms.answer('Authorize', (p) => ({ idTagInfo: { status: p.idTag === 'BAD' ? 'Blocked' : 'Accepted' } }));
     await ready({ ocppConfig: { AuthorizeRemoteTxRequests: true } });
     expect(await csms.callCp('RemoteStartTransaction', { idTag: 'BAD', connectorId: 1 })).toEqual({ status: 'Rejected' });
@@ -77,6 +68,7 @@ describe('edge runtime: CS→CP handlers', () => {
   });
 
   it('ChangeAvailability: Inoperative → Unavailable; Scheduled while charging, applied after the stop; unknown connector Rejected', async () => {
+    const { csms } = env;
     const { cp } = await ready();
     expect(await csms.callCp('ChangeAvailability', { connectorId: 5, type: 'Inoperative' })).toEqual({ status: 'Rejected' });
     expect(await csms.callCp('ChangeAvailability', { connectorId: 1, type: 'Inoperative' })).toEqual({ status: 'Accepted' });
@@ -93,7 +85,8 @@ describe('edge runtime: CS→CP handlers', () => {
   });
 
   it('ChangeConfiguration / GetConfiguration: RO, unknown, invalid, unsupported measurand, persistence', async () => {
-    await ready();
+    const { csms } = env;
+    let t = await ready();
     expect(await csms.callCp('ChangeConfiguration', { key: 'NumberOfConnectors', value: '4' })).toEqual({ status: 'Rejected' });
     expect(await csms.callCp('ChangeConfiguration', { key: 'NoSuchKey', value: '1' })).toEqual({ status: 'NotSupported' });
     expect(await csms.callCp('ChangeConfiguration', { key: 'HeartbeatInterval', value: 'often' })).toEqual({ status: 'Rejected' });
@@ -113,13 +106,14 @@ describe('edge runtime: CS→CP handlers', () => {
     expect(all.configurationKey.length).toBeGreaterThan(40);
     expect(all.unknownKey).toBeUndefined();
     // Persisted: a new process sees the CS's values.
-    await t!.cp.stop();
-    t = await startChargePoint(csms, dir);
+    await t.cp.stop();
+    t = await env.start();
     expect(t.cp.configValue('MeterValuesSampledData')).toBe('Energy.Active.Import.Register,Current.Import');
     expect(t.cp.configValue('LocalPreAuthorize')).toBe('true');
   });
 
   it('ClearCache, DataTransfer, GetLocalListVersion, SendLocalList (Full, Differential, VersionMismatch, Failed)', async () => {
+    const { csms } = env;
     await ready();
     expect(await csms.callCp('ClearCache', {})).toEqual({ status: 'Accepted' });
     expect(await csms.callCp('DataTransfer', { vendorId: 'acme', messageId: 'x', data: 'y' })).toEqual({ status: 'UnknownVendorId' });
@@ -139,6 +133,7 @@ describe('edge runtime: CS→CP handlers', () => {
   });
 
   it('ReserveNow / CancelReservation: Accepted, Occupied, Rejected, expiry, only the reserved card starts', async () => {
+    const { csms } = env;
     const { cp } = await ready();
     const expiry = new Date(Date.now() + 60_000).toISOString();
     expect(await csms.callCp('ReserveNow', { connectorId: 3, expiryDate: expiry, idTag: 'RES', reservationId: 1 })).toEqual({ status: 'Rejected' });
@@ -168,6 +163,7 @@ describe('edge runtime: CS→CP handlers', () => {
   });
 
   it('Reset Soft and Hard stop the transaction with SoftReset/HardReset and emit reset; without a listener it re-boots', async () => {
+    const { csms } = env;
     const { cp } = await ready();
     const resets: unknown[] = [];
     cp.on('reset', (e) => resets.push(e));
@@ -176,11 +172,11 @@ describe('edge runtime: CS→CP handlers', () => {
     expect((await csms.waitFor('StopTransaction')).params.reason).toBe('SoftReset');
     await until(() => resets.length === 1, 'reset event');
     expect(resets[0]).toEqual({ type: 'Soft' });
-    await t!.cp.stop();
+    await cp.stop();
     // The host restarts: the next start is a reboot and sends a BootNotification.
-    t = await startChargePoint(csms, dir);
+    const t = await env.start();
     await csms.waitFor('BootNotification', () => true, 2);
-    await until(() => t!.cp.state.online && t!.cp.state.boot === 'Accepted', 'second boot');
+    await until(() => t.cp.state.online && t.cp.state.boot === 'Accepted', 'second boot');
     t.cp.plugIn(1);
     expect(await t.cp.presentCard({ idTag: 'CARD-B', source: 'test' })).toMatchObject({ result: 'started' });
     await csms.waitFor('StartTransaction', () => true, 2);
@@ -190,6 +186,7 @@ describe('edge runtime: CS→CP handlers', () => {
   });
 
   it('UnlockConnector stops with UnlockCommand; connector 0 / unknown → NotSupported', async () => {
+    const { csms } = env;
     const { cp } = await ready();
     expect(await csms.callCp('UnlockConnector', { connectorId: 4 })).toEqual({ status: 'NotSupported' });
     expect(await csms.callCp('UnlockConnector', { connectorId: 1 })).toEqual({ status: 'Unlocked' });
@@ -199,6 +196,7 @@ describe('edge runtime: CS→CP handlers', () => {
   });
 
   it('TriggerMessage: every message, Rejected for a bad connector', async () => {
+    const { csms } = env;
     const { cp } = await ready();
     await charging(cp);
     expect(await csms.callCp('TriggerMessage', { requestedMessage: 'StatusNotification', connectorId: 7 })).toEqual({ status: 'Rejected' });
@@ -216,6 +214,7 @@ describe('edge runtime: CS→CP handlers', () => {
   });
 
   it('SetChargingProfile / GetCompositeSchedule / ClearChargingProfile limit the meter and validate', async () => {
+    const { csms } = env;
     const { cp, meters } = await ready();
     const meter = meters[0]!;
     const txDefault = (id: number, stackLevel: number, limit: number, unit: 'A' | 'W' = 'W') => ({
@@ -261,6 +260,7 @@ describe('edge runtime: CS→CP handlers', () => {
   });
 
   it('GetDiagnostics writes a file and uploads it by HTTP PUT; UpdateFirmware downloads and reports each step', async () => {
+    const { csms, dir } = env;
     const uploads: Array<{ method: string; url: string; body: string }> = [];
     http = createServer((req, res) => {
       let body = '';
@@ -296,8 +296,7 @@ describe('edge runtime: CS→CP handlers', () => {
   });
 
   it('an unknown action is a NotImplemented CALLERROR', async () => {
-    await csms.close();
-    csms = await ScriptedCsms.start({ strict: false });
+    const csms = await env.replaceCsms({ strict: false });
     await ready();
     await expect(csms.callCp('FooBar', {})).rejects.toMatchObject({ rpcErrorCode: 'NotImplemented' });
   });

@@ -1,26 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ScriptedCsms } from './support/scripted-csms.js';
-import { removeDir, startChargePoint, tempDir, until, type TestChargePoint } from './support/test-charge-point.js';
+import { describe, expect, it } from 'vitest';
+import { until, useChargePointTestEnv } from './support/test-charge-point.js';
 
 describe('edge runtime: outage of the central system', () => {
-  let csms: ScriptedCsms;
-  let dir: string;
-  let t: TestChargePoint | undefined;
-
-  beforeEach(async () => {
-    csms = await ScriptedCsms.start();
-    dir = tempDir();
-  });
-  afterEach(async () => {
-    await t?.cp.stop();
-    t = undefined;
-    await csms.close();
-    removeDir(dir);
-  });
+  const env = useChargePointTestEnv();
 
   it('keeps charging offline, stops offline, and delivers the queued messages in order with CP timestamps', async () => {
-    t = await startChargePoint(csms, dir, { ocppConfig: { MeterValueSampleInterval: 1 } });
-    const { cp, meters } = t;
+    const { csms } = env;
+    const { cp, meters } = await env.start({ ocppConfig: { MeterValueSampleInterval: 1 } });
     const meter = meters[0]!;
     await csms.waitFor('StatusNotification', (p) => p.connectorId === 1);
     cp.plugIn(1);
@@ -68,8 +54,8 @@ describe('edge runtime: outage of the central system', () => {
   });
 
   it('a transaction started offline gets its real id mapped when StartTransaction is answered', async () => {
-    t = await startChargePoint(csms, dir, { ocppConfig: { MeterValueSampleInterval: 1, LocalAuthorizeOffline: true } });
-    const { cp, meters } = t;
+    const { csms } = env;
+    const { cp, meters } = await env.start({ ocppConfig: { MeterValueSampleInterval: 1, LocalAuthorizeOffline: true } });
     const meter = meters[0]!;
     await csms.waitFor('StatusNotification', (p) => p.connectorId === 1);
     // The card is known from an earlier Authorize (cache).
@@ -103,13 +89,13 @@ describe('edge runtime: outage of the central system', () => {
   });
 
   it('retries a message the CS fails to process, then drops it after TransactionMessageAttempts', async () => {
+    const { csms } = env;
     let failures = 0;
     csms.answer('StopTransaction', () => {
       failures++;
       throw new Error('database down');
     });
-    t = await startChargePoint(csms, dir, { ocppConfig: { TransactionMessageAttempts: 2, TransactionMessageRetryInterval: 1 } });
-    const { cp } = t;
+    const { cp } = await env.start({ ocppConfig: { TransactionMessageAttempts: 2, TransactionMessageRetryInterval: 1 } });
     const dropped: unknown[] = [];
     cp.on('dropped', (e) => dropped.push(e));
     await csms.waitFor('StatusNotification', (p) => p.connectorId === 1);

@@ -1,25 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { defineEdgePlugin, type EdgePluginContext } from '../src/plugins/edge-plugin.js';
-import { ScriptedCsms } from './support/scripted-csms.js';
-import { removeDir, startChargePoint, tempDir, until, type TestChargePoint } from './support/test-charge-point.js';
+import { until, useChargePointTestEnv } from './support/test-charge-point.js';
 
 describe('edge runtime: plugins and hooks; clock-aligned meter values', () => {
-  let csms: ScriptedCsms;
-  let dir: string;
-  let t: TestChargePoint | undefined;
-
-  beforeEach(async () => {
-    csms = await ScriptedCsms.start();
-    dir = tempDir();
-  });
-  afterEach(async () => {
-    await t?.cp.stop();
-    t = undefined;
-    await csms.close();
-    removeDir(dir);
-  });
+  const env = useChargePointTestEnv();
 
   it('a reader plugin taps cards through ctx.presentCard; observe hooks see the session in order', async () => {
+    const { csms } = env;
     const seen: string[] = [];
     let ctx: EdgePluginContext | undefined;
     let closed = false;
@@ -39,7 +26,7 @@ describe('edge runtime: plugins and hooks; clock-aligned meter values', () => {
         });
       },
     });
-    t = await startChargePoint(csms, dir, { ocppConfig: { MeterValueSampleInterval: 1 } }, { plugins: [reader] });
+    const t = await env.start({ ocppConfig: { MeterValueSampleInterval: 1 } }, { plugins: [reader] });
     await csms.waitFor('StatusNotification', (p) => p.connectorId === 1);
     expect(ctx?.identity).toBe('CP-1');
     t.cp.plugIn(1);
@@ -51,12 +38,12 @@ describe('edge runtime: plugins and hooks; clock-aligned meter values', () => {
     await until(() => seen.some((s) => s.startsWith('stopped')), 'stopped hook');
     expect(seen).toEqual(['online:true', 'card:TAG', 'started:10000', 'sample', 'card:TAG', 'stopped:Local:10500:100']);
     await t.cp.stop();
-    t = undefined;
     expect(closed).toBe(true);
   });
 
   it('ClockAlignedDataInterval sends Sample.Clock meter values through the outbox', async () => {
-    t = await startChargePoint(csms, dir, { ocppConfig: { ClockAlignedDataInterval: 1, MeterValuesAlignedData: 'Energy.Active.Import.Register,Voltage' } });
+    const { csms } = env;
+    await env.start({ ocppConfig: { ClockAlignedDataInterval: 1, MeterValuesAlignedData: 'Energy.Active.Import.Register,Voltage' } });
     const mv = await csms.waitFor('MeterValues', () => true, 1, 5_000);
     expect(mv.params.connectorId).toBe(1);
     expect(mv.params.transactionId).toBeUndefined();

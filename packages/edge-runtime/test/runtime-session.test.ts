@@ -1,26 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ScriptedCsms } from './support/scripted-csms.js';
-import { removeDir, startChargePoint, tempDir, until, type TestChargePoint } from './support/test-charge-point.js';
+import { describe, expect, it } from 'vitest';
+import { until, useChargePointTestEnv } from './support/test-charge-point.js';
 
 describe('edge runtime: a full session against a scripted central system', () => {
-  let csms: ScriptedCsms;
-  let dir: string;
-  let t: TestChargePoint | undefined;
-
-  beforeEach(async () => {
-    csms = await ScriptedCsms.start();
-    dir = tempDir();
-  });
-  afterEach(async () => {
-    await t?.cp.stop();
-    t = undefined;
-    await csms.close();
-    removeDir(dir);
-  });
+  const env = useChargePointTestEnv();
 
   it('boots, reports status, charges with meterStart/meterStop from the register, and the same card stops', async () => {
-    t = await startChargePoint(csms, dir, { ocppConfig: { MeterValueSampleInterval: 1, MeterValuesSampledData: 'Energy.Active.Import.Register,Power.Active.Import,Voltage,Power.Offered' } });
-    const { cp, meters } = t;
+    const { csms } = env;
+    const { cp, meters } = await env.start({ ocppConfig: { MeterValueSampleInterval: 1, MeterValuesSampledData: 'Energy.Active.Import.Register,Power.Active.Import,Voltage,Power.Offered' } });
     const meter = meters[0]!;
     meter.energyWh = 12_345.4;
     const boot = await csms.waitFor('BootNotification');
@@ -68,8 +54,8 @@ describe('edge runtime: a full session against a scripted central system', () =>
   });
 
   it('card before cable: Preparing, then the plug starts the transaction; unplug stops it (EVDisconnected)', async () => {
-    t = await startChargePoint(csms, dir);
-    const { cp } = t;
+    const { csms } = env;
+    const { cp } = await env.start();
     await csms.waitFor('StatusNotification', (p) => p.connectorId === 1);
     expect(await cp.presentCard({ idTag: 'CARD-A', source: 'test' })).toMatchObject({ result: 'started' });
     await csms.waitFor('Authorize');
@@ -83,10 +69,10 @@ describe('edge runtime: a full session against a scripted central system', () =>
   });
 
   it('a card of the same parentIdTag stops; a card of another group is refused', async () => {
+    const { csms } = env;
     csms.answer('Authorize', (p) => ({ idTagInfo: { status: 'Accepted', parentIdTag: p.idTag === 'OTHER' ? 'G2' : 'G1' } }));
     csms.answer('StartTransaction', () => ({ transactionId: 7, idTagInfo: { status: 'Accepted', parentIdTag: 'G1' } }));
-    t = await startChargePoint(csms, dir);
-    const { cp } = t;
+    const { cp } = await env.start();
     await csms.waitFor('StatusNotification', (p) => p.connectorId === 1);
     cp.plugIn(1);
     expect(await cp.presentCard({ idTag: 'A1', source: 'test' })).toMatchObject({ result: 'started' });
@@ -98,10 +84,11 @@ describe('edge runtime: a full session against a scripted central system', () =>
   });
 
   it('reconnects without a new BootNotification and re-sends the current status', async () => {
-    t = await startChargePoint(csms, dir);
+    const { csms } = env;
+    const { cp } = await env.start();
     await csms.waitFor('StatusNotification', (p) => p.connectorId === 1);
     await csms.stop();
-    await until(() => !t!.cp.state.online, 'offline');
+    await until(() => !cp.state.online, 'offline');
     await csms.restart();
     await csms.waitFor('StatusNotification', (p) => p.connectorId === 1, 2);
     expect(csms.callsOf('BootNotification')).toHaveLength(1);

@@ -1,33 +1,19 @@
 import { join } from 'node:path';
-import { silentLogger } from '@charge-it/core/kernel';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createChargePoint, type ChargePointHandle } from '../src/create-charge-point.js';
-import { ScriptedCsms } from './support/scripted-csms.js';
-import { removeDir, tempDir, testConfig, until } from './support/test-charge-point.js';
+import { describe, expect, it } from 'vitest';
+import { until, useChargePointTestEnv } from './support/test-charge-point.js';
 
 describe('edge runtime: a charging profile limits the simulated charge', () => {
-  let csms: ScriptedCsms;
-  let dir: string;
-  let cp: ChargePointHandle | undefined;
-
-  beforeEach(async () => {
-    csms = await ScriptedCsms.start();
-    dir = tempDir();
-  });
-  afterEach(async () => {
-    await cp?.stop();
-    cp = undefined;
-    await csms.close();
-    removeDir(dir);
-  });
+  const env = useChargePointTestEnv();
 
   it('the simulated meter follows the effective limit, reported as Power.Offered', async () => {
-    const config = testConfig(csms, dir, {
-      connectors: [{ maxPowerW: 11_000, meter: { kind: 'simulated', maxPowerW: 11_000, curve: [{ atSeconds: 0, powerW: 11_000 }], stateFile: join(dir, 'meter-1.json') } }],
-      ocppConfig: { MeterValueSampleInterval: 1, MeterValuesSampledData: 'Energy.Active.Import.Register,Power.Active.Import,Power.Offered' },
-    });
-    cp = await createChargePoint(config, { log: silentLogger });
-    await cp.start();
+    const { csms, dir } = env;
+    const { cp } = await env.start(
+      {
+        connectors: [{ maxPowerW: 11_000, meter: { kind: 'simulated', maxPowerW: 11_000, curve: [{ atSeconds: 0, powerW: 11_000 }], stateFile: join(dir, 'meter-1.json') } }],
+        ocppConfig: { MeterValueSampleInterval: 1, MeterValuesSampledData: 'Energy.Active.Import.Register,Power.Active.Import,Power.Offered' },
+      },
+      { meters: 'configured' },
+    );
     await csms.waitFor('StatusNotification', (p) => p.connectorId === 1);
     expect(
       await csms.callCp('SetChargingProfile', {
@@ -72,6 +58,6 @@ describe('edge runtime: a charging profile limits the simulated charge', () => {
     const stop = await csms.waitFor('StopTransaction');
     const start = csms.callsOf('StartTransaction')[0]!;
     expect(stop.params.meterStop).toBeGreaterThan(start.params.meterStart);
-    await until(() => cp!.state.queuedMessages === 0, 'drained');
+    await until(() => cp.state.queuedMessages === 0, 'drained');
   });
 });

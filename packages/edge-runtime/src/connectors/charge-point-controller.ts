@@ -6,7 +6,7 @@ import type { ConfigurationStore } from '../config-keys/configuration-store.js';
 import type { MeterDriver, MeterReading } from '../meter/meter-driver.js';
 import type { BootStateMachine } from '../ocpp/boot-state-machine.js';
 import type { Clock } from '../ocpp/clock.js';
-import { isValidStatus, type ChargePointErrorCode, type ChargingProfile, type IdTagInfo, type MeterValue, type ReadingContext, type StartTransactionConf, type StopReason } from '../ocpp/ocpp-types.js';
+import { isValidStatus, type ChargePointErrorCode, type ChargingProfile, type IdTagInfo, type MeterValue, type ReadingContext, type StartTransactionResponse, type StopReason } from '../ocpp/ocpp-types.js';
 import type { Outbox, OutboxEntry } from '../ocpp/outbox.js';
 import type { CardOutcome, CardPresentation } from '../plugins/card-presentation.js';
 import type { EdgeHooks } from '../plugins/edge-hooks.js';
@@ -554,7 +554,7 @@ export class ChargePointController extends EventEmitter {
   onDelivered(entry: OutboxEntry, conf: unknown, transactionId: number | undefined): void {
     if (entry.action === 'StartTransaction') {
       const c = this.outlets.find((x) => x.transaction?.txLocal === entry.txLocal);
-      const startConf = conf as StartTransactionConf;
+      const startConf = conf as StartTransactionResponse;
       const idTag = String(entry.payload.idTag);
       if (startConf?.idTagInfo) this.#d.authorizer.record(idTag, startConf.idTagInfo);
       if (!c?.transaction) return;

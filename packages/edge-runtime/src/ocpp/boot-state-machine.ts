@@ -7,7 +7,7 @@ import { JsonFileStore } from '../storage/json-file-store.js';
 import type { BootState } from '../plugins/edge-plugin.js';
 import type { Clock } from './clock.js';
 import type { Connection } from './connection.js';
-import type { BootNotificationConf } from './ocpp-types.js';
+import type { BootNotificationResponse } from './ocpp-types.js';
 
 interface BootRecord {
   status: BootState;
@@ -142,9 +142,9 @@ export class BootStateMachine extends EventEmitter {
     if (this.#booting || !this.#d.connection.online) return;
     this.#booting = true;
     clearTimeout(this.#bootTimer);
-    let conf: BootNotificationConf;
+    let conf: BootNotificationResponse;
     try {
-      conf = await this.send<BootNotificationConf>('BootNotification', { ...this.#d.boot });
+      conf = await this.send<BootNotificationResponse>('BootNotification', { ...this.#d.boot });
     } catch (err) {
       this.#booting = false;
       if (!this.#d.connection.online) return;

@@ -17,11 +17,11 @@ import type { CallHandler, HandlerContext } from './handlers/handler-context.js'
 import { getLocalListVersion, sendLocalList } from './handlers/local-list-handlers.js';
 import { clearChargingProfile, getCompositeSchedule, setChargingProfile } from './handlers/smart-charging-handlers.js';
 import { triggerMessage } from './handlers/trigger-message-handler.js';
-import type { CsCall } from './ocpp-types.js';
+import type { CentralSystemAction } from './ocpp-types.js';
 
 const { createRPCError } = ocppRpc as unknown as { createRPCError: (code: string, message?: string, details?: object) => Error };
 
-export const CS_CALL_HANDLERS: Record<CsCall, CallHandler> = {
+export const CS_CALL_HANDLERS: Record<CentralSystemAction, CallHandler> = {
   CancelReservation: cancelReservation,
   ChangeAvailability: changeAvailability,
   ChangeConfiguration: changeConfiguration,

@@ -2,10 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '@charge-it/core/kernel';
+import { afterEach, beforeEach } from 'vitest';
 import { createChargePoint, type ChargePointHandle, type CreateChargePointOptions } from '../../src/create-charge-point.js';
 import type { EdgeConfig } from '../../src/config/edge-config.js';
 import { FakeMeter } from './fake-meter.js';
-import type { ScriptedCsms } from './scripted-csms.js';
+import { ScriptedCsms } from './scripted-csms.js';
 
 export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'charge-it-edge-'));
@@ -36,18 +37,83 @@ export interface TestChargePoint {
   meters: FakeMeter[];
 }
 
-/** A charge point with fake meters (one per connector), started. */
+export type StartOptions = CreateChargePointOptions & {
+  /** The fake meters, one per connector (default: new ones); 'configured': the config's own meters, no fakes. */
+  meters?: FakeMeter[] | 'configured';
+};
+
+/** A charge point with fake meters (one per connector, unless `meters: 'configured'`), started. */
 export async function startChargePoint(
   csms: ScriptedCsms,
   dataDir: string,
   overrides: Partial<EdgeConfig> = {},
-  options: CreateChargePointOptions & { meters?: FakeMeter[] } = {},
+  options: StartOptions = {},
 ): Promise<TestChargePoint> {
   const config = testConfig(csms, dataDir, overrides);
-  const meters = options.meters ?? config.connectors.map(() => new FakeMeter());
-  const cp = await createChargePoint(config, { log: silentLogger, ...options, meterFactory: (id) => meters[id - 1] as FakeMeter });
+  const { meters: given, ...createOptions } = options;
+  const meters = given === 'configured' ? [] : (given ?? config.connectors.map(() => new FakeMeter()));
+  const meterFactory = given === 'configured' ? undefined : (id: number) => meters[id - 1] as FakeMeter;
+  const cp = await createChargePoint(config, { log: silentLogger, ...createOptions, ...(meterFactory ? { meterFactory } : {}) });
   await cp.start();
   return { cp, meters };
+}
+
+/** What a runtime test works with; fresh for every test (see useChargePointTestEnv). */
+export interface ChargePointTestEnv {
+  /** This test's scripted central system. */
+  readonly csms: ScriptedCsms;
+  /** This test's data directory. */
+  readonly dir: string;
+  /** startChargePoint against `csms` in `dir` (`overrides.dataDir` may name another); stopped after the test. */
+  start(overrides?: Partial<EdgeConfig>, options?: StartOptions): Promise<TestChargePoint>;
+  /** Closes `csms` and starts another one with these options (e.g. a password) for the rest of the test. */
+  replaceCsms(options: Parameters<typeof ScriptedCsms.start>[0]): Promise<ScriptedCsms>;
+}
+
+/**
+ * Registers, in the enclosing describe, the setup every runtime test shares: before each test a
+ * scripted central system and a temp dir; after it, every charge point the test started is stopped
+ * (stop() is idempotent, so a test may stop one itself), then the central system is closed and the
+ * dir removed. A describe's own afterEach runs before this one (vitest runs after-hooks in reverse).
+ */
+export function useChargePointTestEnv(): ChargePointTestEnv {
+  let csms: ScriptedCsms | undefined;
+  let dir: string | undefined;
+  const started: ChargePointHandle[] = [];
+  const inTest = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`${what} exists only inside a test (useChargePointTestEnv sets it up in beforeEach)`);
+    return value;
+  };
+  const env: ChargePointTestEnv = {
+    get csms() {
+      return inTest(csms, 'env.csms');
+    },
+    get dir() {
+      return inTest(dir, 'env.dir');
+    },
+    async start(overrides = {}, options = {}) {
+      const t = await startChargePoint(env.csms, env.dir, overrides, options);
+      started.push(t.cp);
+      return t;
+    },
+    async replaceCsms(options) {
+      await env.csms.close();
+      csms = await ScriptedCsms.start(options);
+      return csms;
+    },
+  };
+  beforeEach(async () => {
+    csms = await ScriptedCsms.start();
+    dir = tempDir();
+  });
+  afterEach(async () => {
+    for (const cp of started.splice(0)) await cp.stop();
+    await csms?.close();
+    csms = undefined;
+    if (dir !== undefined) removeDir(dir);
+    dir = undefined;
+  });
+  return env;
 }
 
 /** Polls a condition (bounded) — for state that is not visible as a CSMS call. */

@@ -1,7 +1,7 @@
-import type { AuthorizationService } from '../../domain/authorization/authorization-service.js';
-import type { ChargePointService } from '../../domain/charge-points/charge-point-service.js';
-import type { TransactionService } from '../../domain/transactions/transaction-service.js';
-import type { CoreActionHandlers, DataTransferHandler } from '../action-router.js';
+import type { AuthorizationService } from '../domain/authorization/authorization-service.js';
+import type { ChargePointService } from '../domain/charge-points/charge-point-service.js';
+import type { TransactionService } from '../domain/transactions/transaction-service.js';
+import type { CoreActionHandlers, DataTransferHandler } from './action-router.js';
 
 export interface CoreHandlerDeps {
   chargePoints: ChargePointService;
