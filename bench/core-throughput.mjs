@@ -298,6 +298,12 @@ class RawOcppClient {
 
   #onMessage(data) {
     const [type, id, a, b] = JSON.parse(data.toString());
+    if (type === 2) {
+      // A call from the central system: answer like a charger without that feature (and like
+      // RPCClient without a handler), rather than leaving the server waiting for its timeout.
+      this.#ws.send(JSON.stringify([4, id, 'NotImplemented', `${a} is not implemented by this bench client`, {}]));
+      return;
+    }
     const pending = this.#pending.get(id);
     if (!pending || (type !== 3 && type !== 4)) return;
     this.#pending.delete(id);

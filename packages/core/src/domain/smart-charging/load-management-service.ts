@@ -386,8 +386,13 @@ export class LoadManagementService {
     const { orm, settings, sessions, clock } = this.#deps;
     const site = await settings.get('site');
     const em = orm.em.fork();
-    const chargePoints = await em.find(ChargePointSchema, {});
     const rows = await em.find(ChargingProfileSchema, { chargingProfileId: { $gte: LOAD_MANAGEMENT_ID_BASE }, status: { $ne: 'Cleared' } });
+    if (site.maxGridPowerKw === null && rows.length === 0) {
+      // Not in use (the default) and nothing of ours to clear: no need to read every charge point.
+      this.#last = { siteLimitKw: null, result: null, failSafe: new Map() };
+      return;
+    }
+    const chargePoints = await em.find(ChargePointSchema, {});
     const active = await em.find(TransactionSchema, { status: 'Active' }, { orderBy: { id: 'asc' } });
     const activeIds = new Set(active.map((t) => t.id));
     const rowByKey = new Map(rows.filter((r) => r.chargePoint !== null).map((r) => [keyOf(r.chargePoint!, r.chargingProfileId), r]));
