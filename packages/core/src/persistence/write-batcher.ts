@@ -37,15 +37,68 @@ class RowCollector implements BatchWriter {
     this.#rows.set(entity, rows);
   }
 
+  /**
+   * One raw multi-row INSERT per entity and chunk, inside the batch's transaction. Raw rather than
+   * `em.insertMany`, which spends tens of microseconds per row in query building: this is the
+   * MeterValues hot path. Values are converted the way MikroORM stores them (dates as epoch
+   * milliseconds on SQLite and as Date objects for mysql2, which formats them in UTC; JSON as text).
+   */
   async writeTo(em: CsmsEntityManager): Promise<void> {
+    if (this.#rows.size === 0) return;
+    const sqlite = em.getDriver().constructor.name.toLowerCase().includes('sqlite');
+    const ctx = em.getTransactionContext();
     for (const [entity, rows] of this.#rows) {
-      // Chunked so that one statement stays well below the databases' placeholder limits.
-      for (let i = 0; i < rows.length; i += INSERT_CHUNK) await em.insertMany(entity, rows.slice(i, i + INSERT_CHUNK) as never[]);
+      const plan = insertPlan(em, entity);
+      const perChunk = Math.max(1, Math.floor(MAX_PARAMS / plan.columns.length));
+      for (let i = 0; i < rows.length; i += perChunk) {
+        const chunk = rows.slice(i, i + perChunk) as Record<string, unknown>[];
+        const params: unknown[] = [];
+        for (const row of chunk) for (const column of plan.columns) params.push(toDatabase(row[column.prop], column.json, sqlite));
+        const sql = `${plan.head}${chunk.map(() => plan.tuple).join(', ')}`;
+        await em.getConnection().execute(sql, params, 'run', ctx);
+      }
     }
   }
 }
 
-const INSERT_CHUNK = 500;
+/** Placeholders per statement, below SQLite's (32,766) and MariaDB's (65,535) limits. */
+const MAX_PARAMS = 30_000;
+
+interface InsertPlan {
+  head: string;
+  tuple: string;
+  columns: Array<{ prop: string; json: boolean }>;
+}
+
+const plans = new WeakMap<object, InsertPlan>();
+
+/** The columns of an entity that a raw INSERT writes: every stored property but an auto-increment key. */
+function insertPlan(em: CsmsEntityManager, entity: EntitySchema<any, any>): InsertPlan {
+  const cached = plans.get(entity);
+  if (cached) return cached;
+  const meta = em.getMetadata().find(entity as never);
+  if (!meta) throw new CsmsError(CsmsErrorCode.DATABASE, `entity ${entity.meta.className} is not registered`);
+  const columns: Array<{ prop: string; field: string; json: boolean }> = [];
+  for (const prop of meta.props) {
+    if ((prop.primary && prop.autoincrement) || prop.persist === false || !prop.fieldNames?.length) continue;
+    if (prop.kind !== 'scalar' && prop.kind !== 'm:1') continue;
+    columns.push({ prop: prop.name, field: prop.fieldNames[0]!, json: String(prop.type).toLowerCase().includes('json') });
+  }
+  const plan: InsertPlan = {
+    head: `insert into \`${meta.tableName}\` (${columns.map((c) => `\`${c.field}\``).join(', ')}) values `,
+    tuple: `(${columns.map(() => '?').join(', ')})`,
+    columns: columns.map(({ prop, json }) => ({ prop, json })),
+  };
+  plans.set(entity, plan);
+  return plan;
+}
+
+function toDatabase(value: unknown, json: boolean, sqlite: boolean): unknown {
+  if (value === undefined || value === null) return null;
+  if (json) return JSON.stringify(value);
+  if (value instanceof Date) return sqlite ? value.getTime() : value;
+  return value;
+}
 
 export interface WriteBatcherDeps {
   orm: MikroORM;
