@@ -68,7 +68,7 @@ process.on('message', async (message) => {
   if (message?.type === 'rss') {
     // Started with --expose-gc: a full collection first, so the figure is memory held, not garbage.
     if (message.gc && typeof globalThis.gc === 'function') globalThis.gc();
-    process.send({ type: 'rss', rss: process.memoryUsage.rss() });
+    process.send({ type: 'rss', rss: process.memoryUsage.rss(), memory: process.memoryUsage() });
   } else if (message?.type === 'stop') {
     await server.close();
     process.send({ type: 'stopped' });

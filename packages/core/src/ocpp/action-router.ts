@@ -1,7 +1,7 @@
 import { createRPCError } from 'ocpp-rpc';
 import { CsmsError, CsmsErrorCode } from '../kernel/errors.js';
 import type { Logger } from '../kernel/logger.js';
-import type { ChargePointSession } from './sessions.js';
+import type { ChargePointSession, IncomingRpcCall } from './sessions.js';
 import type { ChargePointAction, ChargePointActions, DataTransferRequest, DataTransferResponse } from './v16/messages.js';
 
 /** One call from a charge point, as handlers see it. */
@@ -84,30 +84,36 @@ export class ActionRouter {
     return this.#vendors.get(vendorId)?.handler;
   }
 
-  /** Registers every handler on a new connection. */
+  /**
+   * Registers every handler on a new connection. One closure per connection, shared by all its
+   * actions (ocpp-rpc passes the action name): with 10,000 connected chargers, ten closures each
+   * would be memory for nothing.
+   */
   attach(session: ChargePointSession): void {
-    for (const [action, { owner, handler }] of this.#handlers) {
-      session.client.handle(action, async ({ params, messageId, signal }) => {
-        const receivedAt = new Date();
-        this.#inFlight++;
-        try {
-          this.#deps.markSeen(session.chargePointId, receivedAt);
-          if (session.registrationStatus === 'Rejected' && !ALWAYS_PROCESSED.has(action)) {
-            throw createRPCError(
-              'SecurityError',
-              'BootNotification was Rejected: send nothing but BootNotification until the retry interval has passed',
-            );
-          }
-          return await handler({ chargePointId: session.chargePointId, action, params, messageId, receivedAt, signal, session });
-        } catch (err) {
-          if (isRpcError(err)) throw err;
-          this.#deps.log.error({ err, chargePointId: session.chargePointId, action, owner, messageId }, 'handler failed; answering InternalError');
-          throw createRPCError('InternalError', `the central system could not process ${action}; retry later`);
-        } finally {
-          this.#inFlight--;
-          if (this.#inFlight === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
-        }
-      });
+    const dispatch = (call: IncomingRpcCall) => this.#dispatch(session, call);
+    for (const action of this.#handlers.keys()) session.client.handle(action, dispatch);
+  }
+
+  async #dispatch(session: ChargePointSession, { method: action, params, messageId, signal }: IncomingRpcCall): Promise<unknown> {
+    const { owner, handler } = this.#handlers.get(action)!;
+    const receivedAt = new Date();
+    this.#inFlight++;
+    try {
+      this.#deps.markSeen(session.chargePointId, receivedAt);
+      if (session.registrationStatus === 'Rejected' && !ALWAYS_PROCESSED.has(action)) {
+        throw createRPCError(
+          'SecurityError',
+          'BootNotification was Rejected: send nothing but BootNotification until the retry interval has passed',
+        );
+      }
+      return await handler({ chargePointId: session.chargePointId, action, params, messageId, receivedAt, signal, session });
+    } catch (err) {
+      if (isRpcError(err)) throw err;
+      this.#deps.log.error({ err, chargePointId: session.chargePointId, action, owner, messageId }, 'handler failed; answering InternalError');
+      throw createRPCError('InternalError', `the central system could not process ${action}; retry later`);
+    } finally {
+      this.#inFlight--;
+      if (this.#inFlight === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
     }
   }
 
