@@ -1,4 +1,5 @@
 import { CsmsError, CsmsErrorCode } from '@charge-it/core/kernel';
+import type { BootNotificationRequest } from '@charge-it/core/ocpp16';
 import type { MeterConfig } from '../meter/meter-driver.js';
 
 export interface ConnectorConfig {
@@ -8,17 +9,8 @@ export interface ConnectorConfig {
   maxPowerW?: number;
 }
 
-export interface BootInfo {
-  chargePointVendor: string;
-  chargePointModel: string;
-  chargePointSerialNumber?: string;
-  chargeBoxSerialNumber?: string;
-  firmwareVersion?: string;
-  iccid?: string;
-  imsi?: string;
-  meterType?: string;
-  meterSerialNumber?: string;
-}
+/** What the charge point says about itself in BootNotification. */
+export type BootInfo = BootNotificationRequest;
 
 export interface EdgeConfig {
   /** Charge point identity (last path segment of the OCPP URL). */

@@ -91,12 +91,14 @@ export class ChargePointService {
 
   async boot(chargePointId: string, request: BootNotificationRequest, receivedAt: Date): Promise<BootNotificationResponse> {
     const { hooks, config, batcher } = this.#deps;
-    const existing = await this.#deps.orm.em.fork().findOne(ChargePointSchema, { id: chargePointId });
-    const decision = await hooks.decide('onBoot', {
-      chargePointId,
-      request,
-      firstBoot: !existing?.lastBootAt,
-    });
+    // Only a deciding plugin needs `firstBoot`: without one, the Boot costs no extra read.
+    const decision = hooks.has('onBoot')
+      ? await hooks.decide('onBoot', {
+          chargePointId,
+          request,
+          firstBoot: !(await this.#deps.orm.em.fork().findOne(ChargePointSchema, { id: chargePointId }))?.lastBootAt,
+        })
+      : undefined;
     const status: RegistrationStatus = decision?.status ?? 'Accepted';
     const interval = decision?.interval ?? (status === 'Accepted' ? config.heartbeatInterval : config.bootRetryInterval);
     await batcher.run(async (em) => {
