@@ -34,7 +34,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseBenchArgs } from './cli-args.mjs';
 import ocppRpc from 'ocpp-rpc';
 import { WebSocket } from 'ws';
 
@@ -43,23 +43,21 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const serverScript = join(root, 'bench', 'core-throughput-server.mjs');
 const coreDist = join(root, 'packages', 'core', 'dist', 'index.js');
 
-const { values: args } = parseArgs({
-  options: {
-    duration: { type: 'string', default: '10' },
-    warmup: { type: 'string', default: '2' },
-    flood: { type: 'string', default: '100,1000' },
-    'sampled-values': { type: 'string', default: '1' },
-    'hb-count': { type: 'string', default: '10000' },
-    'hb-rate': { type: 'string', default: '2000' },
-    targets: { type: 'string', default: 'bare,sqlite,mariadb' },
-    phases: { type: 'string', default: 'flood,heartbeat' },
-    'mariadb-url': { type: 'string', default: process.env.CHARGE_IT_BENCH_MARIADB_URL ?? 'mysql://root@127.0.0.1:3306' },
-    'connect-concurrency': { type: 'string', default: '200' },
-    'log-level': { type: 'string', default: 'warn' },
-    client: { type: 'string', default: 'rpc' },
-    profile: { type: 'string' },
-    json: { type: 'string' },
-  },
+const { values: args } = parseBenchArgs(import.meta.url, {
+  duration: { type: 'string', default: '10' },
+  warmup: { type: 'string', default: '2' },
+  flood: { type: 'string', default: '100,1000' },
+  'sampled-values': { type: 'string', default: '1' },
+  'hb-count': { type: 'string', default: '10000' },
+  'hb-rate': { type: 'string', default: '2000' },
+  targets: { type: 'string', default: 'bare,sqlite,mariadb' },
+  phases: { type: 'string', default: 'flood,heartbeat' },
+  'mariadb-url': { type: 'string', default: process.env.CHARGE_IT_BENCH_MARIADB_URL ?? 'mysql://root@127.0.0.1:3306' },
+  'connect-concurrency': { type: 'string', default: '200' },
+  'log-level': { type: 'string', default: 'warn' },
+  client: { type: 'string', default: 'rpc' },
+  profile: { type: 'string' },
+  json: { type: 'string' },
 });
 
 const durationS = positive('duration');

@@ -17,7 +17,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseBenchArgs } from './cli-args.mjs';
 import ocppRpc from 'ocpp-rpc';
 
 const { RPCServer } = ocppRpc;
@@ -25,12 +25,10 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkgDir = join(root, 'packages', 'edge-runtime');
 const cli = join(pkgDir, 'dist', 'cli.js');
 
-const { values } = parseArgs({
-  options: {
-    counts: { type: 'string', default: '1,10,100' },
-    settle: { type: 'string', default: '5' },
-    sample: { type: 'string', default: '5' },
-  },
+const { values } = parseBenchArgs(import.meta.url, {
+  counts: { type: 'string', default: '1,10,100' },
+  settle: { type: 'string', default: '5' },
+  sample: { type: 'string', default: '5' },
 });
 const counts = values.counts.split(',').map((n) => Number.parseInt(n, 10)).filter((n) => n > 0);
 const settleS = Number(values.settle);

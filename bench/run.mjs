@@ -7,10 +7,16 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { usageOf } from './cli-args.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const benches = { core: 'core-throughput.mjs', edge: 'edge-footprint.mjs' };
 const [which, ...rest] = process.argv.slice(2);
+if (which === '--help' || which === '-h') {
+  console.log(usageOf(import.meta.url));
+  console.log(`\nbenchmarks: ${Object.keys(benches).join(', ')} (each answers --help)`);
+  process.exit(0);
+}
 const selected = which && which in benches ? [which] : Object.keys(benches);
 const forwarded = which && which in benches ? rest : process.argv.slice(2);
 
