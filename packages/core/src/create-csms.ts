@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger as PinoLogger } from 'pino';
 import { systemClock, type Clock } from './clock.js';
-import { resolveConfig, type CsmsConfig, type CsmsConfigInput } from './config/index.js';
+import { resolveConfig, unknownEnvVariables, type CsmsConfig, type CsmsConfigInput } from './config/index.js';
 import { AuthorizationService } from './domain/authorization/authorization-service.js';
 import { ChargePointService } from './domain/charge-points/charge-point-service.js';
 import { TransactionService } from './domain/transactions/transaction-service.js';
@@ -41,6 +41,8 @@ export interface CreateCsmsOptions extends CsmsConfigInput {
   logger?: PinoLogger;
   /** Time source (tests). */
   clock?: Clock;
+  /** `CHARGE_IT_*` variables the application reads itself, so that start does not warn about them. */
+  knownEnv?: readonly string[];
 }
 
 export interface ListenAddress {
@@ -80,13 +82,16 @@ const IN_FLIGHT_GRACE_MS = 10_000;
  * place that builds the awilix container or resolves from it.
  */
 export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms> {
-  const { plugins: userPlugins = [], env = process.env, logger, clock = systemClock, ...configInput } = options;
+  const { plugins: userPlugins = [], env = process.env, logger, clock = systemClock, knownEnv = [], ...configInput } = options;
   // Core features built on the plugin contract (load management, maintenance mode, ...), set up
   // before the application's plugins.
   const builtIn: CsmsPlugin[] = [tariffsPlugin, reservationsPlugin, localListPlugin(), firmwarePlugin(), healingPlugin(), loadManagementPlugin(), maintenancePlugin()];
   const plugins = [...builtIn, ...userPlugins];
   const config = resolveConfig(configInput, env);
   const log = logger ?? pino({ level: config.logLevel, base: { service: 'charge-it' } });
+  for (const { name, suggestion } of unknownEnvVariables(env, knownEnv)) {
+    log.warn({ variable: name, suggestion }, `${name} is set but no option reads it${suggestion ? `; did you mean ${suggestion}?` : ''} (ignored)`);
+  }
 
   const https = config.tls ? await createTlsOptions(config.tls) : null;
   const http = createHttpApp({ logger: log, https });

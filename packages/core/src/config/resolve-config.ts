@@ -129,3 +129,43 @@ function setPath(obj: Record<string, unknown>, path: string, value: unknown): vo
   }
   cur[parts.at(-1)!] = value;
 }
+
+/** Prefixes of `CHARGE_IT_*` variables that belong to other programs (edge runtime, tests, benchmarks). */
+const FOREIGN_ENV_PREFIXES = ['CHARGE_IT_EDGE_', 'CHARGE_IT_TEST_', 'CHARGE_IT_BENCH_'];
+
+/**
+ * `CHARGE_IT_*` variables in `env` that no option reads (a typo such as `CHARGE_IT_AUTO_REGISTR`
+ * is otherwise silently ignored), each with the closest known name when one is close. `extraKnown`
+ * lists the variables the application itself reads.
+ */
+export function unknownEnvVariables(
+  env: Record<string, string | undefined>,
+  extraKnown: readonly string[] = [],
+): Array<{ name: string; suggestion: string | undefined }> {
+  const known = new Set([...optionSpecs.map((s) => s.env), ...extraKnown]);
+  const unknown: Array<{ name: string; suggestion: string | undefined }> = [];
+  for (const name of Object.keys(env).sort()) {
+    if (!name.startsWith('CHARGE_IT_') || known.has(name)) continue;
+    if (FOREIGN_ENV_PREFIXES.some((p) => name.startsWith(p))) continue;
+    let best: string | undefined;
+    let bestDistance = Infinity;
+    for (const candidate of known) {
+      const d = editDistance(name, candidate);
+      if (d < bestDistance) [best, bestDistance] = [candidate, d];
+    }
+    unknown.push({ name, suggestion: bestDistance <= Math.max(2, Math.floor(name.length / 6)) ? best : undefined });
+  }
+  return unknown;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
