@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { describe, expect, it, beforeEach, afterEach } from 'vitest';
 import { defineEntity, p, UniqueConstraintViolationException } from '@mikro-orm/core';
 import { CsmsErrorCode, isCsmsError } from '../src/kernel/errors.js';
@@ -60,6 +61,26 @@ describe('createOrm: bad configuration', () => {
     expect(message).toContain('CHARGE_IT_DATABASE_URL');
     expect(message).not.toContain('secret');
     expect((err as Error).cause).toBeDefined();
+  });
+
+  it('reports a server that accepts the connection but never answers as silent for the timeout', async () => {
+    // A local socket that accepts TCP and then says nothing (no MariaDB handshake).
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    try {
+      const err = await errorOf(createOrm({ databaseUrl: `mysql://root@127.0.0.1:${port}/charge_it`, connectTimeoutMs: 1_000 }));
+      expect(isCsmsError(err, CsmsErrorCode.DATABASE)).toBe(true);
+      const message = (err as Error).message;
+      expect(message).toContain(`127.0.0.1:${port} did not answer within 1 s`);
+      expect(message).toContain('CHARGE_IT_DATABASE_URL');
+      expect(message).not.toContain('is it running');
+      expect(sockets.length).toBeGreaterThan(0);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   it('reports a SQLite path that cannot be created as DATABASE', async () => {

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { MikroORM, type EntitySchema, type MigrationObject, type Options } from '@mikro-orm/core';
@@ -26,7 +27,11 @@ export interface CreateOrmOptions {
   debug?: boolean;
   /** Receives MikroORM's log lines; silent when omitted. */
   logger?: (msg: string) => void;
+  /** MariaDB: how long the server may take to complete the connection handshake (default 10 s). */
+  connectTimeoutMs?: number;
 }
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 /** The table that records applied migrations (MikroORM's default name). */
 export const MIGRATIONS_TABLE = 'mikro_orm_migrations';
@@ -55,7 +60,7 @@ function migrationsFor(target: DatabaseTarget): MigrationObject[] {
   return target.dialect === 'sqlite' ? sqliteMigrations : mariadbMigrations;
 }
 
-async function driverOptions(target: DatabaseTarget): Promise<Partial<Options>> {
+async function driverOptions(target: DatabaseTarget, connectTimeoutMs: number): Promise<Partial<Options>> {
   if (target.dialect === 'sqlite') {
     // Loaded on demand so a MariaDB deployment never loads the native better-sqlite3 module.
     const { SqliteDriver } = await import('@mikro-orm/sqlite');
@@ -79,8 +84,8 @@ async function driverOptions(target: DatabaseTarget): Promise<Partial<Options>> 
     user: target.user,
     password: target.password,
     charset: 'utf8mb4',
-    // mysql2 option: fail within 10 s on a black-holed host instead of its default.
-    driverOptions: { connectTimeout: 10_000 },
+    // mysql2 option: fail within connectTimeoutMs on a black-holed or silent host instead of its default.
+    driverOptions: { connectTimeout: connectTimeoutMs },
   };
 }
 
@@ -97,7 +102,12 @@ function errorFacts(err: unknown): { code?: string; errno?: number; message: str
   return { message: err instanceof Error ? err.message : String(err) };
 }
 
-function connectionError(target: DatabaseTarget, databaseUrl: string, err: unknown): CsmsError {
+/**
+ * A clear start error for a database that cannot be used. `silentForMs` is set when the attempt ran
+ * into the connect timeout: the server accepted TCP (or nothing answered at all) but never completed
+ * the handshake, whatever error code the driver reported for it (ETIMEDOUT, ECONNRESET, ...).
+ */
+function connectionError(target: DatabaseTarget, databaseUrl: string, err: unknown, silentForMs?: number): CsmsError {
   const facts = errorFacts(err);
   const details = { databaseUrl: redactDatabaseUrl(databaseUrl), code: facts.code };
   if (target.dialect === 'sqlite') {
@@ -109,6 +119,14 @@ function connectionError(target: DatabaseTarget, databaseUrl: string, err: unkno
     );
   }
   const where = `${target.host}:${target.port}`;
+  if (silentForMs !== undefined) {
+    return new CsmsError(
+      CsmsErrorCode.DATABASE,
+      `cannot connect to MariaDB at ${where}: ${where} did not answer within ${Math.round(silentForMs / 100) / 10} s ` +
+        `(${facts.code ?? 'timeout'}) — is a MariaDB server listening there and not overloaded? check CHARGE_IT_DATABASE_URL`,
+      { cause: err, details: { ...details, silentForMs } },
+    );
+  }
   let hint: string;
   switch (facts.code) {
     case 'ER_BAD_DB_ERROR':
@@ -197,11 +215,12 @@ export async function createOrm(options: CreateOrmOptions): Promise<CsmsOrm> {
   }
   const extraEntities = options.extraEntities ?? [];
   const logger = options.logger ?? (() => {});
+  const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
 
   let orm: CsmsOrm;
   try {
     orm = (await MikroORM.init({
-      ...(await driverOptions(target)),
+      ...(await driverOptions(target, connectTimeoutMs)),
       entities: [...coreEntities, ...extraEntities],
       extensions: [Migrator],
       // Never create a missing MariaDB database behind the operator's back.
@@ -228,13 +247,15 @@ export async function createOrm(options: CreateOrmOptions): Promise<CsmsOrm> {
     );
   }
 
+  const connectStarted = performance.now();
   try {
     await orm.connect();
     const check = await orm.checkConnection();
     if (!check.ok) throw check.error ?? new Error(check.reason);
   } catch (err) {
     await closeQuietly(orm);
-    throw connectionError(target, options.databaseUrl, err);
+    const silentForMs = performance.now() - connectStarted >= connectTimeoutMs * 0.9 ? connectTimeoutMs : undefined;
+    throw connectionError(target, options.databaseUrl, err, silentForMs);
   }
 
   try {
