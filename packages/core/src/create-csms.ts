@@ -21,17 +21,17 @@ import { registerApiV1 } from './http/api/register-api-v1.js';
 import { CsmsError, CsmsErrorCode } from './kernel/errors.js';
 import { HookRunner } from './kernel/hooks.js';
 import { loadPlugins, type LoadedPlugins } from './kernel/plugin-loader.js';
-import { ActionRouter } from './ocpp/action-router.js';
+import { ActionRouter, type ActionHandler } from './ocpp/action-router.js';
 import { CommandService, type ChargePointCommands } from './ocpp/commands.js';
 import { SettingsService } from './domain/settings/settings-service.js';
 import { createRpcGateway, type RpcGateway } from './ocpp/rpc-gateway.js';
-import { Sessions, type ChargePointSession, type RpcConnection } from './ocpp/sessions.js';
+import { Sessions, type ChargePointConnection, type RpcConnection } from './ocpp/sessions.js';
 import { createTlsOptions } from './ocpp/tls-options.js';
-import { createCoreHandlers } from './ocpp/core-handlers.js';
+import { createCoreHandlers } from './ocpp-handlers.js';
 import { createOrm } from './persistence/create-orm.js';
 import { WriteBatcher } from './persistence/write-batcher.js';
-import type { CsmsPlugin, CsmsPluginContext, ServiceRegistry } from './plugin.js';
-import type { CoreServices } from './services.js';
+import type { CsmsPlugin, CsmsPluginContext } from './plugin.js';
+import { CORE_INTERNAL_SERVICE_NAMES, type CoreInternalServices, type CsmsServices, type ServiceRegistry } from './services.js';
 
 export interface CreateCsmsOptions extends CsmsConfigInput {
   plugins?: readonly CsmsPlugin[];
@@ -60,7 +60,11 @@ export interface Csms {
   readonly http: FastifyInstance;
   readonly orm: MikroORM;
   readonly hooks: HookRunner<CsmsHooks>;
-  readonly services: ServiceRegistry;
+  /**
+   * Every service by name: the public ones (`CsmsServices`, what plugins get) and, for the
+   * application that owns this CSMS, the core's internals (`CoreInternalServices`).
+   */
+  readonly services: ServiceRegistry<CsmsServices & CoreInternalServices>;
   /** Connected charge points. */
   readonly sessions: Sessions;
   /** Operator commands: `csms.chargePoints.get('CP-1').reset({ type: 'Soft' })`. */
@@ -83,10 +87,6 @@ const IN_FLIGHT_GRACE_MS = 10_000;
  */
 export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms> {
   const { plugins: userPlugins = [], env = process.env, logger, clock = systemClock, knownEnv = [], ...configInput } = options;
-  // Core features built on the plugin contract (load management, maintenance mode, ...), set up
-  // before the application's plugins.
-  const builtIn: CsmsPlugin[] = [tariffsPlugin, reservationsPlugin, localListPlugin(), firmwarePlugin(), healingPlugin(), loadManagementPlugin(), maintenancePlugin()];
-  const plugins = [...builtIn, ...userPlugins];
   const config = resolveConfig(configInput, env);
   const log = logger ?? pino({ level: config.logLevel, base: { service: 'charge-it' } });
   for (const { name, suggestion } of unknownEnvVariables(env, knownEnv)) {
@@ -98,11 +98,11 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
 
   const orm = await createOrm({
     databaseUrl: config.databaseUrl,
-    extraEntities: plugins.flatMap((p) => [...(p.entities ?? [])]),
+    extraEntities: userPlugins.flatMap((p) => [...(p.entities ?? [])]),
     logger: (msg) => log.debug({ component: 'orm' }, msg),
   });
 
-  const container: AwilixContainer<CoreServices & Record<string, unknown>> = createContainer({
+  const container: AwilixContainer<CsmsServices & CoreInternalServices & Record<string, unknown>> = createContainer({
     injectionMode: InjectionMode.PROXY,
     strict: true,
   });
@@ -112,7 +112,7 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
     clock: asValue(clock),
     orm: asValue(orm),
     batcher: asFunction(
-      ({ orm: o, log: l }: Pick<CoreServices, 'orm' | 'log'>) =>
+      ({ orm: o, log: l }: Pick<CoreInternalServices & CsmsServices, 'orm' | 'log'>) =>
         new WriteBatcher({ orm: o, log: l, maxDelayMs: config.persistence.batchDelayMs, maxBatch: config.persistence.maxBatch }),
     ).singleton(),
     hooks: asValue(
@@ -121,6 +121,8 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
         log: log.child({ component: 'hooks' }),
         decideTimeoutMs: config.hooks.decideTimeoutMs,
         observeTimeoutMs: config.hooks.observeTimeoutMs,
+        // Payloads are plain read-only data: one plugin cannot change what the next one sees.
+        freezeArgs: true,
       }),
     ),
     sessions: asClass(Sessions).singleton(),
@@ -143,8 +145,23 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
     }),
   );
 
-  const services: ServiceRegistry = {
-    get: (name: string) => {
+  // Core features built on the plugin contract (load management, maintenance mode, ...), set up
+  // before the application's plugins. They get the internals they need from here, not from ctx.
+  const internals = { orm, batcher, sessions, authorization: cradle.authorization };
+  const builtIn: CsmsPlugin[] = [
+    tariffsPlugin(internals),
+    reservationsPlugin(internals),
+    localListPlugin(internals),
+    firmwarePlugin(internals),
+    healingPlugin(internals),
+    loadManagementPlugin(internals),
+    maintenancePlugin(internals),
+  ];
+  const plugins = [...builtIn, ...userPlugins];
+
+  // The application's registry (public + internal services) and the plugins' (public only).
+  const services: ServiceRegistry<CsmsServices & CoreInternalServices> = {
+    get: (name) => {
       if (!container.hasRegistration(name)) {
         throw new CsmsError(CsmsErrorCode.SERVICE_MISSING, `no service named "${name}" is registered; is the plugin that provides it installed?`, {
           details: { service: name },
@@ -153,6 +170,20 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
       return container.resolve(name);
     },
     has: (name: string) => container.hasRegistration(name),
+  };
+  const internalNames = new Set<string>(CORE_INTERNAL_SERVICE_NAMES);
+  const pluginServices: ServiceRegistry<CsmsServices> = {
+    get: (name) => {
+      if (internalNames.has(name)) {
+        throw new CsmsError(
+          CsmsErrorCode.SERVICE_MISSING,
+          `"${name}" is internal to the core and not available to plugins; use the public services (settings, tariffs, commands, ...)`,
+          { details: { service: name, internal: true } },
+        );
+      }
+      return services.get(name);
+    },
+    has: (name: string) => !internalNames.has(name) && container.hasRegistration(name),
   };
 
   let loaded: LoadedPlugins;
@@ -165,7 +196,7 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
       createContext: (base, gate) => ({
         ...base,
         config,
-        services,
+        services: pluginServices,
         provide(name, value) {
           gate.assertOpen(base.pluginName, `service "${name}"`);
           if (container.hasRegistration(name)) {
@@ -175,9 +206,14 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
           }
           container.register(name, asValue(value));
         },
+        on(hook, handler) {
+          gate.assertOpen(base.pluginName, `a ${hook} hook`);
+          // Registered now, during this plugin's setup: the same order as definition hooks (plugin order).
+          hooks.register(base.pluginName, { [hook]: handler });
+        },
         handle(action, handler, opts) {
           gate.assertOpen(base.pluginName, `a handler for ${action}`);
-          router.claim(base.pluginName, action, handler, opts);
+          router.claim(base.pluginName, action, handler as ActionHandler, opts);
         },
         handleDataTransfer(vendorId, handler) {
           gate.assertOpen(base.pluginName, `a DataTransfer handler for ${vendorId}`);
@@ -212,7 +248,7 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
   }
 
   // Registration statuses read during the handshake, handed to the session that follows it.
-  const pendingRegistration = new Map<string, ChargePointSession['registrationStatus']>();
+  const pendingRegistration = new Map<string, ChargePointConnection['registrationStatus']>();
   const gateway: RpcGateway = createRpcGateway({
     server: http.server,
     logger: log.child({ component: 'gateway' }),
@@ -223,7 +259,7 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
     },
     registerChargePoint: (identity) => chargePoints.register(identity),
     onConnection: (client, info) => {
-      const session: ChargePointSession = {
+      const session: ChargePointConnection = {
         chargePointId: info.identity,
         client: client as unknown as RpcConnection,
         connectedAt: new Date(),

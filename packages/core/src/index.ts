@@ -2,9 +2,10 @@
  * @charge-it/core — the OCPP 1.6J central system. Public surface only; see README.md.
  */
 export { createCsms, type Csms, type CreateCsmsOptions, type ListenAddress } from './create-csms.js';
-export { definePlugin, type CsmsPlugin, type CsmsPluginContext, type ServiceRegistry } from './plugin.js';
-export { csmsHookKinds, type CsmsHooks } from './hooks.js';
-export type { CoreServices } from './services.js';
+export { definePlugin, type CsmsPlugin, type CsmsPluginContext, type ChargePointActionHandler } from './plugin.js';
+export { csmsHookKinds, type CsmsHooks, type HookPayload } from './hooks.js';
+export type { CsmsServices, ServiceRegistry, CoreInternalServices, CoreServices } from './services.js';
+export type { TransactionInfo } from './domain/transactions/transaction-info.js';
 export { resolveConfig, optionSpecs, type CsmsConfig, type CsmsConfigInput, type TlsConfig, type OptionSpec } from './config/index.js';
 export { CsmsError, CsmsErrorCode, isCsmsError, type Logger } from './kernel/index.js';
 export { systemClock, type Clock } from './clock.js';

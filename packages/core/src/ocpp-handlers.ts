@@ -1,7 +1,7 @@
-import type { AuthorizationService } from '../domain/authorization/authorization-service.js';
-import type { ChargePointService } from '../domain/charge-points/charge-point-service.js';
-import type { TransactionService } from '../domain/transactions/transaction-service.js';
-import type { CoreActionHandlers, DataTransferHandler } from './action-router.js';
+import type { AuthorizationService } from './domain/authorization/authorization-service.js';
+import type { ChargePointService } from './domain/charge-points/charge-point-service.js';
+import type { TransactionService } from './domain/transactions/transaction-service.js';
+import type { CoreActionHandlers, DataTransferHandler } from './ocpp/action-router.js';
 
 export interface CoreHandlerDeps {
   chargePoints: ChargePointService;
@@ -11,13 +11,17 @@ export interface CoreHandlerDeps {
   vendorHandler(vendorId: string): DataTransferHandler | undefined;
 }
 
-/** The core's answers to the ten charge-point-initiated actions of OCPP 1.6J. */
+/**
+ * The core's answers to the ten charge-point-initiated actions of OCPP 1.6J: the table that joins
+ * the OCPP layer (src/ocpp, which knows nothing of the domain) to the domain services. It sits above
+ * both, next to the composition root.
+ */
 export function createCoreHandlers(deps: CoreHandlerDeps): CoreActionHandlers {
   const { chargePoints, authorization, transactions } = deps;
   return {
     BootNotification: async (call) => {
       const response = await chargePoints.boot(call.chargePointId, call.params, call.receivedAt);
-      call.session.registrationStatus = response.status;
+      call.connection.registrationStatus = response.status;
       return response;
     },
     Heartbeat: (call) => chargePoints.heartbeat(call.chargePointId, call.receivedAt),
@@ -34,7 +38,9 @@ export function createCoreHandlers(deps: CoreHandlerDeps): CoreActionHandlers {
     StopTransaction: (call) => transactions.stop(call.chargePointId, call.params, call.receivedAt),
     DataTransfer: async (call) => {
       const handler = deps.vendorHandler(call.params.vendorId);
-      const response = handler ? await handler(call) : { status: 'UnknownVendorId' as const };
+      // The plugin gets the call without the internal connection (no ocpp-rpc client for plugins).
+      const { connection: _connection, ...pluginCall } = call;
+      const response = handler ? await handler(pluginCall) : { status: 'UnknownVendorId' as const };
       await chargePoints.recordDataTransfer(call.chargePointId, call.params, response, call.receivedAt);
       return response;
     },

@@ -18,26 +18,85 @@ import type { HealingService } from './domain/healing/healing-service.js';
 import type { LocalListService } from './domain/local-list/local-list-service.js';
 import type { ReservationService } from './domain/reservations/reservation-service.js';
 import type { TariffService } from './domain/tariffs/tariff-service.js';
+import type { IdTagService } from './domain/id-tags/id-tag-service.js';
+import type { AdminUserService } from './domain/admin-users/admin-user-service.js';
+import type { LiveStateService } from './domain/live/live-types.js';
 
-/** The services the core registers in its container, by name. */
-export interface CoreServices {
+/**
+ * The services plugins can `get`, by name: the core's public services and, by declaration merging,
+ * those plugins provide:
+ *
+ * ```ts
+ * declare module '@charge-it/core' {
+ *   interface CsmsServices { ml: MlService }
+ * }
+ * ctx.provide('ml', new MlService(...));   // checked against MlService
+ * ctx.services.get('ml');                  // typed MlService; an unknown name is a compile error
+ * ```
+ *
+ * The core's internals (ORM, write batcher, websocket sessions, hook runner, the OCPP-facing
+ * domain services) are deliberately not here: plugins reach data through the public services.
+ */
+export interface CsmsServices {
   config: CsmsConfig;
   log: Logger;
   clock: Clock;
-  orm: MikroORM;
-  batcher: WriteBatcher;
-  hooks: HookRunner<CsmsHooks>;
-  sessions: Sessions;
-  chargePointService: ChargePointService;
-  commands: CommandService;
   settings: SettingsService;
-  authorization: AuthorizationService;
-  transactions: TransactionService;
+  tariffs: TariffService;
+  commands: CommandService;
   loadManagement: LoadManagementService;
   maintenance: MaintenanceService;
   localList: LocalListService;
   firmware: FirmwareService;
   healing: HealingService;
-  tariffs: TariffService;
   reservations: ReservationService;
+  /** The IdTag table: create, update, block, expire, delete, CSV import (validated, audited, `onIdTagsChanged`). */
+  idTags: IdTagService;
+  /** Dashboard logins: scrypt-hashed passwords, roles viewer/operator/admin. */
+  adminUsers: AdminUserService;
+  /** The site as it is now (charge points, connectors, running sessions, site power): snapshot and coalesced events. */
+  live: LiveStateService;
+}
+
+/**
+ * The core's internal services. Only the composition root (create-csms.ts) hands them out: to the
+ * built-in features, the REST layer and the application that owns the `Csms` (`csms.services`).
+ * A plugin's `ctx.services` refuses them.
+ */
+export interface CoreInternalServices {
+  orm: MikroORM;
+  batcher: WriteBatcher;
+  hooks: HookRunner<CsmsHooks>;
+  sessions: Sessions;
+  chargePointService: ChargePointService;
+  authorization: AuthorizationService;
+  transactions: TransactionService;
+}
+
+/** The names `CoreInternalServices` has, at run time (a plugin's registry refuses them). */
+export const CORE_INTERNAL_SERVICE_NAMES: readonly (keyof CoreInternalServices)[] = [
+  'orm',
+  'batcher',
+  'hooks',
+  'sessions',
+  'chargePointService',
+  'authorization',
+  'transactions',
+];
+
+/**
+ * Everything the core registers: public and internal.
+ * @deprecated plugins use `CsmsServices`; this is kept for applications that read internals from `csms.services`.
+ */
+export type CoreServices = CsmsServices & CoreInternalServices;
+
+/** Services by name, typed by `S` (for plugins: `CsmsServices`). */
+export interface ServiceRegistry<S = CsmsServices> {
+  /**
+   * The service registered under `name`. Throws a `CsmsError` with code `CSMS_ERR_SERVICE_MISSING`
+   * naming the service when nobody provides it (e.g. its plugin is not installed).
+   */
+  get<K extends keyof S & string>(name: K): S[K];
+  /** Whether a service is registered (for optional integrations: `if (services.has('ml')) ...`). */
+  has(name: string): boolean;
 }

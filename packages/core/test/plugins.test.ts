@@ -6,6 +6,14 @@ import { CsmsErrorCode } from '../src/kernel/errors.js';
 import { definePlugin, type CsmsPluginContext } from '../src/plugin.js';
 import { createTestCsms, FakeChargePoint, type TestCsms } from '../src/testing/index.js';
 
+declare module '../src/services.js' {
+  interface CsmsServices {
+    /** Provided by the test plugin "pricing" below. */
+    pricing: { pricePerKwh: number };
+    late: number;
+  }
+}
+
 const open: Array<{ close(): Promise<void> }> = [];
 afterEach(async () => {
   for (const item of open.splice(0).reverse()) await item.close();
@@ -50,7 +58,7 @@ describe('plugins in the CSMS', () => {
   });
 
   it('services provided by one plugin are available to plugins that depend on it', async () => {
-    let seen: unknown;
+    let seen: { pricePerKwh: number } | undefined;
     const provider = definePlugin({ name: 'pricing', setup: (ctx: CsmsPluginContext) => ctx.provide('pricing', { pricePerKwh: 2466 }) });
     const consumer = definePlugin({
       name: 'billing',
@@ -64,10 +72,12 @@ describe('plugins in the CSMS', () => {
     const server = await start({ plugins: [consumer, provider] });
     expect(seen).toEqual({ pricePerKwh: 2466 });
     expect(server.csms.services.has('pricing')).toBe(true);
+    // @ts-expect-error -- nobody declared (or provides) "nope"
     expect(() => server.csms.services.get('nope')).toThrow(expect.objectContaining({ code: CsmsErrorCode.SERVICE_MISSING }));
   });
 
   it('refuses a service name that is taken', async () => {
+    // @ts-expect-error -- "orm" is no public service; a plugin cannot provide it either
     const plugin = definePlugin({ name: 'greedy', setup: (ctx: CsmsPluginContext) => ctx.provide('orm', {}) });
     await expect(start({ plugins: [plugin] })).rejects.toMatchObject({ code: CsmsErrorCode.SERVICE_COLLISION });
   });
@@ -106,7 +116,7 @@ describe('plugins in the CSMS', () => {
     const b = definePlugin({ name: 'b', dependencies: ['a'], setup: (ctx: CsmsPluginContext) => ctx.onClose(() => void order.push('b')) });
     const server = await createTestCsms({ plugins: [a, b] });
     expect(() => kept!.provide('late', 1)).toThrow(expect.objectContaining({ code: CsmsErrorCode.REGISTRATION_CLOSED }));
-    expect(() => kept!.handle('SecurityEventNotification', () => ({}))).toThrow(expect.objectContaining({ code: CsmsErrorCode.REGISTRATION_CLOSED }));
+    expect(() => kept!.handle('Heartbeat', () => ({ currentTime: '2000-01-01T00:00:00.000Z' }), { replaceDefault: true })).toThrow(expect.objectContaining({ code: CsmsErrorCode.REGISTRATION_CLOSED }));
     await server.close();
     expect(order).toEqual(['b', 'a']);
   });

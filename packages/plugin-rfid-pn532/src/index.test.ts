@@ -6,6 +6,6 @@ describe('@charge-it/plugin-rfid-pn532', () => {
   it('describes itself consistently with its package.json', () => {
     const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { name: string };
     expect(packageInfo.name).toBe(pkg.name);
-    expect(packageInfo.status).toBe('planned');
+    expect(packageInfo.status).toBe('ready');
   });
 });

@@ -58,6 +58,11 @@ export interface HookRunnerOptions<H extends HookSpecs> {
   decideTimeoutMs?: number;
   /** Per observe handler; a hung plugin must not stall its queue forever. Default 30 s. */
   observeTimeoutMs?: number;
+  /**
+   * Deep-freezes every hook argument before a plugin sees it (plain objects and arrays, Dates
+   * included), so a plugin cannot change what the next plugin or the host sees. Default false.
+   */
+  freezeArgs?: boolean;
 }
 
 interface Registration {
@@ -72,6 +77,7 @@ export class HookRunner<H extends HookSpecs> {
   readonly #log: Logger;
   readonly #decideTimeoutMs: number;
   readonly #observeTimeoutMs: number;
+  readonly #freezeArgs: boolean;
   readonly #handlers = new Map<string, Registration[]>();
   readonly #queues = new Map<string, Promise<void>>();
   #frozen = false;
@@ -81,6 +87,7 @@ export class HookRunner<H extends HookSpecs> {
     this.#log = options.log;
     this.#decideTimeoutMs = options.decideTimeoutMs ?? 2_000;
     this.#observeTimeoutMs = options.observeTimeoutMs ?? 30_000;
+    this.#freezeArgs = options.freezeArgs ?? false;
   }
 
   /** Registers a plugin's handlers. Throws after `freeze()` or for a hook the host does not know. */
@@ -131,7 +138,9 @@ export class HookRunner<H extends HookSpecs> {
     name: K,
     arg: H[K]['arg'],
   ): Promise<(H[K] extends DecideHookSpec<unknown, infer R> ? R : never) | undefined> {
-    for (const { plugin, handler } of this.#handlers.get(name) ?? []) {
+    const handlers = this.#handlers.get(name) ?? [];
+    if (handlers.length > 0 && this.#freezeArgs) deepFreeze(arg);
+    for (const { plugin, handler } of handlers) {
       try {
         const answer = await withTimeout(() => handler(arg), this.#decideTimeoutMs);
         if (answer === TIMED_OUT) {
@@ -153,6 +162,7 @@ export class HookRunner<H extends HookSpecs> {
   observe<K extends ObserveHookName<H>>(name: K, arg: H[K]['arg'], queueKey = ''): void {
     const registrations = this.#handlers.get(name);
     if (!registrations?.length) return;
+    if (this.#freezeArgs) deepFreeze(arg);
     const previous = this.#queues.get(queueKey) ?? Promise.resolve();
     // Start after the current I/O turn: the caller's reply (e.g. the OCPP CALLRESULT, written in
     // the same chain of microtasks) is on the wire before any plugin reacts, so a plugin that
@@ -184,6 +194,19 @@ export class HookRunner<H extends HookSpecs> {
       await Promise.all(this.#queues.values());
     }
   }
+}
+
+/** Freezes plain objects, arrays and Dates, recursively; leaves class instances (other than Date) alone. */
+export function deepFreeze<T>(value: T): T {
+  if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return value;
+  const proto = Object.getPrototypeOf(value);
+  if (Array.isArray(value) || proto === Object.prototype || proto === null) {
+    Object.freeze(value);
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  } else if (value instanceof Date) {
+    Object.freeze(value);
+  }
+  return value;
 }
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

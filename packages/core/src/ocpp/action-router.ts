@@ -1,7 +1,7 @@
 import { createRPCError } from 'ocpp-rpc';
 import { CsmsError, CsmsErrorCode } from '../kernel/errors.js';
 import type { Logger } from '../kernel/logger.js';
-import type { ChargePointSession, IncomingRpcCall } from './sessions.js';
+import { publicSession, type ChargePointConnection, type ChargePointSession, type IncomingRpcCall } from './sessions.js';
 import type { ChargePointAction, ChargePointActions, DataTransferRequest, DataTransferResponse } from './v16/messages.js';
 
 /** One call from a charge point, as handlers see it. */
@@ -14,13 +14,21 @@ export interface IncomingCall<P = unknown> {
   readonly receivedAt: Date;
   /** Aborted when the connection closes. */
   readonly signal: AbortSignal;
+  /** The connection the call came on: plain read-only data (no socket, no ocpp-rpc client). */
   readonly session: ChargePointSession;
 }
 
 export type ActionHandler<P = any, R = any> = (call: IncomingCall<P>) => Promise<R> | R;
 
+/** What the core's own handlers get: the call plus the internal connection (they update its registration status). */
+export interface CoreIncomingCall<P = unknown> extends IncomingCall<P> {
+  readonly connection: ChargePointConnection;
+}
+
+export type CoreActionHandler<P = any, R = any> = (call: CoreIncomingCall<P>) => Promise<R> | R;
+
 export type CoreActionHandlers = {
-  [A in ChargePointAction]: ActionHandler<ChargePointActions[A]['request'], ChargePointActions[A]['response']>;
+  [A in ChargePointAction]: CoreActionHandler<ChargePointActions[A]['request'], ChargePointActions[A]['response']>;
 };
 
 export type DataTransferHandler = ActionHandler<DataTransferRequest, DataTransferResponse>;
@@ -43,7 +51,7 @@ export interface ActionRouterDeps {
  */
 export class ActionRouter {
   readonly #deps: ActionRouterDeps;
-  readonly #handlers = new Map<string, { owner: string; handler: ActionHandler }>();
+  readonly #handlers = new Map<string, { owner: string; handler: ActionHandler | CoreActionHandler }>();
   readonly #vendors = new Map<string, { owner: string; handler: DataTransferHandler }>();
   #inFlight = 0;
   #idleWaiters: Array<() => void> = [];
@@ -89,12 +97,17 @@ export class ActionRouter {
    * actions (ocpp-rpc passes the action name): with 10,000 connected chargers, ten closures each
    * would be memory for nothing.
    */
-  attach(session: ChargePointSession): void {
-    const dispatch = (call: IncomingRpcCall) => this.#dispatch(session, call);
-    for (const action of this.#handlers.keys()) session.client.handle(action, dispatch);
+  attach(connection: ChargePointConnection): void {
+    const session = publicSession(connection);
+    const dispatch = (call: IncomingRpcCall) => this.#dispatch(connection, session, call);
+    for (const action of this.#handlers.keys()) connection.client.handle(action, dispatch);
   }
 
-  async #dispatch(session: ChargePointSession, { method: action, params, messageId, signal }: IncomingRpcCall): Promise<unknown> {
+  async #dispatch(
+    connection: ChargePointConnection,
+    session: ChargePointSession,
+    { method: action, params, messageId, signal }: IncomingRpcCall,
+  ): Promise<unknown> {
     const { owner, handler } = this.#handlers.get(action)!;
     const receivedAt = new Date();
     this.#inFlight++;
@@ -106,7 +119,9 @@ export class ActionRouter {
           'BootNotification was Rejected: send nothing but BootNotification until the retry interval has passed',
         );
       }
-      return await handler({ chargePointId: session.chargePointId, action, params, messageId, receivedAt, signal, session });
+      const call: IncomingCall = { chargePointId: session.chargePointId, action, params, messageId, receivedAt, signal, session };
+      // Plugins get the plain session; only the core's handlers see the connection.
+      return await (owner === 'core' ? (handler as CoreActionHandler)({ ...call, connection }) : (handler as ActionHandler)(call));
     } catch (err) {
       if (isRpcError(err)) throw err;
       this.#deps.log.error({ err, chargePointId: session.chargePointId, action, owner, messageId }, 'handler failed; answering InternalError');

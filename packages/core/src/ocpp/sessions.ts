@@ -17,14 +17,34 @@ export interface IncomingRpcCall {
   signal: AbortSignal;
 }
 
-/** A live websocket connection of one charge point. */
+/** A connected charge point as plugins see it (in `IncomingCall.session`): plain data, no socket. */
 export interface ChargePointSession {
   readonly chargePointId: string;
-  readonly client: RpcConnection;
   readonly connectedAt: Date;
   readonly remoteAddress: string | undefined;
   /** Last BootNotification outcome known for this charge point (null = never booted). */
+  readonly registrationStatus: RegistrationStatus | null;
+}
+
+/**
+ * The core's record of a live websocket connection: the session plus the ocpp-rpc client. Internal:
+ * only the action router registers handlers on `client`, only the command service calls through it.
+ */
+export interface ChargePointConnection extends ChargePointSession {
+  readonly client: RpcConnection;
   registrationStatus: RegistrationStatus | null;
+}
+
+/** A read-only view of a connection without its client (created once per connection). */
+export function publicSession(connection: ChargePointConnection): ChargePointSession {
+  return Object.freeze({
+    chargePointId: connection.chargePointId,
+    connectedAt: connection.connectedAt,
+    remoteAddress: connection.remoteAddress,
+    get registrationStatus() {
+      return connection.registrationStatus;
+    },
+  });
 }
 
 /**
@@ -33,23 +53,23 @@ export interface ChargePointSession {
  * connection is the one the charger will use.
  */
 export class Sessions {
-  readonly #byId = new Map<string, ChargePointSession>();
+  readonly #byId = new Map<string, ChargePointConnection>();
 
   /** Adds a session and returns the session it replaced, if any. */
-  add(session: ChargePointSession): ChargePointSession | undefined {
+  add(session: ChargePointConnection): ChargePointConnection | undefined {
     const previous = this.#byId.get(session.chargePointId);
     this.#byId.set(session.chargePointId, session);
     return previous;
   }
 
   /** Removes the session only if it is still the current one for its charge point. */
-  remove(session: ChargePointSession): boolean {
+  remove(session: ChargePointConnection): boolean {
     if (this.#byId.get(session.chargePointId) !== session) return false;
     this.#byId.delete(session.chargePointId);
     return true;
   }
 
-  get(chargePointId: string): ChargePointSession | undefined {
+  get(chargePointId: string): ChargePointConnection | undefined {
     return this.#byId.get(chargePointId);
   }
 
@@ -65,7 +85,7 @@ export class Sessions {
     return this.#byId.size;
   }
 
-  all(): ChargePointSession[] {
+  all(): ChargePointConnection[] {
     return [...this.#byId.values()];
   }
 }

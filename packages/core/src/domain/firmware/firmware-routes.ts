@@ -2,11 +2,11 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import { createReadStream } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import type { DiagnosticsUpload } from '../domain/firmware/diagnostics-store.js';
-import { UploadTooLargeError } from '../domain/firmware/diagnostics-store.js';
-import type { FirmwareFile } from '../domain/firmware/firmware-store.js';
-import { dispositionFileName, multipartBoundary, MultipartFileStream } from '../domain/firmware/multipart-file-stream.js';
-import type { Logger } from '../kernel/logger.js';
+import type { DiagnosticsUpload } from './diagnostics-store.js';
+import { UploadTooLargeError } from './diagnostics-store.js';
+import type { FirmwareFile } from './firmware-store.js';
+import { dispositionFileName, multipartBoundary, MultipartFileStream } from './multipart-file-stream.js';
+import type { Logger } from '../../kernel/logger.js';
 
 /** What the file routes need from the firmware service. */
 export interface FilesRoutesService {

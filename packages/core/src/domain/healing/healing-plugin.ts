@@ -1,4 +1,5 @@
 import { definePlugin, type CsmsPlugin } from '../../plugin.js';
+import type { CoreInternalServices } from '../../services.js';
 import { HealingService, type HealingOptions } from './healing-service.js';
 
 export const HEALING_PLUGIN_NAME = 'core-healing';
@@ -8,30 +9,29 @@ export const HEALING_PLUGIN_NAME = 'core-healing';
  * StatusNotification, so connectors that disagree with the open transactions are re-queried with
  * TriggerMessage (and lost stops flagged).
  */
-export function healingPlugin(options: Partial<HealingOptions> = {}): CsmsPlugin {
-  let service: HealingService | undefined;
+export function healingPlugin(
+  internals: Pick<CoreInternalServices, 'orm' | 'batcher' | 'sessions'>,
+  options: Partial<HealingOptions> = {},
+): CsmsPlugin {
   return definePlugin({
     name: HEALING_PLUGIN_NAME,
-    hooks: {
-      onStatusNotification: ({ chargePointId, status }) => service?.statusReported(chargePointId, status.connectorId, status.status),
-      onChargePointDisconnected: ({ chargePointId }) => service?.forget(chargePointId),
-    },
     setup(ctx) {
       const { services } = ctx;
-      const created = new HealingService(
+      const service = new HealingService(
         {
-          orm: services.get('orm'),
-          batcher: services.get('batcher'),
+          orm: internals.orm,
+          batcher: internals.batcher,
           commands: services.get('commands'),
-          sessions: services.get('sessions'),
+          sessions: internals.sessions,
           clock: services.get('clock'),
           log: ctx.log,
         },
         options,
       );
-      service = created;
-      ctx.provide('healing', created);
-      ctx.onClose(() => created.close());
+      ctx.provide('healing', service);
+      ctx.onClose(() => service.close());
+      ctx.on('onStatusNotification', ({ chargePointId, status }) => service.statusReported(chargePointId, status.connectorId, status.status));
+      ctx.on('onChargePointDisconnected', ({ chargePointId }) => service.forget(chargePointId));
     },
   });
 }

@@ -1,4 +1,5 @@
 import { definePlugin, type CsmsPlugin } from '../../plugin.js';
+import type { CoreInternalServices } from '../../services.js';
 import { LocalListService, type LocalListOptions } from './local-list-service.js';
 
 export const LOCAL_LIST_PLUGIN_NAME = 'core-local-list';
@@ -7,31 +8,32 @@ export const LOCAL_LIST_PLUGIN_NAME = 'core-local-list';
  * Built-in plugin: provides the `localList` service (LocalListService) and syncs a charge point's
  * local authorisation list a while after it connects or boots.
  */
-export function localListPlugin(options: Partial<LocalListOptions> = {}): CsmsPlugin {
-  let service: LocalListService | undefined;
+export function localListPlugin(
+  internals: Pick<CoreInternalServices, 'orm' | 'batcher' | 'sessions'>,
+  options: Partial<LocalListOptions> = {},
+): CsmsPlugin {
   return definePlugin({
     name: LOCAL_LIST_PLUGIN_NAME,
-    hooks: {
-      onChargePointConnected: ({ chargePointId }) => service?.scheduleSync(chargePointId, 'connected'),
-      onChargePointDisconnected: ({ chargePointId }) => service?.forget(chargePointId),
-      onBootNotification: ({ chargePointId }) => service?.scheduleSync(chargePointId, 'boot'),
-    },
     setup(ctx) {
       const { services } = ctx;
-      service = new LocalListService(
+      const service = new LocalListService(
         {
-          orm: services.get('orm'),
-          batcher: services.get('batcher'),
+          orm: internals.orm,
+          batcher: internals.batcher,
           commands: services.get('commands'),
-          sessions: services.get('sessions'),
+          sessions: internals.sessions,
           clock: services.get('clock'),
           log: ctx.log,
         },
         options,
       );
       ctx.provide('localList', service);
-      const provided = service;
-      ctx.onClose(() => provided.close());
+      ctx.onClose(() => service.close());
+      ctx.on('onChargePointConnected', ({ chargePointId }) => service.scheduleSync(chargePointId, 'connected'));
+      ctx.on('onChargePointDisconnected', ({ chargePointId }) => service.forget(chargePointId));
+      ctx.on('onBootNotification', ({ chargePointId }) => service.scheduleSync(chargePointId, 'boot'));
+      // The IdTag table changed (the idTags service): drop the cached list and sync the chargers.
+      ctx.on('onIdTagsChanged', () => service.markDirty());
     },
   });
 }

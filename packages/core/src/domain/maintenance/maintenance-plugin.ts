@@ -1,5 +1,5 @@
-import type { Sessions } from '../../ocpp/sessions.js';
 import { definePlugin, type CsmsPlugin } from '../../plugin.js';
+import type { CoreInternalServices } from '../../services.js';
 import { MaintenanceService } from './maintenance-service.js';
 
 /**
@@ -7,29 +7,14 @@ import { MaintenanceService } from './maintenance-service.js';
  * and applies `settings.maintenanceMode` when it changes and when a charge point boots or
  * reconnects. Hooks only queue the work (`maintenance.settled()` waits for it).
  */
-export function maintenancePlugin(): CsmsPlugin {
-  let service: MaintenanceService | undefined;
-  let sessions: Sessions | undefined;
+export function maintenancePlugin(internals: Pick<CoreInternalServices, 'orm' | 'sessions'>): CsmsPlugin {
   return definePlugin({
     name: 'core-maintenance-mode',
-    hooks: {
-      onSettingsChanged: ({ key, value, previous }) => {
-        if (key === 'maintenanceMode' && value !== previous) void service?.apply(value === true);
-      },
-      onBootNotification: ({ chargePointId, status }) => {
-        if (status === 'Accepted') void service?.chargePointReady(chargePointId, 'boot');
-      },
-      onChargePointConnected: ({ chargePointId, at }) => {
-        const session = sessions?.get(chargePointId);
-        if (!service || !session || session.connectedAt.getTime() !== at.getTime()) return;
-        if (session.registrationStatus === 'Accepted') void service.chargePointReady(chargePointId, 'reconnect');
-      },
-    },
     setup(ctx) {
       const s = ctx.services;
-      sessions = s.get('sessions');
-      service = new MaintenanceService({
-        orm: s.get('orm'),
+      const { sessions } = internals;
+      const service = new MaintenanceService({
+        orm: internals.orm,
         settings: s.get('settings'),
         commands: s.get('commands'),
         sessions,
@@ -37,7 +22,18 @@ export function maintenancePlugin(): CsmsPlugin {
         log: ctx.log,
       });
       ctx.provide('maintenance', service);
-      ctx.onClose(() => service?.close());
+      ctx.onClose(() => service.close());
+      ctx.on('onSettingsChanged', ({ key, value, previous }) => {
+        if (key === 'maintenanceMode' && value !== previous) void service.apply(value === true);
+      });
+      ctx.on('onBootNotification', ({ chargePointId, status }) => {
+        if (status === 'Accepted') void service.chargePointReady(chargePointId, 'boot');
+      });
+      ctx.on('onChargePointConnected', ({ chargePointId, at }) => {
+        const session = sessions.get(chargePointId);
+        if (!session || session.connectedAt.getTime() !== at.getTime()) return;
+        if (session.registrationStatus === 'Accepted') void service.chargePointReady(chargePointId, 'reconnect');
+      });
     },
   });
 }

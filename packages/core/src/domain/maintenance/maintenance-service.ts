@@ -3,7 +3,7 @@ import type { Clock } from '../../clock.js';
 import { CsmsErrorCode, isCsmsError } from '../../kernel/errors.js';
 import type { Logger } from '../../kernel/logger.js';
 import type { CommandService } from '../../ocpp/commands.js';
-import type { ChargePointSession, Sessions } from '../../ocpp/sessions.js';
+import type { ChargePointConnection as ChargePointSession, Sessions } from '../../ocpp/sessions.js';
 import { AuditLogSchema } from '../../persistence/entities/index.js';
 import type { SettingsService } from '../settings/settings-service.js';
 

@@ -1,4 +1,5 @@
-import { definePlugin } from '../../plugin.js';
+import { definePlugin, type CsmsPlugin } from '../../plugin.js';
+import type { CoreInternalServices } from '../../services.js';
 import { TariffService } from './tariff-service.js';
 
 /**
@@ -6,10 +7,12 @@ import { TariffService } from './tariff-service.js';
  * The final cost itself is computed by the TransactionService inside the StopTransaction write,
  * so a stopped transaction always carries its cost, with or without this plugin's service.
  */
-export const tariffsPlugin = definePlugin({
-  name: 'core-tariffs',
-  setup(ctx) {
-    const { services } = ctx;
-    ctx.provide('tariffs', new TariffService({ orm: services.get('orm'), settings: services.get('settings'), clock: services.get('clock') }));
-  },
-});
+export function tariffsPlugin(internals: Pick<CoreInternalServices, 'orm'>): CsmsPlugin {
+  return definePlugin({
+    name: 'core-tariffs',
+    setup(ctx) {
+      const { services } = ctx;
+      ctx.provide('tariffs', new TariffService({ orm: internals.orm, settings: services.get('settings'), clock: services.get('clock') }));
+    },
+  });
+}

@@ -26,6 +26,7 @@ import { ENERGY_REGISTER, normaliseSampledValue } from '../meter-values/normalis
 import type { SettingsService } from '../settings/settings-service.js';
 import { finalCostFields, tariffSnapshot } from '../tariffs/transaction-cost.js';
 import { timestampFlags } from './timestamp-flags.js';
+import { toTransactionInfo } from './transaction-info.js';
 
 export interface TransactionServiceDeps {
   batcher: WriteBatcher;
@@ -41,8 +42,6 @@ export interface TransactionServiceDeps {
 /** How many recent MeterValues per transaction are remembered for duplicate detection (in memory only). */
 const RECENT_METER_VALUES = 16;
 
-/** A plain snapshot of a transaction row, handed to plugins (never the managed entity). */
-export type TransactionRecord = Transaction;
 
 /**
  * StartTransaction, MeterValues and StopTransaction. The rules (DESIGN.md "OCPP rules"): always
@@ -112,7 +111,7 @@ export class TransactionService {
     if (created) {
       this.#open.set(tx.id, openTransaction(tx, { value: tx.meterStart, at: tx.startTimestamp.getTime() }));
       this.#deps.log.info({ chargePointId, transactionId: tx.id, idTag: request.idTag, status: idTagInfo.status }, 'transaction started');
-      hooks.observe('onTransactionStarted', { chargePointId, transaction: snapshot(tx) }, chargePointId);
+      hooks.observe('onTransactionStarted', { chargePointId, transaction: toTransactionInfo(tx) }, chargePointId);
       return { transactionId: tx.id, idTagInfo };
     }
     this.#deps.log.info({ chargePointId, transactionId: tx.id }, 'resent StartTransaction: same transaction id returned');
@@ -224,7 +223,7 @@ export class TransactionService {
     if (outcome.kind === 'stopped') {
       this.#open.delete(outcome.tx.id);
       this.#deps.log.info({ chargePointId, transactionId: outcome.tx.id, energyWh: outcome.tx.energyWh }, 'transaction stopped');
-      hooks.observe('onTransactionStopped', { chargePointId, transaction: snapshot(outcome.tx) }, chargePointId);
+      hooks.observe('onTransactionStopped', { chargePointId, transaction: toTransactionInfo(outcome.tx) }, chargePointId);
     } else if (outcome.kind === 'duplicate') {
       this.#deps.log.info({ chargePointId, transactionId: request.transactionId }, 'repeated StopTransaction acknowledged, nothing stored');
     } else {
@@ -320,6 +319,3 @@ function openTransaction(tx: Transaction, register: Register): OpenTransaction {
   return { id: tx.id, chargePointId: tx.chargePoint, meterStart: tx.meterStart, flags: [...(tx.flags ?? [])], register, recent: [] };
 }
 
-function snapshot(tx: Transaction): TransactionRecord {
-  return { ...tx, flags: [...(tx.flags ?? [])] };
-}

@@ -7,7 +7,7 @@ import type { Logger } from '../../kernel/logger.js';
 import type { CommandService } from '../../ocpp/commands.js';
 import type { Sessions } from '../../ocpp/sessions.js';
 import type { WriteBatcher } from '../../persistence/write-batcher.js';
-import type { ServiceRegistry } from '../../plugin.js';
+import type { CoreInternalServices, CsmsServices, ServiceRegistry } from '../../services.js';
 import type { ApiKeyService } from './api-keys.js';
 
 /** What the REST API needs from the CSMS (the composition root passes it; no container here). */
@@ -22,7 +22,17 @@ export interface ApiDeps {
   settings: SettingsService;
   chargePointService: ChargePointService;
   /** For the services built-in features provide (tariffs, reservations, loadManagement, localList), looked up per request. */
-  services: ServiceRegistry;
+  services: ApiServiceRegistry;
+}
+
+/**
+ * The REST layer's view of the registry (handed over by the composition root): every service, typed
+ * by name. The untyped `get<T>(name)` form is kept for route modules not yet converted.
+ */
+export interface ApiServiceRegistry extends ServiceRegistry<CsmsServices & CoreInternalServices> {
+  get<K extends keyof (CsmsServices & CoreInternalServices) & string>(name: K): (CsmsServices & CoreInternalServices)[K];
+  /** @deprecated use the typed form `get('name')`. */
+  get<T>(name: string): T;
 }
 
 /** What every route module of the API gets. */
