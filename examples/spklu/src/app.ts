@@ -1,4 +1,4 @@
-import { createCsms, IdTagSchema, type CreateCsmsOptions, type Csms } from '@charge-it/core';
+import { createCsms, type CreateCsmsOptions, type Csms } from '@charge-it/core';
 
 /** Where the SPKLU app keeps its data unless CHARGE_IT_DATABASE_URL says otherwise (relative to the working directory). */
 export const SPKLU_DEFAULT_DATABASE_URL = 'sqlite:./data/spklu.db';
@@ -37,16 +37,14 @@ export async function createSpkluApp(options: SpkluAppOptions = {}): Promise<Csm
   return csms;
 }
 
-/** Inserts each missing idTag as Accepted; returns the ones it inserted. */
+/**
+ * Creates each missing idTag as Accepted through the core's `idTags` service (validated, audited as
+ * `system:spklu-seed`, announced with `onIdTagsChanged`); returns the ones it created.
+ */
 export async function seedIdTags(csms: Csms, idTags: readonly string[]): Promise<string[]> {
-  const em = csms.orm.em.fork();
-  const inserted: string[] = [];
-  for (const idTag of idTags) {
-    if (await em.findOne(IdTagSchema, { idTag })) continue;
-    em.create(IdTagSchema, { idTag, status: 'Accepted', parentIdTag: null, expiryDate: null, ownerName: 'SPKLU demo' });
-    inserted.push(idTag);
-  }
-  await em.flush();
+  const inserted = await csms.services
+    .get('idTags')
+    .ensure(idTags.map((idTag) => ({ idTag, status: 'Accepted' as const, ownerName: 'SPKLU demo' })), 'system:spklu-seed');
   if (inserted.length > 0) csms.log.info({ idTags: inserted }, `seeded demo idTag(s) ${inserted.join(', ')} as Accepted`);
   return inserted;
 }

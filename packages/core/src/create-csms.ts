@@ -24,6 +24,8 @@ import { loadPlugins, type LoadedPlugins } from './kernel/plugin-loader.js';
 import { ActionRouter, type ActionHandler } from './ocpp/action-router.js';
 import { CommandService, type ChargePointCommands } from './ocpp/commands.js';
 import { SettingsService } from './domain/settings/settings-service.js';
+import { IdTagService } from './domain/id-tags/id-tag-service.js';
+import { AdminUserService } from './domain/admin-users/admin-user-service.js';
 import { createRpcGateway, type RpcGateway } from './ocpp/rpc-gateway.js';
 import { Sessions, type ChargePointConnection, type RpcConnection } from './ocpp/sessions.js';
 import { createTlsOptions } from './ocpp/tls-options.js';
@@ -131,6 +133,8 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
     settings: asClass(SettingsService).singleton(),
     authorization: asClass(AuthorizationService).singleton(),
     transactions: asClass(TransactionService).singleton(),
+    idTags: asClass(IdTagService).singleton(),
+    adminUsers: asClass(AdminUserService).singleton(),
   });
   const cradle = container.cradle;
   const { hooks, sessions, chargePointService: chargePoints, batcher, commands } = cradle;

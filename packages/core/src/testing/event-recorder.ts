@@ -16,6 +16,7 @@ const OBSERVE_HOOKS = [
   'onMeterValues',
   'onTransactionStopped',
   'onSettingsChanged',
+  'onIdTagsChanged',
 ] as const satisfies readonly ObserveHookName<CsmsHooks>[];
 
 /**

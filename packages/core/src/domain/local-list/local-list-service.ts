@@ -168,7 +168,7 @@ export class LocalListService {
   }
 
   /**
-   * Tells the service the IdTag table changed (the REST API calls it after IdTag writes): the cached
+   * Tells the service the IdTag table changed (the local list plugin calls it on `onIdTagsChanged`): the cached
    * list is dropped and, with autoSync, every connected charge point is synced after `dirtyDelayMs`.
    */
   markDirty(): void {

@@ -1,12 +1,10 @@
-import { raw } from '@mikro-orm/core';
 import type { FastifyInstance } from 'fastify';
-import { CsmsError, CsmsErrorCode } from '../../../kernel/errors.js';
-import { AuditLogSchema, IdTagSchema, type IdTag, type IdTagStatus } from '../../../persistence/entities/index.js';
+import type { IdTagInput, IdTagView } from '../../../domain/id-tags/id-tag-service.js';
+import type { IdTagStatus } from '../../../persistence/entities/index.js';
 import type { ApiContext } from '../api-context.js';
 import { actorOf, type ApiRouteConfig } from '../api-auth.js';
 import { dateTime, errors, ID_TAG_STATUSES, idTagValue, idTagView, nullable, page, paginationQuery, strictObject } from '../schemas.js';
-import { idTagViewOf } from '../views.js';
-import { findIdTag, invalid, notFound, pageOf, type PageQuery } from './lookups.js';
+import { notFound, pageOf, type PageQuery } from './lookups.js';
 
 const viewer: ApiRouteConfig = { apiRole: 'viewer' };
 const admin: ApiRouteConfig = { apiRole: 'admin' };
@@ -18,38 +16,15 @@ const fields = {
   ownerName: nullable({ type: 'string', maxLength: 255 }),
 } as const;
 
-interface IdTagInput {
-  status?: IdTagStatus;
-  parentIdTag?: string | null;
-  expiryDate?: string | null;
-  ownerName?: string | null;
-}
-
-/** Semantic checks the schema cannot express. */
-function checkInput(idTag: string, input: IdTagInput): void {
-  if (input.parentIdTag != null && input.parentIdTag.toLowerCase() === idTag.toLowerCase()) {
-    throw invalid('parentIdTag', 'must differ from the idTag itself');
-  }
-}
-
 /**
- * IdTag (RFID card / token) administration. Every change is audited and then announced to the local
- * list feature (`localList.markDirty()`, when installed), which pushes the change to the chargers.
+ * IdTag (RFID card / token) administration over the `idTags` service, which validates, audits and
+ * announces every change (`onIdTagsChanged`; the local list feature pushes it to the chargers).
  */
 export function registerIdTagRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  const em = () => ctx.orm.em.fork();
+  const idTags = () => ctx.services.get('idTags');
 
-  function changed(): void {
-    if (!ctx.services.has('localList')) return;
-    try {
-      ctx.services.get<{ markDirty(): void }>('localList').markDirty();
-    } catch (err) {
-      ctx.log.warn({ err }, 'could not tell the local list about an idTag change');
-    }
-  }
-
-  async function requireIdTag(idTag: string): Promise<IdTag> {
-    const tag = await findIdTag(em(), idTag);
+  async function requireIdTag(idTag: string): Promise<IdTagView> {
+    const tag = await idTags().get(idTag);
     if (!tag) throw notFound(`no idTag "${idTag}"`);
     return tag;
   }
@@ -71,20 +46,8 @@ export function registerIdTagRoutes(app: FastifyInstance, ctx: ApiContext): void
     },
     async (request) => {
       const q = request.query;
-      const where: Record<string, unknown> = {};
-      if (q.status !== undefined) where.status = q.status;
-      if (q.q !== undefined) {
-        // Wildcards in the search text are taken literally by removing them: they are not meaningful in tags or names.
-        const text = q.q.replace(/[%_\\]/g, '');
-        where.$or = [{ idTag: { $like: `%${text}%` } }, { ownerName: { $like: `%${text}%` } }];
-      }
-      const [rows, total] = await em().findAndCount(IdTagSchema, where, {
-        // Case-insensitive order on both databases (MariaDB's collation already sorts so, SQLite's does not).
-        orderBy: [{ [raw((alias) => `lower(${alias}.id_tag)`)]: 'asc' }, { idTag: 'asc' }],
-        limit: q.limit,
-        offset: q.offset,
-      });
-      return pageOf(rows.map(idTagViewOf), total, q);
+      const { items, total } = await idTags().list({ status: q.status, search: q.q, limit: q.limit, offset: q.offset });
+      return pageOf(items, total, q);
     },
   );
 
@@ -99,10 +62,10 @@ export function registerIdTagRoutes(app: FastifyInstance, ctx: ApiContext): void
         response: { 200: idTagView, ...errors(400, 401, 403, 404) },
       },
     },
-    async (request) => idTagViewOf(await requireIdTag(request.params.idTag)),
+    async (request) => requireIdTag(request.params.idTag),
   );
 
-  app.post<{ Body: IdTagInput & { idTag: string } }>(
+  app.post<{ Body: IdTagInput }>(
     '/id-tags',
     {
       config: admin,
@@ -113,33 +76,10 @@ export function registerIdTagRoutes(app: FastifyInstance, ctx: ApiContext): void
         response: { 201: idTagView, ...errors(400, 401, 403, 409) },
       },
     },
-    async (request, reply) => {
-      const { idTag, ...input } = request.body;
-      checkInput(idTag, input);
-      const actor = actorOf(request);
-      const at = ctx.clock.now();
-      await ctx.batcher.run(async (tem) => {
-        const existing = await findIdTag(tem, idTag);
-        if (existing) {
-          throw new CsmsError(CsmsErrorCode.CONFLICT, `idTag "${existing.idTag}" exists already (idTags are case-insensitive); change it with PATCH`, {
-            details: { fields: { idTag: 'already exists' } },
-          });
-        }
-        tem.create(IdTagSchema, {
-          idTag,
-          status: input.status ?? 'Accepted',
-          parentIdTag: input.parentIdTag ?? null,
-          expiryDate: input.expiryDate ? new Date(input.expiryDate) : null,
-          ownerName: input.ownerName ?? null,
-        });
-        tem.create(AuditLogSchema, { at, actor, action: 'CreateIdTag', chargePoint: null, request: request.body, result: null, outcome: 'ok' });
-      });
-      changed();
-      return reply.code(201).send(idTagViewOf(await requireIdTag(idTag)));
-    },
+    async (request, reply) => reply.code(201).send(await idTags().create(request.body, actorOf(request))),
   );
 
-  app.patch<{ Params: { idTag: string }; Body: IdTagInput }>(
+  app.patch<{ Params: { idTag: string }; Body: Omit<IdTagInput, 'idTag'> }>(
     '/id-tags/:idTag',
     {
       config: admin,
@@ -151,24 +91,7 @@ export function registerIdTagRoutes(app: FastifyInstance, ctx: ApiContext): void
         response: { 200: idTagView, ...errors(400, 401, 403, 404) },
       },
     },
-    async (request) => {
-      const input = request.body;
-      const found = await requireIdTag(request.params.idTag);
-      checkInput(found.idTag, input);
-      const actor = actorOf(request);
-      const at = ctx.clock.now();
-      await ctx.batcher.run(async (tem) => {
-        const tag = await findIdTag(tem, found.idTag);
-        if (!tag) throw notFound(`no idTag "${found.idTag}"`);
-        if (input.status !== undefined) tag.status = input.status;
-        if (input.parentIdTag !== undefined) tag.parentIdTag = input.parentIdTag;
-        if (input.expiryDate !== undefined) tag.expiryDate = input.expiryDate === null ? null : new Date(input.expiryDate);
-        if (input.ownerName !== undefined) tag.ownerName = input.ownerName;
-        tem.create(AuditLogSchema, { at, actor, action: 'UpdateIdTag', chargePoint: null, request: { idTag: found.idTag, ...input }, result: null, outcome: 'ok' });
-      });
-      changed();
-      return idTagViewOf(await requireIdTag(found.idTag));
-    },
+    async (request) => idTags().update(request.params.idTag, request.body, actorOf(request)),
   );
 
   app.delete<{ Params: { idTag: string } }>(
@@ -184,16 +107,7 @@ export function registerIdTagRoutes(app: FastifyInstance, ctx: ApiContext): void
       },
     },
     async (request, reply) => {
-      const found = await requireIdTag(request.params.idTag);
-      const actor = actorOf(request);
-      const at = ctx.clock.now();
-      await ctx.batcher.run(async (tem) => {
-        const tag = await findIdTag(tem, found.idTag);
-        if (!tag) throw notFound(`no idTag "${found.idTag}"`);
-        tem.remove(tag);
-        tem.create(AuditLogSchema, { at, actor, action: 'DeleteIdTag', chargePoint: null, request: { idTag: found.idTag }, result: null, outcome: 'ok' });
-      });
-      changed();
+      await idTags().remove(request.params.idTag, actorOf(request));
       return reply.code(204).send();
     },
   );

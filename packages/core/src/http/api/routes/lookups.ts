@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { CsmsError, CsmsErrorCode } from '../../../kernel/errors.js';
-import { ChargePointSchema, IdTagSchema, type ChargePoint, type IdTag } from '../../../persistence/entities/index.js';
+import { ChargePointSchema, type ChargePoint } from '../../../persistence/entities/index.js';
 
 /**
  * Exact lookups shared by the routes. Charge point ids are case-sensitive; MariaDB's collation
@@ -15,18 +15,6 @@ export async function requireChargePoint(em: EntityManager, id: string): Promise
   const cp = await findChargePoint(em, id);
   if (!cp) throw notFound(`no charge point "${id}" is registered`);
   return cp;
-}
-
-/**
- * OCPP idTags are case-insensitive: an exact match first, then LIKE (case-insensitive for ASCII on
- * both databases) filtered to a true case-insensitive equal — as the authorization service does.
- */
-export async function findIdTag(em: EntityManager, idTag: string): Promise<IdTag | null> {
-  const exact = await em.findOne(IdTagSchema, { idTag });
-  if (exact && exact.idTag.toLowerCase() === idTag.toLowerCase()) return exact;
-  // '%' and '_' in a tag only widen the LIKE; the filter keeps the case-insensitive equal.
-  const similar = await em.find(IdTagSchema, { idTag: { $like: idTag } });
-  return similar.find((t) => t.idTag.toLowerCase() === idTag.toLowerCase()) ?? null;
 }
 
 export function notFound(message: string): CsmsError {
