@@ -15,6 +15,8 @@ import { tariffsPlugin } from './domain/tariffs/tariffs-plugin.js';
 import { firmwarePlugin } from './domain/firmware/firmware-plugin.js';
 import { healingPlugin } from './domain/healing/healing-plugin.js';
 import { localListPlugin } from './domain/local-list/local-list-plugin.js';
+import { startLiveState } from './domain/live/start-live-state.js';
+import type { LiveState } from './domain/live/live-state.js';
 import { csmsHookKinds, type CsmsHooks } from './hooks.js';
 import { createHttpApp, registerHealthRoute } from './http/create-http-app.js';
 import { registerApiV1 } from './http/api/register-api-v1.js';
@@ -24,8 +26,6 @@ import { loadPlugins, type LoadedPlugins } from './kernel/plugin-loader.js';
 import { ActionRouter, type ActionHandler } from './ocpp/action-router.js';
 import { CommandService, type ChargePointCommands } from './ocpp/commands.js';
 import { SettingsService } from './domain/settings/settings-service.js';
-import { IdTagService } from './domain/id-tags/id-tag-service.js';
-import { AdminUserService } from './domain/admin-users/admin-user-service.js';
 import { createRpcGateway, type RpcGateway } from './ocpp/rpc-gateway.js';
 import { Sessions, type ChargePointConnection, type RpcConnection } from './ocpp/sessions.js';
 import { createTlsOptions } from './ocpp/tls-options.js';
@@ -133,14 +133,29 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
     settings: asClass(SettingsService).singleton(),
     authorization: asClass(AuthorizationService).singleton(),
     transactions: asClass(TransactionService).singleton(),
-    idTags: asClass(IdTagService).singleton(),
-    adminUsers: asClass(AdminUserService).singleton(),
   });
   const cradle = container.cradle;
   const { hooks, sessions, chargePointService: chargePoints, batcher, commands } = cradle;
 
+  // Live state (`live`): fed by observe hooks registered before any plugin's, loaded from the database.
+  let live: LiveState;
+  try {
+    live = await startLiveState({ config, log, clock, orm, settings: cradle.settings, hooks, registrationOf: (id) => sessions.get(id)?.registrationStatus });
+  } catch (err) {
+    await batcher.close();
+    await orm.close();
+    throw err;
+  }
+  container.register({ live: asValue(live) });
+
   const router: ActionRouter = new ActionRouter(
-    { log: log.child({ component: 'ocpp' }), markSeen: (id, at) => chargePoints.seen(id, at) },
+    {
+      log: log.child({ component: 'ocpp' }),
+      markSeen: (id, at) => {
+        chargePoints.seen(id, at);
+        live.seen(id, at);
+      },
+    },
     createCoreHandlers({
       chargePoints,
       authorization: cradle.authorization,
@@ -332,6 +347,7 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
         await gateway.close();
         await withGrace(router.idle(), IN_FLIGHT_GRACE_MS);
         await hooks.drain();
+        live.close();
         await loaded.close();
         await chargePoints.stop();
         await batcher.close();

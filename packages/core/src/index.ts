@@ -98,3 +98,23 @@ export { MaintenanceService, type MaintenanceStatus } from './domain/maintenance
 export { API_V1_PREFIX } from './http/api/register-api-v1.js';
 export { ApiKeyService, API_ROLES, type ApiPrincipal } from './http/api/api-keys.js';
 export type { ApiKey, ApiRole } from './persistence/entities/index.js';
+// Live state (issue 7): `services.get('live')`, src/domain/live, docs/rest-api.md "Live state".
+export {
+  maskIdTag,
+  toPublicConnectorView,
+  InProcessLiveBus,
+  type LiveBus,
+  type LiveStateService,
+  type LiveSnapshot,
+  type LiveSite,
+  type LiveChargePoint,
+  type LiveConnector,
+  type LiveSession,
+  type LiveSessionSummary,
+  type LiveEvent,
+  type LiveFilter,
+  type LiveListener,
+  type PublicConnectorView,
+  type PublicSessionView,
+  type PublicSessionSummary,
+} from './domain/live/index.js';

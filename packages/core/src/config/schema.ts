@@ -51,6 +51,20 @@ export interface CsmsConfig {
   /** Time one plugin may take in setup(). */
   pluginSetupTimeoutMs: number;
   persistence: { batchDelayMs: number; maxBatch: number };
+  /** The public, read-only driver view of one connector (`/public/v1/connectors/...`); off by default. */
+  publicLive: boolean;
+  live: {
+    /** A burst of MeterValues gives at most one live event per connector per this many ms. */
+    coalesceMs: number;
+    /** How long a finished session stays visible as a connector's `lastSession`. */
+    lastSessionMinutes: number;
+    /** Origins allowed to read the public view cross-origin: comma-separated, `*` for any; unset = same origin only. */
+    publicCorsOrigins: string | undefined;
+    /** Requests per minute one IP address may make to the public view. */
+    publicRateLimitPerMinute: number;
+    /** Seconds between SSE heartbeat comments. */
+    sseHeartbeatSeconds: number;
+  };
 }
 
 type Kind = 'int' | 'bool' | 'string' | 'enum';
@@ -96,4 +110,10 @@ export const optionSpecs: readonly OptionSpec[] = [
   { path: 'pluginSetupTimeoutMs', env: 'CHARGE_IT_PLUGIN_SETUP_TIMEOUT_MS', kind: 'int', default: 10_000, min: 1, max: 600_000, description: 'time one plugin may take in setup()' },
   { path: 'persistence.batchDelayMs', env: 'CHARGE_IT_PERSISTENCE_BATCH_DELAY_MS', kind: 'int', default: 2, min: 0, max: 1_000, description: 'group commit: how long writes wait to share one database transaction' },
   { path: 'persistence.maxBatch', env: 'CHARGE_IT_PERSISTENCE_MAX_BATCH', kind: 'int', default: 500, min: 1, max: 100_000, description: 'group commit: most writes in one database transaction' },
+  { path: 'publicLive', env: 'CHARGE_IT_PUBLIC_LIVE', kind: 'bool', default: false, description: 'serve the public read-only view of one connector (status, running session with the idTag masked) at /public/v1/connectors/{chargePointId}/{connectorId}' },
+  { path: 'live.coalesceMs', env: 'CHARGE_IT_LIVE_COALESCE_MS', kind: 'int', default: 1_000, min: 0, max: 60_000, description: 'live state: at most one meter-driven event per connector per this many ms (status changes go out at once)' },
+  { path: 'live.lastSessionMinutes', env: 'CHARGE_IT_LIVE_LAST_SESSION_MINUTES', kind: 'int', default: 30, min: 0, max: 10_080, description: 'live state: minutes a finished session stays shown as the connector\'s lastSession' },
+  { path: 'live.publicCorsOrigins', env: 'CHARGE_IT_LIVE_PUBLIC_CORS_ORIGINS', kind: 'string', default: undefined, description: 'origins allowed to read the public view from a browser, comma-separated (e.g. https://driver.example.id), or * for any; unset = same origin only' },
+  { path: 'live.publicRateLimitPerMinute', env: 'CHARGE_IT_LIVE_PUBLIC_RATE_LIMIT', kind: 'int', default: 120, min: 1, max: 1_000_000, description: 'requests per minute one IP address may make to the public view (then HTTP 429 with Retry-After)' },
+  { path: 'live.sseHeartbeatSeconds', env: 'CHARGE_IT_LIVE_SSE_HEARTBEAT_SECONDS', kind: 'int', default: 15, min: 1, max: 3_600, description: 'seconds between heartbeat comments on the live SSE streams (keeps proxies from closing them)' },
 ];

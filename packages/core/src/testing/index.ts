@@ -2,3 +2,4 @@
 export { createTestCsms, type TestCsms, type TestCsmsOptions } from './create-test-csms.js';
 export { FakeChargePoint, type FakeChargePointOptions } from './fake-charge-point.js';
 export { EventRecorder, type RecordedEvent } from './event-recorder.js';
+export { waitForLive, type WaitForLiveOptions } from './wait-for-live.js';
