@@ -13,6 +13,8 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isCsmsError, type Logger } from '@charge-it/core/kernel';
 import { pino } from 'pino';
+import { isCableCommand } from './cable/cable-commands.js';
+import { parseCableConfig, readsStdin } from './cable/cable-config.js';
 import { loadEdgeConfig } from './config/edge-config.js';
 import { isMeterError } from './meter/meter-error.js';
 import type { EdgePlugin } from './plugins/edge-plugin.js';
@@ -89,8 +91,10 @@ async function run(configPath: string | undefined): Promise<number> {
   const json = configPath === undefined ? {} : await readConfigFile(configPath);
   const where = configPath === undefined ? 'the environment' : configPath;
   const config = withConfigContext(where, () => loadEdgeConfig(json, process.env));
+  // Cable commands (`plug 1`) and a keyboard-wedge reader may share stdin: the reader skips the commands.
+  const commandsOnStdin = config.connectors.some((c) => readsStdin(parseCableConfig(c.cable, 'cable')));
   const plugins = [
-    ...withConfigContext(where, () => readersFromConfig(json.readers)),
+    ...withConfigContext(where, () => readersFromConfig(json.readers, commandsOnStdin ? { ignoreStdinLine: isCableCommand } : {})),
     ...(await pluginsFromConfig(json.plugins, configPath)),
   ];
   const log = createLogger(config.logLevel ?? 'info');

@@ -3,9 +3,13 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { HookRunner, loadPlugins, type LoadedPlugins, type Logger } from '@charge-it/core/kernel';
 import { pino } from 'pino';
+import type { Readable } from 'node:stream';
 import { AuthorizationCache } from './auth/authorization-cache.js';
 import { Authorizer } from './auth/authorizer.js';
 import { LocalAuthList } from './auth/local-auth-list.js';
+import { parseCableConfig } from './cable/cable-config.js';
+import { CableDetection } from './cable/cable-detection.js';
+import type { GpioFactory } from './cable/gpio-input.js';
 import { loadEdgeConfig, type EdgeConfig } from './config/edge-config.js';
 import { configKeyDefinitions } from './config-keys/config-key-definitions.js';
 import { ConfigurationStore } from './config-keys/configuration-store.js';
@@ -44,7 +48,7 @@ export interface ChargePointHandle {
    */
   stop(options?: { graceful?: boolean }): Promise<void>;
   presentCard(card: CardPresentation): Promise<CardOutcome>;
-  /** EV cable events (simulation, GPIO). */
+  /** EV cable events from the host (tests, the simulator, `cable: 'manual'`); any connector accepts them. */
   plugIn(connectorId: number): void;
   unplug(connectorId: number): void;
   /** The EV pauses/resumes drawing power (SuspendedEV). */
@@ -66,6 +70,10 @@ export interface CreateChargePointOptions {
   log?: Logger;
   /** One meter per connector (1-based); default: from the config (simulated when absent). */
   meterFactory?: (connectorId: number) => MeterDriver;
+  /** Opens GPIO input lines for `cable: { kind: 'gpio' }`; default: sysfs (/sys/class/gpio). */
+  gpio?: GpioFactory;
+  /** Where `cable: { kind: 'command' }` reads stdin commands; default process.stdin. */
+  stdin?: Readable;
 }
 
 /**
@@ -120,6 +128,7 @@ export async function createChargePoint(input: EdgeConfig, options: CreateCharge
     defaultRetryS: config.bootRetryDefaultS ?? 60,
   });
 
+  const cables = config.connectors.map((c, i) => parseCableConfig(c.cable, `connectors[${i}].cable`));
   let controller: ChargePointController | undefined;
   const outbox = new Outbox({
     file: file('outbox.jsonl'),
@@ -150,7 +159,7 @@ export async function createChargePoint(input: EdgeConfig, options: CreateCharge
 
   controller = new ChargePointController({
     identity: config.identity,
-    connectors: config.connectors.map((c, i) => ({ maxPowerW: c.maxPowerW ?? 11_000, meter: meters[i] as MeterDriver })),
+    connectors: config.connectors.map((c, i) => ({ maxPowerW: c.maxPowerW ?? 11_000, meter: meters[i] as MeterDriver, cable: cables[i]?.kind ?? 'always' })),
     config: ocppConfig,
     session,
     outbox,
@@ -164,6 +173,13 @@ export async function createChargePoint(input: EdgeConfig, options: CreateCharge
     online: () => connection.online,
   });
   const ctrl = controller;
+  const cableDetection = new CableDetection({
+    connectors: cables.map((cable, i) => ({ cable, meter: meters[i] as MeterDriver })),
+    target: ctrl,
+    log,
+    ...(options.gpio ? { gpio: options.gpio } : {}),
+    ...(options.stdin ? { stdin: options.stdin } : {}),
+  });
   for (const ev of ['status', 'transactionStarted', 'transactionStopped', 'sample']) ctrl.on(ev, (...args) => events.emit(ev, ...args));
 
   let stopped = false;
@@ -258,6 +274,7 @@ export async function createChargePoint(input: EdgeConfig, options: CreateCharge
         }),
       });
       await ctrl.start(outbox.recovery);
+      await cableDetection.start();
       connection.start();
     },
     async stop(stopOptions = {}) {
@@ -269,6 +286,7 @@ export async function createChargePoint(input: EdgeConfig, options: CreateCharge
         await Promise.race([outbox.whenEmpty(), new Promise((r) => setTimeout(r, 5_000))]);
       }
       session.stop();
+      await cableDetection.close();
       await outbox.stop();
       await connection.stop();
       await ctrl.close();

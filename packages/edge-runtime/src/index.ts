@@ -15,3 +15,6 @@ export { SUPPORTED_MEASURANDS } from './config-keys/config-key-definitions.js';
 export * from './meter/index.js';
 export * from './readers/index.js';
 export * from './simulator/index.js';
+export type { CableConfig, CableKind, AlwaysCable, ManualCable, GpioCable, ModbusCable, PowerCable, CommandCable } from './cable/cable-config.js';
+export { openSysfsGpio, type GpioFactory, type GpioInput } from './cable/gpio-input.js';
+export { parseCableCommand, type CableCommand } from './cable/cable-commands.js';

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import ocppRpc from 'ocpp-rpc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeCentralSystem } from '../src/testing/index.js';
 
 const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 // Inside the package's node_modules so the bundle resolves dependencies like the installed bin does.
@@ -168,6 +169,76 @@ describe('charge-it-edge CLI', () => {
     } finally {
       child.kill('SIGKILL');
       await server.close({ force: true });
+    }
+  });
+
+  it('charges from the config file alone: a card typed on stdin starts a transaction at once (cable "always", the default) and stops it', async () => {
+    const cs = await startFakeCentralSystem({ idTags: { '04A23B1C': 'Accepted' } });
+    const file = join(dir, 'charge.json');
+    await writeFile(
+      file,
+      JSON.stringify({
+        identity: 'PI-CLI-2',
+        csmsUrl: `${cs.url}/ocpp`,
+        dataDir: join(dir, 'charge-data'),
+        connectors: [{ maxPowerW: 3_700 }],
+        readers: [{ kind: 'stdin', debounceMs: 0 }],
+        logLevel: 'info',
+      }),
+    );
+    const child = spawn(process.execPath, [cliJs, '--config', file], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await cs.waitFor('StatusNotification', (p) => p.connectorId === 1 && p.status === 'Available', { timeoutMs: 20_000 });
+      child.stdin.write('04:a2:3b:1c\n');
+      const start = await cs.waitFor('StartTransaction', undefined, { timeoutMs: 20_000 });
+      expect(start.params).toMatchObject({ connectorId: 1, idTag: '04A23B1C' });
+      await cs.waitFor('StatusNotification', (p) => p.connectorId === 1 && p.status === 'Charging', { timeoutMs: 20_000 });
+      child.stdin.write('04A23B1C\n');
+      const stop = await cs.waitFor('StopTransaction', undefined, { timeoutMs: 20_000 });
+      expect(stop.params).toMatchObject({ transactionId: 1, reason: 'Local' });
+      expect(cs.transactions).toEqual([expect.objectContaining({ identity: 'PI-CLI-2', idTag: '04A23B1C', stopReason: 'Local' })]);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+      await cs.close();
+    }
+  });
+
+  it('bench set-up: "plug 1" on stdin is a cable command, not a card, when the connector takes commands and a stdin reader shares stdin', async () => {
+    const cs = await startFakeCentralSystem({ idTags: { CAFE01: 'Accepted' } });
+    const file = join(dir, 'bench.json');
+    await writeFile(
+      file,
+      JSON.stringify({
+        identity: 'PI-CLI-3',
+        csmsUrl: cs.url,
+        dataDir: join(dir, 'bench-data'),
+        connectors: [{ cable: { kind: 'command' } }],
+        readers: [{ kind: 'stdin', debounceMs: 0 }],
+        logLevel: 'info',
+      }),
+    );
+    const child = spawn(process.execPath, [cliJs, '--config', file], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await cs.waitFor('StatusNotification', (p) => p.connectorId === 1 && p.status === 'Available', { timeoutMs: 20_000 });
+      child.stdin.write('CAFE01\n');
+      await cs.waitFor('StatusNotification', (p) => p.connectorId === 1 && p.status === 'Preparing', { timeoutMs: 20_000 });
+      expect(cs.callsOf('StartTransaction')).toEqual([]);
+      child.stdin.write('plug 1\n');
+      await cs.waitFor('StartTransaction', (p) => p.idTag === 'CAFE01', { timeoutMs: 20_000 });
+      child.stdin.write('unplug 1\n');
+      const stop = await cs.waitFor('StopTransaction', undefined, { timeoutMs: 20_000 });
+      expect(stop.params.reason).toBe('EVDisconnected');
+      // Only the card reached Authorize: the commands were not taken for cards.
+      expect(cs.callsOf('Authorize').map((c) => c.params.idTag)).toEqual(['CAFE01']);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+      await cs.close();
     }
   });
 

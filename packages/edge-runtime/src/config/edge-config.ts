@@ -1,5 +1,6 @@
 import { CsmsError, CsmsErrorCode } from '@charge-it/core/kernel';
 import type { BootNotificationRequest } from '@charge-it/core/ocpp16';
+import { parseCableConfig, type CableConfig, type CableKind } from '../cable/cable-config.js';
 import type { MeterConfig } from '../meter/meter-driver.js';
 
 export interface ConnectorConfig {
@@ -7,6 +8,11 @@ export interface ConnectorConfig {
   meter?: MeterConfig;
   /** Rating of the outlet (W); caps the simulated power and charging profiles. Default 11000. */
   maxPowerW?: number;
+  /**
+   * How the connector learns that an EV is connected (see CableConfig); a kind name or an object.
+   * Default 'always' (a plain outlet: a tap or RemoteStart starts at once).
+   */
+  cable?: CableConfig | CableKind;
 }
 
 /** What the charge point says about itself in BootNotification. */
@@ -96,6 +102,13 @@ export function loadEdgeConfig(input: Partial<EdgeConfig> | Record<string, unkno
   connectors.forEach((c, i) => {
     if (typeof c !== 'object' || c === null) bad(`connectors[${i}] must be an object`);
     if (c.maxPowerW !== undefined && !(typeof c.maxPowerW === 'number' && c.maxPowerW > 0)) bad(`connectors[${i}].maxPowerW must be a positive number of watts`);
+  });
+  connectors = connectors.map((c, i) => {
+    const cable = parseCableConfig(c.cable, `connectors[${i}].cable`);
+    if (cable.kind === 'modbus' && !cable.connection && c.meter?.kind !== 'modbus-tcp' && c.meter?.kind !== 'modbus-rtu') {
+      bad(`connectors[${i}].cable: kind "modbus" without "connection" reads the connector's Modbus meter, but its meter is "${c.meter?.kind ?? 'simulated'}"; add "connection": { "kind": "modbus-tcp", "host": ..., "port": 502 }`);
+    }
+    return { ...c, cable };
   });
 
   const boot: BootInfo = {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { HookRunner, Logger } from '@charge-it/core/kernel';
 import type { Authorizer } from '../auth/authorizer.js';
+import type { CableKind } from '../cable/cable-config.js';
 import type { ConfigurationStore } from '../config-keys/configuration-store.js';
 import type { MeterDriver, MeterReading } from '../meter/meter-driver.js';
 import type { BootStateMachine } from '../ocpp/boot-state-machine.js';
@@ -18,7 +19,7 @@ import { buildSampledValues } from './sampled-values.js';
 
 export interface ChargePointControllerDeps {
   identity: string;
-  connectors: Array<{ maxPowerW: number; meter: MeterDriver }>;
+  connectors: Array<{ maxPowerW: number; meter: MeterDriver; cable?: CableKind }>;
   config: ConfigurationStore;
   session: BootStateMachine;
   outbox: Outbox;
@@ -56,7 +57,7 @@ export class ChargePointController extends EventEmitter {
     super();
     this.#d = deps;
     const maxTotal = deps.connectors.reduce((s, c) => s + c.maxPowerW, 0);
-    this.connectors = [new Connector(0, maxTotal), ...deps.connectors.map((c, i) => new Connector(i + 1, c.maxPowerW))];
+    this.connectors = [new Connector(0, maxTotal, 'manual'), ...deps.connectors.map((c, i) => new Connector(i + 1, c.maxPowerW, c.cable ?? 'always'))];
     this.#meters = deps.connectors.map((c) => c.meter);
     this.#file = new JsonFileStore(deps.file, () => ({}));
     const saved = this.#file.read();
@@ -140,6 +141,7 @@ export class ChargePointController extends EventEmitter {
       status: c.status(),
       errorCode: c.errorCode,
       plugged: c.plugged,
+      cable: c.cable,
       limitW: c.limitW,
       ...(c.transaction
         ? {
@@ -242,6 +244,29 @@ export class ChargePointController extends EventEmitter {
     this.applyLimits();
   }
 
+  /**
+   * Power-threshold cable detection: the EV draws power (true) or not. Without a transaction this
+   * is the cable (plug in / unplug); during one, a car that stops drawing is SuspendedEV (it cannot
+   * be told from an unplugged car, so the session goes on until a card or the CS stops it).
+   */
+  evDrawing(connectorId: number, drawing: boolean): void {
+    const c = this.connector(connectorId);
+    if (!c || c.id === 0) return;
+    c.evDrawing = drawing;
+    if (c.transaction) {
+      if (drawing && !c.plugged) c.plugged = true;
+      this.setEvSuspended(connectorId, !drawing);
+    } else if (drawing) this.plugIn(connectorId);
+    else this.unplug(connectorId);
+  }
+
+  /** One line per connector (`status` bench command). */
+  describe(): string {
+    return this.outlets
+      .map((c) => `${c.id} ${c.status()} cable=${c.cable} ${c.plugged ? 'plugged' : 'unplugged'}${c.transaction ? ` tx=${c.transaction.transactionId ?? c.transaction.txLocal} ${c.transaction.idTag}` : ''}`)
+      .join('; ');
+  }
+
   /** Tap to start, the same card (or one of the same group) to stop, another card refused. */
   async presentCard(card: CardPresentation): Promise<CardOutcome> {
     const { idTag } = card;
@@ -282,7 +307,7 @@ export class ChargePointController extends EventEmitter {
       return { result: 'refused', connectorId: target.id, reason: 'connector reserved for another idTag' };
     }
     const reservationId = target.reservation?.reservationId;
-    if (target.plugged) {
+    if (target.evReady) {
       const ok = await this.#start(target, idTag, auth.info, reservationId);
       return ok ? { result: 'started', connectorId: target.id } : { result: 'refused', connectorId: target.id, reason: 'could not read the meter' };
     }
@@ -347,7 +372,7 @@ export class ChargePointController extends EventEmitter {
     const info = auth ?? { status: 'Accepted' as const };
     const reservationId = c.reservation?.reservationId;
     if (req.chargingProfile) this.#pendingTxProfiles.set(c.id, req.chargingProfile);
-    if (c.plugged) void this.#start(c, req.idTag, info, reservationId);
+    if (c.evReady) void this.#start(c, req.idTag, info, reservationId);
     else this.#setPending(c, req.idTag, info, reservationId);
     return 'Accepted';
   }
@@ -489,6 +514,8 @@ export class ChargePointController extends EventEmitter {
     }
     tx.meterStartWh = Math.round(reading.energyWh);
     this.#lastIntervalEnergy.set(c.id, reading.energyWh);
+    // No cable sensor: the EV is there for as long as the session runs.
+    if (c.cable === 'always') c.plugged = true;
     const startPayload: Record<string, unknown> = { connectorId: c.id, idTag, meterStart: tx.meterStartWh, timestamp: tx.startedAt };
     if (reservationId !== undefined) startPayload.reservationId = reservationId;
     // Journal the StartTransaction first: a crash before the state file is written is recovered
@@ -532,6 +559,9 @@ export class ChargePointController extends EventEmitter {
     this.#d.outbox.enqueue('StopTransaction', payload, tx.txLocal);
     c.transaction = undefined;
     c.evSuspended = false;
+    if (c.cable === 'always') c.plugged = false;
+    // Power threshold: an EV that no longer draws cannot be told from an unplugged one; free the connector.
+    if (c.cable === 'power' && !c.evDrawing) c.plugged = false;
     c.finishing = c.plugged;
     if (c.scheduledInoperative) {
       c.availability = 'Inoperative';

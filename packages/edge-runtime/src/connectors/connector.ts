@@ -1,3 +1,4 @@
+import type { CableKind } from '../cable/cable-config.js';
 import type { ChargePointErrorCode, ChargePointStatus, IdTagInfo, MeterValue } from '../ocpp/ocpp-types.js';
 
 export interface ActiveTransaction {
@@ -48,6 +49,10 @@ export interface PersistedConnector {
 export class Connector {
   readonly id: number;
   readonly maxPowerW: number;
+  /** How the EV is detected (edge.json `cable`); 'always': no sensor, the EV is there while a session runs. */
+  readonly cable: CableKind;
+  /** Power threshold detection: the EV draws power now. */
+  evDrawing = false;
   availability: 'Operative' | 'Inoperative' = 'Operative';
   scheduledInoperative = false;
   plugged = false;
@@ -65,9 +70,10 @@ export class Connector {
   reportedStatus: ChargePointStatus | undefined;
   samplingTimer: NodeJS.Timeout | undefined;
 
-  constructor(id: number, maxPowerW: number) {
+  constructor(id: number, maxPowerW: number, cable: CableKind = 'manual') {
     this.id = id;
     this.maxPowerW = maxPowerW;
+    this.cable = cable;
     this.limitW = maxPowerW;
   }
 
@@ -93,6 +99,11 @@ export class Connector {
     if (this.reservation) return 'Reserved';
     if (this.plugged || this.pendingStart) return 'Preparing';
     return 'Available';
+  }
+
+  /** An authorised start may begin now: the cable is in, or there is no cable sensor ('always'). */
+  get evReady(): boolean {
+    return this.plugged || this.cable === 'always';
   }
 
   /** Free for a new session (no transaction, operative, not faulted). */

@@ -109,6 +109,32 @@ export class ModbusMeter implements MeterDriver {
     return run;
   }
 
+  /**
+   * Reads one register (any address; scale applied, no unit), queued with the meter reads on the
+   * same link: the cable detection reads an EVSE controller's state register this way.
+   */
+  readRegister(register: Omit<ModbusRegister, 'unit'>): Promise<number> {
+    const planned = planValue('energy', 0, register).register;
+    const run = this.queue.catch(() => {}).then(() => this.readRegisterOnce(planned));
+    this.queue = run;
+    return run;
+  }
+
+  private async readRegisterOnce(register: Required<Omit<ModbusRegister, 'unit'>>): Promise<number> {
+    if (this.closed) throw new MeterError(MeterErrorCode.READ_FAILED, `${this.where}: link is closed`);
+    const client = await this.connect();
+    try {
+      const count = registerCount(register.type);
+      const result =
+        register.function === 'input' ? await client.readInputRegisters(register.address, count) : await client.readHoldingRegisters(register.address, count);
+      return decodeRegister(result.data.slice(0, count), register.type, register.wordOrder) * register.scale;
+    } catch (cause) {
+      await this.drop();
+      const detail = cause instanceof Error ? cause.message : String(cause);
+      throw new MeterError(MeterErrorCode.READ_FAILED, `${this.where}: reading register ${register.address} failed (${detail}); reconnecting on the next read`, { cause });
+    }
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await this.queue.catch(() => {});

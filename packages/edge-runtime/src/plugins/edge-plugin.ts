@@ -1,4 +1,5 @@
 import { definePlugin, type BasePluginContext, type PluginDefinition } from '@charge-it/core/kernel';
+import type { CableKind } from '../cable/cable-config.js';
 import type { ChargePointStatus, ChargePointErrorCode } from '../ocpp/ocpp-types.js';
 import type { CardOutcome, CardPresentation } from './card-presentation.js';
 import type { EdgeHooks } from './edge-hooks.js';
@@ -10,6 +11,8 @@ export interface ConnectorView {
   readonly status: ChargePointStatus;
   readonly errorCode: ChargePointErrorCode;
   readonly plugged: boolean;
+  /** How the EV is detected on this connector (edge.json `connectors[].cable`). */
+  readonly cable: CableKind;
   readonly transaction?: {
     readonly txLocal: string;
     readonly transactionId?: number;

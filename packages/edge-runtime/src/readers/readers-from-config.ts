@@ -8,8 +8,11 @@ export type ReaderConfig =
   | { kind: 'stdin'; connectorId?: number; debounceMs?: number }
   | { kind: 'simulated'; connectorId?: number; cards?: string[] };
 
-/** Builds the built-in readers listed in a config file; a bad entry throws CONFIG_INVALID. */
-export function readersFromConfig(value: unknown): EdgePlugin[] {
+/**
+ * Builds the built-in readers listed in a config file; a bad entry throws CONFIG_INVALID.
+ * `ignoreStdinLine`: lines on stdin that are not cards (the cable commands, when a connector takes them from stdin).
+ */
+export function readersFromConfig(value: unknown, options: { ignoreStdinLine?: (line: string) => boolean } = {}): EdgePlugin[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) throw bad('"readers" must be a list, e.g. [{ "kind": "stdin" }]');
   return value.map((entry: unknown, i) => {
@@ -25,7 +28,11 @@ export function readersFromConfig(value: unknown): EdgePlugin[] {
         if (r.debounceMs !== undefined && !(typeof r.debounceMs === 'number' && r.debounceMs >= 0)) {
           throw bad(`readers[${i}].debounceMs must be a number of milliseconds >= 0`);
         }
-        return stdinReader({ ...common, ...(r.debounceMs === undefined ? {} : { debounceMs: r.debounceMs as number }) });
+        return stdinReader({
+          ...common,
+          ...(r.debounceMs === undefined ? {} : { debounceMs: r.debounceMs as number }),
+          ...(options.ignoreStdinLine ? { ignoreLine: options.ignoreStdinLine } : {}),
+        });
       }
       case 'simulated': {
         if (r.cards !== undefined && !(Array.isArray(r.cards) && r.cards.every((c) => typeof c === 'string'))) {

@@ -16,6 +16,8 @@ export interface StdinReaderOptions {
   name?: string;
   /** Clock for the debounce (tests). */
   now?: () => number;
+  /** Lines for someone else on the same stream (e.g. `plug 1` cable commands): not cards. */
+  ignoreLine?: (line: string) => boolean;
   /** Called after each presentation (the CLI prints it; tests await it). */
   onOutcome?: (idTag: string, outcome: CardOutcome) => void;
 }
@@ -42,7 +44,7 @@ export function stdinReader(options: StdinReaderOptions = {}): StdinReaderPlugin
       let closed = false;
 
       lines.on('line', (line) => {
-        if (line.trim() === '') return;
+        if (line.trim() === '' || options.ignoreLine?.(line)) return;
         const idTag = normalizeUid(line);
         if (idTag === null) {
           ctx.log.warn({ reader: name, length: line.length }, 'ignored input that cannot be an idTag (1-20 printable characters)');

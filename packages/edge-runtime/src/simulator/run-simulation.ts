@@ -113,7 +113,7 @@ export async function runSimulation(options: SimulationOptions, deps: Simulation
             csmsUrl: options.csmsUrl,
             ...(options.password === undefined ? {} : { password: options.password }),
             dataDir: join(options.dataDir, cp.identity),
-            connectors: Array.from({ length: options.connectorsPerCp }, () => ({ maxPowerW: options.maxPowerW })),
+            connectors: Array.from({ length: options.connectorsPerCp }, () => ({ maxPowerW: options.maxPowerW, cable: 'manual' as const })),
             boot: { chargePointVendor: 'Charge-IT', chargePointModel: 'Simulator', chargePointSerialNumber: cp.identity },
             // Quick reconnects: a simulator is usually pointed at a server that restarts during demos.
             reconnect: { initialDelayMs: 500, maxDelayMs: 10_000 },

@@ -36,13 +36,14 @@ export function edgeConfig(csmsUrl: string, dataDir: string, overrides: Partial<
     identity: 'CP-1',
     csmsUrl,
     dataDir,
-    connectors: [{ maxPowerW: 11_000 }],
     boot: { chargePointVendor: 'Charge-IT', chargePointModel: 'Edge-Test' },
     reconnect: { initialDelayMs: 50, maxDelayMs: 300 },
     bootRetryDefaultS: 1,
     callTimeoutMs: 5_000,
     logLevel: 'silent',
     ...overrides,
+    // These tests drive the cable with plugIn()/unplug(); a test that gives `cable` keeps it.
+    connectors: (overrides.connectors ?? [{ maxPowerW: 11_000 }]).map((c) => ({ cable: 'manual' as const, ...c })),
     ocppConfig: { HeartbeatInterval: 300, ...(overrides.ocppConfig ?? {}) },
   };
 }

@@ -21,13 +21,14 @@ export function testConfig(csms: ScriptedCsms, dataDir: string, overrides: Parti
     identity: 'CP-1',
     csmsUrl: csms.url,
     dataDir,
-    connectors: [{ maxPowerW: 11_000 }],
     boot: { chargePointVendor: 'Charge-IT', chargePointModel: 'Test' },
     reconnect: { initialDelayMs: 50, maxDelayMs: 300 },
     bootRetryDefaultS: 1,
     callTimeoutMs: 3_000,
     logLevel: 'silent',
     ...overrides,
+    // The runtime tests drive the cable with plugIn()/unplug(); a test that gives `cable` keeps it.
+    connectors: (overrides.connectors ?? [{ maxPowerW: 11_000 }]).map((c) => ({ cable: 'manual' as const, ...c })),
     ocppConfig: { MeterValueSampleInterval: 0, HeartbeatInterval: 300, ...(overrides.ocppConfig ?? {}) },
   };
 }
