@@ -1,12 +1,17 @@
 /**
- * @charge-it/plugin-firebase: mirrors live charge point and session state to Firebase Realtime Database and ships the driver web page.
- *
- * Not built yet: this package reserves its name and place in the monorepo. Its plugin factory
- * arrives with its own issue; until then the package exports only what it is.
+ * @charge-it/plugin-firebase: mirrors the public live state of charge points and sessions to Firebase
+ * Realtime Database, and ships the driver web page (station QR codes, live session) with
+ * database.rules.json. See README.md.
  */
+export { firebaseMirror, type FirebaseMirrorOptions, type FirebaseMirrorService } from './firebase-mirror.js';
+export { MirrorWriter, type MirrorSink, type MirrorWriterOptions, type MirrorWriterStats, type PathValues } from './mirror-writer.js';
+export { LAYOUT_VERSION, DEFAULT_ROOT, stationKey, stationPath, connectorPath } from './layout.js';
+export { resolveAccess, FirebaseConfigError, type FirebaseAccess, type ServiceAccountKey } from './credentials.js';
+export { driverPageDir, DRIVER_PAGE_CSP, type DriverPageOptions, type DriverPageConfig, type FirebaseWebConfig } from './driver-page.js';
+export { RULES_PATH } from './rules.js';
+
 export const packageInfo = {
   name: '@charge-it/plugin-firebase',
   /** The host the plugin runs in: 'csms' (@charge-it/core) or 'edge' (@charge-it/edge-runtime). */
   host: 'csms',
-  status: 'planned',
 } as const;

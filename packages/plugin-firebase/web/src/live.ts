@@ -1,0 +1,124 @@
+import { $, setupLanguage, statusClass } from './common.js';
+import { loadConfig } from './config.js';
+import { fmtCost, fmtDuration, fmtEnergy, fmtPower, fmtTime } from './format.js';
+import type { Lang, Texts } from './i18n.js';
+import { watchConnector, type ConnectorView, type Source } from './sources.js';
+
+const params = new URLSearchParams(location.search);
+const chargePointId = (params.get('cp') ?? params.get('station') ?? '').trim();
+const connectorId = Number(params.get('c') ?? params.get('connector') ?? '1');
+
+let view: ConnectorView | null | undefined; // undefined: nothing yet
+let source: Source | null = null;
+let link: 'connecting' | 'ok' | 'down' = 'connecting';
+let online = true;
+/** Local time when the current view arrived, to tick the duration without trusting the phone's clock. */
+let receivedAt = 0;
+
+let t!: Texts;
+let l: Lang = 'id';
+setupLanguage((texts, lang) => {
+  t = texts;
+  l = lang;
+  render();
+});
+
+function render(): void {
+  if (!t) return;
+  $('where').textContent = `${t.station} ${chargePointId || '?'} · ${t.connector} ${connectorId}`;
+  document.title = `${chargePointId} · ${t.connector} ${connectorId} · Charge-IT`;
+  const status = $('status');
+  const notice = $('notice');
+  const statusText = $('status-text');
+  notice.hidden = true;
+
+  if (!chargePointId || !Number.isInteger(connectorId) || connectorId < 1 || view === null) {
+    status.className = 'status status-unknown';
+    statusText.textContent = t.status.unknown!;
+    notice.textContent = t.notFound;
+    notice.hidden = false;
+    $('session').hidden = true;
+    $('idle').hidden = true;
+    $('source').textContent = '';
+    return;
+  }
+  if (view === undefined) {
+    status.className = 'status status-unknown';
+    statusText.textContent = link === 'down' ? t.offline : t.connecting;
+    $('session').hidden = true;
+    $('idle').hidden = true;
+    return;
+  }
+  status.className = `status ${statusClass(view.status, online)}`;
+  statusText.textContent = t.status[view.status ?? 'unknown'] ?? view.status ?? t.status.unknown!;
+  if (!online) {
+    notice.textContent = t.stationOffline;
+    notice.hidden = false;
+  } else if (link === 'down') {
+    notice.textContent = t.offline;
+    notice.hidden = false;
+  }
+
+  const s = view.session;
+  $('session').hidden = !s;
+  $('idle').hidden = Boolean(s);
+  if (s) {
+    const p = fmtPower(s.powerW, l);
+    $('power').textContent = p.value;
+    $('power-unit').textContent = p.unit;
+    const e = fmtEnergy(s.energyWh, l);
+    $('energy').textContent = e.value;
+    $('energy-unit').textContent = e.unit;
+    $('cost').textContent = fmtCost(s.costIdr, l);
+    $('card').textContent = s.idTagMasked;
+    $('started').textContent = fmtTime(s.startedAt, l);
+    tick();
+  } else {
+    const last = view.lastSession;
+    $('last').hidden = !last;
+    if (last) {
+      const e = fmtEnergy(last.energyWh, l);
+      $('last-energy').textContent = `${e.value} ${e.unit}`;
+      $('last-duration').textContent = fmtDuration(last.durationS);
+      $('last-cost').textContent = fmtCost(last.costIdr, l);
+      $('last-ended').textContent = fmtTime(last.stoppedAt, l);
+    }
+  }
+  $('source').textContent = source === 'firebase' ? `● ${t.viaFirebase}` : source === 'lan' ? `● ${t.viaLan}` : '';
+}
+
+/** The duration ticks every second from the last value, measured on the phone's own clock. */
+function tick(): void {
+  const s = view?.session;
+  if (!s) return;
+  const elapsed = view && source ? (performance.now() - receivedAt) / 1000 : 0;
+  $('duration').textContent = fmtDuration(s.durationS + elapsed);
+}
+setInterval(tick, 1000);
+
+async function main(): Promise<void> {
+  render();
+  if (!chargePointId) return;
+  const config = await loadConfig();
+  watchConnector(
+    config,
+    chargePointId,
+    connectorId,
+    (u) => {
+      if (u.online !== undefined) online = u.online;
+      if (u.view !== undefined) {
+        view = u.view;
+        source = u.source;
+        receivedAt = performance.now();
+        if (u.source === 'lan') online = true;
+      }
+      render();
+    },
+    (state) => {
+      link = state;
+      render();
+    },
+  );
+}
+
+void main();
