@@ -19,6 +19,8 @@ export const Pn532ErrorCode = {
   BUS: 'PN532_ERR_BUS',
   /** The bus device (/dev/i2c-N) is missing or not accessible, or the i2c-bus addon cannot load. */
   I2C_UNAVAILABLE: 'PN532_ERR_I2C_UNAVAILABLE',
+  /** A bad option of the reader plugin (what is wrong is in the message). */
+  CONFIG_INVALID: 'PN532_ERR_CONFIG_INVALID',
   /** The driver was closed. */
   CLOSED: 'PN532_ERR_CLOSED',
 } as const;
@@ -50,8 +52,12 @@ export function errnoName(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-/** Maps an error thrown by the I2C bus to a Pn532Error. */
-export function busError(err: unknown, address: number, what: string): Pn532Error {
+/**
+ * Maps an error thrown by the I2C bus to a Pn532Error. i2c-bus opens /dev/i2c-N at the first
+ * transfer, so a missing device file, a permission problem or an address claimed by a kernel
+ * driver show up here too; they become I2C_UNAVAILABLE with what to do.
+ */
+export function busError(err: unknown, address: number, what: string, device = 'the I2C bus device'): Pn532Error {
   if (err instanceof Pn532Error) return err;
   const errno = errnoName(err);
   const hex = `0x${address.toString(16).padStart(2, '0')}`;
@@ -62,8 +68,39 @@ export function busError(err: unknown, address: number, what: string): Pn532Erro
       { cause: err, details: { errno, address } },
     );
   }
+  const access = explainAccessError(err, device, address);
+  if (access) return access;
   return new Pn532Error(Pn532ErrorCode.BUS, `I2C ${what} at ${hex} failed: ${(err as Error)?.message ?? String(err)}`, {
     cause: err,
     details: { errno, address },
   });
+}
+
+/** ENOENT, EACCES/EPERM, EBUSY when opening or addressing /dev/i2c-N: what the user has to do. */
+export function explainAccessError(err: unknown, device: string, address?: number): Pn532Error | undefined {
+  const errno = errnoName(err);
+  const details = { errno, device, ...(address === undefined ? {} : { address }) };
+  if (errno === 'ENOENT') {
+    return new Pn532Error(
+      Pn532ErrorCode.I2C_UNAVAILABLE,
+      `${device} does not exist: I2C is not enabled. On a Raspberry Pi run "sudo raspi-config" → Interface Options → I2C → Yes (or add "dtparam=i2c_arm=on" to /boot/firmware/config.txt) and reboot`,
+      { cause: err, details },
+    );
+  }
+  if (errno === 'EACCES' || errno === 'EPERM') {
+    return new Pn532Error(
+      Pn532ErrorCode.I2C_UNAVAILABLE,
+      `permission denied opening ${device}: add the user that runs charge-it-edge to the i2c group ("sudo usermod -aG i2c $USER", then log in again; the systemd unit has SupplementaryGroups=i2c)`,
+      { cause: err, details },
+    );
+  }
+  if (errno === 'EBUSY') {
+    const hex = address === undefined ? 'the address' : `address 0x${address.toString(16).padStart(2, '0')}`;
+    return new Pn532Error(
+      Pn532ErrorCode.I2C_UNAVAILABLE,
+      `${hex} on ${device} is claimed by a kernel driver (e.g. pn533_i2c from a device-tree overlay): remove that overlay or unload the driver ("sudo rmmod pn533_i2c")`,
+      { cause: err, details },
+    );
+  }
+  return undefined;
 }

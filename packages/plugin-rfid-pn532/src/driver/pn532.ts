@@ -25,6 +25,8 @@ export interface Pn532Options {
    * block the reader; the default 0x02 answers within a few milliseconds.
    */
   passiveActivationRetries?: number;
+  /** Name of the bus device for messages, e.g. "/dev/i2c-1". */
+  device?: string;
   /** Waits (tests pass a fake to run fast). Default: timers. */
   sleep?: (ms: number) => Promise<void>;
   /** Clock for the timeouts. Default Date.now. */
@@ -90,6 +92,7 @@ export class Pn532 {
       statusPollMs: options.statusPollMs ?? 2,
       nackRetries: options.nackRetries ?? 2,
       passiveActivationRetries: passive,
+      device: options.device ?? 'the I2C bus device',
       sleep: options.sleep ?? ((ms) => sleepMs(ms)),
       now: options.now ?? Date.now,
     };
@@ -122,7 +125,7 @@ export class Pn532 {
         await this.#bus.i2cRead(this.address, 1, Buffer.alloc(1));
       } catch (err) {
         const errno = errnoName(err);
-        if (errno !== 'EREMOTEIO' && errno !== 'ENXIO') throw busError(err, this.address, 'wake-up');
+        if (errno !== 'EREMOTEIO' && errno !== 'ENXIO') throw busError(err, this.address, 'wake-up', this.#o.device);
       }
       await this.#o.sleep(5);
       await this.#write(ACK_FRAME, 'wake-up (ACK)');
@@ -268,7 +271,7 @@ export class Pn532 {
     try {
       result = await this.#bus.i2cRead(this.address, length, buffer);
     } catch (err) {
-      throw busError(err, this.address, `read (${what})`);
+      throw busError(err, this.address, `read (${what})`, this.#o.device);
     }
     return result.buffer.subarray(0, result.bytesRead);
   }
@@ -277,7 +280,7 @@ export class Pn532 {
     try {
       await this.#bus.i2cWrite(this.address, frame.length, Buffer.from(frame));
     } catch (err) {
-      throw busError(err, this.address, `write (${what})`);
+      throw busError(err, this.address, `write (${what})`, this.#o.device);
     }
   }
 
