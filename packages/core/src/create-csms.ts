@@ -20,6 +20,7 @@ import type { LiveState } from './domain/live/live-state.js';
 import { csmsHookKinds, type CsmsHooks } from './hooks.js';
 import { createHttpApp, registerHealthRoute } from './http/create-http-app.js';
 import { registerApiV1 } from './http/api/register-api-v1.js';
+import { registerPublicLiveRoutes } from './http/live/public-live-routes.js';
 import { CsmsError, CsmsErrorCode } from './kernel/errors.js';
 import { HookRunner } from './kernel/hooks.js';
 import { loadPlugins, type LoadedPlugins } from './kernel/plugin-loader.js';
@@ -259,6 +260,8 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
       config, log: log.child({ component: 'api' }), clock, orm, batcher, sessions, commands, services,
       settings: cradle.settings, chargePointService: chargePoints,
     });
+    // The public driver view (/public/v1/connectors/...), only when `publicLive` is on.
+    if (config.publicLive) registerPublicLiveRoutes(http, { config, live, clock, log: log.child({ component: 'public-live' }) });
   } catch (err) {
     await loaded.close();
     await batcher.close();

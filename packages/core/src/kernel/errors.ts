@@ -58,6 +58,8 @@ export const CsmsErrorCode = {
   UNAUTHORIZED: 'CSMS_ERR_UNAUTHORIZED',
   /** Valid credentials whose role does not allow the operation. */
   FORBIDDEN: 'CSMS_ERR_FORBIDDEN',
+  /** Too many requests from one address (public endpoints); retry after the time the answer gives. */
+  RATE_LIMITED: 'CSMS_ERR_RATE_LIMITED',
   /** An unexpected failure (a bug or an outage); the details are in the server log, not in the answer. */
   INTERNAL: 'CSMS_ERR_INTERNAL',
 } as const;

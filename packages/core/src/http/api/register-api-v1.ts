@@ -10,6 +10,7 @@ import { registerChargePointRoutes } from './routes/charge-point-routes.js';
 import { registerChargingProfileRoutes } from './routes/charging-profile-routes.js';
 import { registerCommandRoutes } from './routes/command-routes.js';
 import { registerIdTagRoutes } from './routes/id-tag-routes.js';
+import { registerLiveRoutes } from './routes/live-routes.js';
 import { registerLogRoutes } from './routes/log-routes.js';
 import { registerReservationRoutes } from './routes/reservation-routes.js';
 import { registerSettingRoutes } from './routes/setting-routes.js';
@@ -91,6 +92,7 @@ export async function registerApiV1(app: FastifyInstance, deps: ApiDeps): Promis
       registerChargingProfileRoutes(api, ctx);
       registerReservationRoutes(api, ctx);
       registerApiKeyRoutes(api, ctx);
+      registerLiveRoutes(api, ctx);
     },
     { prefix: API_V1_PREFIX },
   );
