@@ -33,6 +33,7 @@ import { ChargingProfileStore } from './smart-charging/charging-profile-store.js
  * - 'boot' (state: BootState) · 'online' · 'offline'
  * - 'status' (connectorId, status) · 'transactionStarted' (info) · 'transactionStopped' (info)
  * - 'sample' ({ connectorId, reading, limitW }) · 'message' (action: a CP→CS request sent)
+ * - 'health' (pluginName, PluginHealth): a plugin's hardware went failing or recovered (reportHealth)
  * - 'delivered' ({ action, seq }) / 'dropped' ({ action, seq }) from the outbox
  * - 'reset' ({ type: 'Hard' | 'Soft' }): the CS asked for a reset; the host should stop this
  *   handle and create a new one (the CLI does). Without a listener the runtime reconnects and boots.
@@ -180,7 +181,7 @@ export async function createChargePoint(input: EdgeConfig, options: CreateCharge
     ...(options.gpio ? { gpio: options.gpio } : {}),
     ...(options.stdin ? { stdin: options.stdin } : {}),
   });
-  for (const ev of ['status', 'transactionStarted', 'transactionStopped', 'sample']) ctrl.on(ev, (...args) => events.emit(ev, ...args));
+  for (const ev of ['status', 'transactionStarted', 'transactionStopped', 'sample', 'health']) ctrl.on(ev, (...args) => events.emit(ev, ...args));
 
   let stopped = false;
   let resetting = false;
@@ -271,6 +272,7 @@ export async function createChargePoint(input: EdgeConfig, options: CreateCharge
           get chargePoint() {
             return ctrl.view();
           },
+          reportHealth: (report) => ctrl.setPluginHealth(base.pluginName, report),
         }),
       });
       await ctrl.start(outbox.recovery);

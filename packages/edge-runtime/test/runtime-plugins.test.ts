@@ -41,6 +41,37 @@ describe('edge runtime: plugins and hooks; clock-aligned meter values', () => {
     expect(closed).toBe(true);
   });
 
+  it('reportHealth: a failing plugin shows in the view and on connector 0 (info, vendorErrorCode), recovery clears it', async () => {
+    const { csms } = env;
+    let ctx: EdgePluginContext | undefined;
+    const reader = defineEdgePlugin({ name: 'hw-reader', setup: (c) => void (ctx = c) });
+    const t = await env.start({}, { plugins: [reader] });
+    await csms.waitFor('StatusNotification', (p) => p.connectorId === 0);
+    const healthEvents: unknown[] = [];
+    t.cp.on('health', (...args) => void healthEvents.push(args));
+    const zeroStatuses = () => csms.calls.filter((c) => c.action === 'StatusNotification' && c.params.connectorId === 0).length;
+    const before = zeroStatuses();
+    const zeroNoError = (p: Record<string, unknown>) => p.connectorId === 0 && p.errorCode === 'NoError';
+    const noErrorBefore = csms.calls.filter((c) => c.action === 'StatusNotification' && zeroNoError(c.params)).length;
+
+    ctx!.reportHealth({ ok: true, details: { firmware: '1.6' } }); // first report, all well: nothing sent
+    ctx!.reportHealth({ ok: false, errorCode: 'ReaderFailure', info: 'PN532: no answer on I2C', vendorErrorCode: 'PN532_ERR_NO_DEVICE' });
+    const failing = await csms.waitFor('StatusNotification', (p) => p.connectorId === 0 && p.errorCode === 'ReaderFailure');
+    expect(failing.params).toMatchObject({ status: 'Available', info: 'PN532: no answer on I2C', vendorErrorCode: 'PN532_ERR_NO_DEVICE' });
+    expect(t.cp.state.health['hw-reader']).toMatchObject({ ok: false, errorCode: 'ReaderFailure', since: expect.any(String) });
+    ctx!.reportHealth({ ok: false, errorCode: 'ReaderFailure', info: 'PN532: no answer on I2C', vendorErrorCode: 'PN532_ERR_NO_DEVICE' }); // repeat: not resent
+    ctx!.reportHealth({ ok: true, details: { firmware: '1.6' } });
+    const cleared = await csms.waitFor('StatusNotification', zeroNoError, noErrorBefore + 1);
+    expect(cleared.params.info).toBeUndefined();
+    expect(zeroStatuses()).toBe(before + 2);
+    expect(t.cp.state.health['hw-reader']).toMatchObject({ ok: true, details: { firmware: '1.6' } });
+    expect(healthEvents.map((e) => (e as [string, { ok: boolean }])[1].ok)).toEqual([true, false, true]);
+    // A failing reader does not stop charging: a card still starts a session.
+    t.cp.plugIn(1);
+    ctx!.reportHealth({ ok: false, errorCode: 'ReaderFailure', info: 'x' });
+    expect(await ctx!.presentCard({ idTag: 'TAG', source: 'hw-reader' })).toMatchObject({ result: 'started' });
+  });
+
   it('ClockAlignedDataInterval sends Sample.Clock meter values through the outbox', async () => {
     const { csms } = env;
     await env.start({ ocppConfig: { ClockAlignedDataInterval: 1, MeterValuesAlignedData: 'Energy.Active.Import.Register,Voltage' } });

@@ -11,7 +11,7 @@ import { isValidStatus, type ChargePointErrorCode, type ChargingProfile, type Id
 import type { Outbox, OutboxEntry } from '../ocpp/outbox.js';
 import type { CardOutcome, CardPresentation } from '../plugins/card-presentation.js';
 import type { EdgeHooks } from '../plugins/edge-hooks.js';
-import type { ConnectorView, EdgeChargePointView } from '../plugins/edge-plugin.js';
+import type { ConnectorView, EdgeChargePointView, PluginHealth, PluginHealthReport } from '../plugins/edge-plugin.js';
 import type { ChargingProfileStore } from '../smart-charging/charging-profile-store.js';
 import { JsonFileStore } from '../storage/json-file-store.js';
 import { Connector, type ActiveTransaction, type PersistedConnector, type Reservation } from './connector.js';
@@ -52,6 +52,8 @@ export class ChargePointController extends EventEmitter {
   #alignedTimer: NodeJS.Timeout | undefined;
   #limitTimer: NodeJS.Timeout | undefined;
   #closed = false;
+  /** Plugin health by plugin name (reportHealth). */
+  readonly #health = new Map<string, PluginHealth>();
 
   constructor(deps: ChargePointControllerDeps) {
     super();
@@ -156,7 +158,7 @@ export class ChargePointController extends EventEmitter {
         : {}),
       ...(c.reservation ? { reservation: { reservationId: c.reservation.reservationId, idTag: c.reservation.idTag, expiryDate: c.reservation.expiryDate } } : {}),
     }));
-    return { identity: d.identity, boot: d.session.state, online: d.online(), connectors, queuedMessages: d.outbox.size };
+    return { identity: d.identity, boot: d.session.state, online: d.online(), connectors, queuedMessages: d.outbox.size, health: Object.fromEntries(this.#health) };
   }
 
   // ---------------------------------------------------------------- status
@@ -178,11 +180,40 @@ export class ChargePointController extends EventEmitter {
   }
 
   #sendStatus(c: Connector, status = c.status(), triggered = false): void {
-    const payload = { connectorId: c.id, status, errorCode: c.errorCode, timestamp: this.#d.clock.iso() };
+    const payload: Record<string, unknown> = { connectorId: c.id, status, errorCode: c.errorCode, timestamp: this.#d.clock.iso() };
+    const failing = c.id === 0 && c.errorCode === 'NoError' ? [...this.#health.values()].find((h) => !h.ok) : undefined;
+    if (failing) {
+      payload.errorCode = failing.errorCode ?? 'OtherError';
+      if (failing.info) payload.info = failing.info;
+      if (failing.vendorErrorCode) payload.vendorErrorCode = failing.vendorErrorCode;
+    }
     this.#d.session.send('StatusNotification', payload, { triggered }).catch((err) => {
       c.reportedStatus = undefined;
       this.#d.log.debug({ err: String(err?.message ?? err) }, 'StatusNotification not sent');
     });
+  }
+
+  /**
+   * A plugin's hardware health. A change between ok and failing (or of what is failing) is sent
+   * at once as connector 0's StatusNotification (see PluginHealthReport); repeats are not.
+   */
+  setPluginHealth(plugin: string, report: PluginHealthReport): void {
+    const previous = this.#health.get(plugin);
+    const next: PluginHealth = {
+      ok: report.ok,
+      since: previous && previous.ok === report.ok ? previous.since : this.#d.clock.iso(),
+      ...(report.ok ? {} : { errorCode: report.errorCode ?? 'OtherError' }),
+      ...(report.info ? { info: report.info.slice(0, 50) } : {}),
+      ...(report.vendorErrorCode ? { vendorErrorCode: report.vendorErrorCode.slice(0, 50) } : {}),
+      ...(report.details ? { details: { ...report.details } } : {}),
+    };
+    this.#health.set(plugin, next);
+    const changed = !previous || previous.ok !== next.ok || (!next.ok && (previous.info !== next.info || previous.vendorErrorCode !== next.vendorErrorCode || previous.errorCode !== next.errorCode));
+    if (!changed) return;
+    this.emit('health', plugin, next);
+    if (!previous && next.ok) return; // first report, all well: nothing new for the central system
+    const zero = this.connectors[0];
+    if (zero) this.refreshStatus(zero, true);
   }
 
   /** After Boot Accepted or a reconnect: the current status of connector 0 and every connector. */

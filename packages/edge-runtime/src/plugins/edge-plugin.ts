@@ -33,6 +33,31 @@ export interface EdgeChargePointView {
   readonly connectors: readonly ConnectorView[];
   /** Transaction messages waiting in the durable outbox. */
   readonly queuedMessages: number;
+  /** Health of plugin hardware (card readers, ...) by plugin name, as last reported with `reportHealth`. */
+  readonly health: Readonly<Record<string, PluginHealth>>;
+}
+
+/**
+ * What a plugin tells the runtime about its hardware. While a report is not ok, connector 0's
+ * StatusNotification carries its `errorCode` (default OtherError), `info` and `vendorErrorCode`
+ * (status unchanged: a failed reader does not stop remote starts or running sessions); when all
+ * reports are ok again, connector 0 is reported with NoError.
+ */
+export interface PluginHealthReport {
+  ok: boolean;
+  /** OCPP errorCode while failing, e.g. 'ReaderFailure'. Default 'OtherError'. */
+  errorCode?: ChargePointErrorCode;
+  /** Short text for the central system (StatusNotification.info, cut to 50 characters). */
+  info?: string;
+  /** Vendor code (StatusNotification.vendorErrorCode, cut to 50 characters). */
+  vendorErrorCode?: string;
+  /** Anything else worth showing (firmware version, since when, the error message). */
+  details?: Readonly<Record<string, string | number | boolean | null>>;
+}
+
+export interface PluginHealth extends PluginHealthReport {
+  /** When the plugin last changed between ok and failing (ISO). */
+  readonly since: string;
 }
 
 export interface EdgePluginContext extends BasePluginContext {
@@ -41,6 +66,8 @@ export interface EdgePluginContext extends BasePluginContext {
   presentCard(card: CardPresentation): Promise<CardOutcome>;
   /** Read-only view of connectors (status, transaction); read it when needed, it is live. */
   readonly chargePoint: EdgeChargePointView;
+  /** Reports the health of this plugin's hardware: shown in `chargePoint.health`, told to the central system on connector 0. */
+  reportHealth(report: PluginHealthReport): void;
 }
 
 export type EdgePlugin = PluginDefinition<EdgePluginContext, EdgeHooks>;

@@ -34,6 +34,7 @@ class FakeChargePoint implements SimulatedChargePointHandle {
         identity: this.config.identity,
         presentCard: (card) => this.present(card),
         chargePoint: undefined as never,
+        reportHealth: () => {},
       });
     }
     this.state.online = true;
