@@ -10,7 +10,21 @@ export {
 } from './plugins/edge-plugin.js';
 export type { CardPresentation, CardOutcome } from './plugins/card-presentation.js';
 export type { EdgeHooks, SessionStartedEvent, SessionStoppedEvent, MeterSampleEvent } from './plugins/edge-hooks.js';
-export type { ChargePointStatus, ChargePointErrorCode, StopReason, IdTagInfo, ChargingProfile } from './ocpp/ocpp-types.js';
+export type {
+  ChargePointStatus,
+  ChargePointErrorCode,
+  StopReason,
+  IdTagInfo,
+  IdTagStatus,
+  ChargingProfile,
+  BootNotificationRequest,
+  ChargePointAction,
+  ChargePointActions,
+  MeterValue,
+  RegistrationStatus,
+} from './ocpp/ocpp-types.js';
+/** The logger shape plugins get (`ctx.log`); pino loggers fit it. */
+export type { Logger } from '@charge-it/core/kernel';
 export { SUPPORTED_MEASURANDS } from './config-keys/config-key-definitions.js';
 export * from './meter/index.js';
 export * from './readers/index.js';

@@ -6,6 +6,7 @@
 import type { IdTagInfo } from '@charge-it/core/ocpp16';
 
 export type {
+  BootNotificationRequest,
   BootNotificationResponse,
   CentralSystemAction,
   ChargePointAction,

@@ -13,3 +13,5 @@ export {
   type FakeResponder,
   type FakeTransaction,
 } from './fake-central-system.js';
+export type { ChargePointAction, ChargePointActions, IdTagInfo, IdTagStatus, MeterValue, RegistrationStatus, StopReason, ChargePointStatus } from '../ocpp/ocpp-types.js';
+export type { Logger } from '@charge-it/core/kernel';
