@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LiveEvent, LiveStateService } from '../src/index.js';
+import { definePlugin } from '../src/index.js';
 import { createTestCsms, FakeChargePoint, waitForLive, type TestCsms } from '../src/testing/index.js';
 import { testDatabases, type TestDatabase } from './support/databases.js';
 
@@ -115,6 +116,39 @@ describe.each(testDatabases())('live state on $name', (db) => {
     await cp!.close();
     cp = undefined;
     await waitForLive(live(), () => live().chargePoint('CP-1')?.connected === false);
+  });
+
+  it('is up to date when the reply arrives, even while a plugin blocks in its observe hook', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let blockedCalls = 0;
+    const blocker = definePlugin({
+      name: 'blocker',
+      hooks: {
+        onMeterValues: async () => {
+          blockedCalls++;
+          await gate;
+        },
+      },
+    });
+    await startServer({ plugins: [blocker] });
+    try {
+      await connect();
+      await cp!.boot();
+      const { transactionId } = await cp!.startTransaction({ connectorId: 1, idTag: 'DEMO-12345', meterStart: 0 });
+      expect(live().connector('CP-1', 1)?.session?.transactionId).toBe(transactionId);
+      for (let i = 1; i <= 3; i++) {
+        await cp!.meterValues({ connectorId: 1, transactionId, energyWh: i * 1_000 });
+        // No waiting: the live state was updated after the commit, before the answer was sent.
+        expect(live().connector('CP-1', 1)?.session?.energyWh).toBe(i * 1_000);
+      }
+      await waitForLive(live(), () => blockedCalls === 1);
+      await cp!.status(1, 'Finishing');
+      expect(live().connector('CP-1', 1)?.status).toBe('Finishing');
+      expect(blockedCalls).toBe(1); // the plugin is still stuck in its first call
+    } finally {
+      release();
+    }
   });
 
   it('coalesces a burst of MeterValues (no event until the interval), while a status change goes out at once with the latest state', async () => {

@@ -79,6 +79,7 @@ export class HookRunner<H extends HookSpecs> {
   readonly #observeTimeoutMs: number;
   readonly #freezeArgs: boolean;
   readonly #handlers = new Map<string, Registration[]>();
+  readonly #taps = new Map<string, ((arg: unknown) => void)[]>();
   readonly #queues = new Map<string, Promise<void>>();
   #frozen = false;
 
@@ -156,10 +157,38 @@ export class HookRunner<H extends HookSpecs> {
   }
 
   /**
+   * A host-internal, synchronous listener of an observe hook (not for plugins): called inside
+   * `observe()` itself — after the caller's commit, before its reply, ahead of every plugin queue —
+   * so in-memory state such as the core's live state never waits behind a slow plugin. Only for
+   * cheap in-memory work; a throw is logged and ignored. Allowed after `freeze()`. Returns a remover.
+   */
+  tap<K extends ObserveHookName<H>>(name: K, listener: (arg: H[K]['arg']) => void): () => void {
+    const list = this.#taps.get(name) ?? [];
+    const entry = listener as (arg: unknown) => void;
+    list.push(entry);
+    this.#taps.set(name, list);
+    return () => {
+      const i = list.indexOf(entry);
+      if (i >= 0) list.splice(i, 1);
+    };
+  }
+
+  /**
    * Queues an observe hook call on the serial queue of `queueKey` and returns at once. Use
    * `drain()` to wait for the queues.
    */
   observe<K extends ObserveHookName<H>>(name: K, arg: H[K]['arg'], queueKey = ''): void {
+    const taps = this.#taps.get(name);
+    if (taps?.length) {
+      if (this.#freezeArgs) deepFreeze(arg);
+      for (const tap of taps) {
+        try {
+          tap(arg);
+        } catch (err) {
+          this.#log.error({ hook: name, err }, 'observe tap threw');
+        }
+      }
+    }
     const registrations = this.#handlers.get(name);
     if (!registrations?.length) return;
     if (this.#freezeArgs) deepFreeze(arg);

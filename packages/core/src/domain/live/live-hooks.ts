@@ -17,8 +17,8 @@ export interface LiveHookDeps {
 
 /**
  * The observe hook handlers that feed the live state from the handled OCPP messages (after their
- * commit and after the reply was sent, in order per charge point). Registered by the core before
- * any plugin, so the live state is told first.
+ * commit). The core attaches them as taps (`HookRunner.tap`): called synchronously inside
+ * `observe()`, so they must stay cheap, in-memory and non-throwing.
  */
 export function liveHookHandlers(live: LiveState, deps: LiveHookDeps): HookHandlers<CsmsHooks> {
   return {

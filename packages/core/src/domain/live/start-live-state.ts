@@ -2,7 +2,7 @@ import type { MikroORM } from '@mikro-orm/core';
 import type { Clock } from '../../clock.js';
 import type { CsmsConfig } from '../../config/index.js';
 import type { CsmsHooks } from '../../hooks.js';
-import type { HookRunner } from '../../kernel/hooks.js';
+import type { HookRunner, ObserveHookName } from '../../kernel/hooks.js';
 import type { Logger } from '../../kernel/logger.js';
 import type { RegistrationStatus } from '../../ocpp/v16/messages.js';
 import type { SettingsService } from '../settings/settings-service.js';
@@ -24,8 +24,8 @@ export interface StartLiveStateDeps {
 }
 
 /**
- * Builds the live state, registers the observe hooks that feed it (call before any plugin
- * registers its hooks, so the live state is told first) and loads it from the database.
+ * Builds the live state, taps the observe hooks that feed it (synchronously, ahead of every plugin's
+ * queue) and loads it from the database.
  */
 export async function startLiveState(deps: StartLiveStateDeps): Promise<LiveState> {
   const { config, clock } = deps;
@@ -38,7 +38,12 @@ export async function startLiveState(deps: StartLiveStateDeps): Promise<LiveStat
   });
   const settings = await deps.settings.all();
   const tariff = { current: settings.tariff };
-  deps.hooks.register('core-live', liveHookHandlers(live, { clock, registrationOf: deps.registrationOf, tariff }));
+  // Taps, not plugin hooks: the live state is updated inside observe() (after the commit, before the
+  // reply), so it never waits behind a plugin's slow observe handler. It only touches memory.
+  const handlers = liveHookHandlers(live, { clock, registrationOf: deps.registrationOf, tariff });
+  for (const [name, handler] of Object.entries(handlers)) {
+    deps.hooks.tap(name as ObserveHookName<CsmsHooks>, handler as (arg: unknown) => void);
+  }
   const started = performance.now();
   const data = await readLiveState(deps.orm, {
     currentTariff: settings.tariff,
