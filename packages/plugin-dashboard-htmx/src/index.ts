@@ -1,12 +1,9 @@
 /**
- * @charge-it/plugin-dashboard-htmx: the admin dashboard (htmx + uPlot): Dashboard, Stations, Transactions, AI Insights, Settings.
- *
- * Not built yet: this package reserves its name and place in the monorepo. Its plugin factory
- * arrives with its own issue; until then the package exports only what it is.
+ * @charge-it/plugin-dashboard-htmx: the admin dashboard of Charge-IT (htmx + uPlot, server-rendered):
+ * Dashboard, Stations, Transactions, AI Insights, Settings and the audit log. See README.md.
  */
-export const packageInfo = {
-  name: '@charge-it/plugin-dashboard-htmx',
-  /** The host the plugin runs in: 'csms' (@charge-it/core) or 'edge' (@charge-it/edge-runtime). */
-  host: 'csms',
-  status: 'planned',
-} as const;
+export { dashboard } from './plugin.js';
+export { resolveDashboardOptions, type DashboardOptions, type ResolvedDashboardOptions } from './options.js';
+export { CONTENT_SECURITY_POLICY } from './http/security.js';
+export type { Locale } from './i18n.js';
+export type { Role } from './auth/session-store.js';
