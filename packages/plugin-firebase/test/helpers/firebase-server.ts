@@ -66,7 +66,8 @@ export async function startFirebaseServer(options: StartOptions = {}): Promise<T
     const server = createServer((req, res) => void handleRest(req, res));
     await listen(server, port);
     port = (server.address() as AddressInfo).port;
-    const fb = new FirebaseServer({ server }, `charge-it-test-${port}`, data ?? null);
+    // The name is sent as the host in the handshake; clients reconnect to it (real RTDB sends its own host).
+    const fb = new FirebaseServer({ server }, `127.0.0.1:${port}`, data ?? null);
     fb.setAuthSecret('owner');
     if (rules) fb.setRules(rules);
     http = server;
