@@ -9,14 +9,15 @@ import type { LiveRestoreData } from './live-state.js';
 import { readMeterValues } from './meter-reading.js';
 import { timeSourceOf } from './time-source.js';
 
-/** Samples read per open transaction for power, current and SoC (the newest of each is used). */
+/** Samples read per open transaction for energy, power, current and SoC (the newest of each is used). */
 const RECENT_SAMPLES = 48;
+const LIVE_MEASURANDS = ['Power.Active.Import', 'Current.Import', 'SoC'];
 
 /**
  * Reads the live state from the database at start: every charge point with its boot info, the
  * last status of every connector, each open transaction with its latest energy register, power,
- * current and SoC samples (and idle run, for the cost), and the sessions that finished within
- * `lastSessionMinutes`. A few queries per open transaction; nothing per meter sample.
+ * current and SoC samples (and its idle run when the tariff has an idle fee), and the sessions that
+ * finished within `lastSessionMinutes`. One to three queries per open transaction.
  */
 export async function readLiveState(
   orm: MikroORM,
@@ -35,19 +36,26 @@ export async function readLiveState(
   const openSessions: LiveRestoreData['openSessions'] = [];
   for (const tx of open) {
     const timeSource = timeSourceOf(tx.flags);
-    const energy = await em.findOne(
-      MeterSampleSchema,
-      { transaction: tx.id, measurand: ENERGY_REGISTER, phase: null, unit: 'Wh', value: { $ne: null } },
-      { orderBy: { timestamp: 'desc', id: 'desc' } },
-    );
+    const tariff = tariffFromBreakdown(tx.costBreakdown) ?? options.currentTariff;
+    // The newest samples of the quantities shown; the energy register is looked up on its own
+    // only when the charger sends it less often than the others.
     const recent = await em.find(
       MeterSampleSchema,
-      { transaction: tx.id, measurand: { $in: ['Power.Active.Import', 'Current.Import', 'SoC'] }, value: { $ne: null } },
+      { transaction: tx.id, measurand: { $in: [ENERGY_REGISTER, ...LIVE_MEASURANDS] }, value: { $ne: null } },
       { orderBy: { timestamp: 'desc', id: 'desc' }, limit: RECENT_SAMPLES },
     );
+    const isRegister = (s: (typeof recent)[number]) => s.measurand === ENERGY_REGISTER && s.phase === null && s.unit === 'Wh';
+    const energy =
+      recent.find(isRegister) ??
+      (await em.findOne(
+        MeterSampleSchema,
+        { transaction: tx.id, measurand: ENERGY_REGISTER, phase: null, unit: 'Wh', value: { $ne: null } },
+        { orderBy: { timestamp: 'desc', id: 'desc' } },
+      ));
     // The stored samples (units already normalised), grouped back into meter values by timestamp.
     const byTime = new Map<number, MeterValue>();
     for (const s of recent) {
+      if (s.measurand === ENERGY_REGISTER) continue;
       const at = s.timestamp.getTime();
       let mv = byTime.get(at);
       if (!mv) byTime.set(at, (mv = { timestamp: s.timestamp.toISOString(), sampledValue: [] }));
@@ -66,19 +74,18 @@ export async function readLiveState(
       meterStartWh: Number(tx.meterStart),
       startedAt: tx.startTimestamp,
       startReceivedAt: tx.startReceivedAt,
-      tariff: tariffFromBreakdown(tx.costBreakdown) ?? options.currentTariff,
+      tariff,
       timeSource,
       register: energy?.value == null ? null : { valueWh: Number(energy.value), at: energy.timestamp.getTime() },
       powerW: reading.powerW ?? null,
       currentA: reading.currentA ?? null,
       socPercent: reading.socPercent ?? null,
       updatedAt: latestReceived,
-      idleSince: await findChargingEndedAt(em, {
-        chargePointId: tx.chargePoint,
-        connectorId: tx.connectorId,
-        receivedFrom: tx.startReceivedAt,
-        timeSource,
-      }),
+      // Only an idle fee makes the idle run matter (statuses after start are followed in memory).
+      idleSince:
+        tariff.idleFeePerMinute > 0
+          ? await findChargingEndedAt(em, { chargePointId: tx.chargePoint, connectorId: tx.connectorId, receivedFrom: tx.startReceivedAt, timeSource })
+          : null,
     });
   }
 
