@@ -27,6 +27,9 @@ import { loadPlugins, type LoadedPlugins } from './kernel/plugin-loader.js';
 import { ActionRouter, type ActionHandler } from './ocpp/action-router.js';
 import { CommandService, type ChargePointCommands } from './ocpp/commands.js';
 import { SettingsService } from './domain/settings/settings-service.js';
+import { IdTagService } from './domain/id-tags/id-tag-service.js';
+import { AdminUserService } from './domain/admin-users/admin-user-service.js';
+import { QueryService } from './domain/queries/query-service.js';
 import { createRpcGateway, type RpcGateway } from './ocpp/rpc-gateway.js';
 import { Sessions, type ChargePointConnection, type RpcConnection } from './ocpp/sessions.js';
 import { createTlsOptions } from './ocpp/tls-options.js';
@@ -134,6 +137,12 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
     settings: asClass(SettingsService).singleton(),
     authorization: asClass(AuthorizationService).singleton(),
     transactions: asClass(TransactionService).singleton(),
+    idTags: asClass(IdTagService).singleton(),
+    adminUsers: asClass(AdminUserService).singleton(),
+    queries: asFunction(
+      ({ orm: o, sessions: s, log: l }: Pick<CoreInternalServices & CsmsServices, 'orm' | 'sessions' | 'log'>) =>
+        new QueryService({ orm: o, sessions: s, log: l, optional: (name) => (container.hasRegistration(name) ? container.resolve(name) : undefined) }),
+    ).singleton(),
   });
   const cradle = container.cradle;
   const { hooks, sessions, chargePointService: chargePoints, batcher, commands } = cradle;

@@ -118,3 +118,41 @@ export {
   type PublicSessionView,
   type PublicSessionSummary,
 } from './domain/live/index.js';
+// Domain services (issue 7): `services.get('idTags')`, `services.get('adminUsers')`, `services.get('queries')`.
+export {
+  IdTagService,
+  ID_TAG_STATUSES,
+  ID_TAG_PATTERN,
+  type IdTagInput,
+  type IdTagView,
+  type IdTagListQuery,
+  type IdTagImportResult,
+  type IdTagChange,
+} from './domain/id-tags/id-tag-service.js';
+export type { IdTagsChangedPayload } from './hooks.js';
+export {
+  AdminUserService,
+  ADMIN_ROLES,
+  ADMIN_USERNAME_PATTERN,
+  ADMIN_PASSWORD_MIN_LENGTH,
+  type AdminUserView,
+} from './domain/admin-users/admin-user-service.js';
+export type { AdminRole } from './persistence/entities/index.js';
+export {
+  QueryService,
+  TRANSACTION_SORT_KEYS,
+  type TransactionSortKey,
+  type TransactionQuery,
+  type AuditQuery,
+  type Page,
+  type ChargePointRow,
+  type TransactionRow,
+  type MeterSampleRow,
+  type StatusEventRow,
+  type AuditRow,
+  type OrphanRow,
+  type MeterSeries,
+  type SessionStatsRow,
+  type PowerRow,
+  type AnalysisSession,
+} from './domain/queries/query-service.js';

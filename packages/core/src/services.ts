@@ -20,6 +20,7 @@ import type { ReservationService } from './domain/reservations/reservation-servi
 import type { TariffService } from './domain/tariffs/tariff-service.js';
 import type { IdTagService } from './domain/id-tags/id-tag-service.js';
 import type { AdminUserService } from './domain/admin-users/admin-user-service.js';
+import type { QueryService } from './domain/queries/query-service.js';
 import type { LiveStateService } from './domain/live/live-types.js';
 
 /**
@@ -54,6 +55,8 @@ export interface CsmsServices {
   idTags: IdTagService;
   /** Dashboard logins: scrypt-hashed passwords, roles viewer/operator/admin. */
   adminUsers: AdminUserService;
+  /** Read models: charge points, transactions (filters, pages, sort allowlist), meter series, history, audit log, aggregates. */
+  queries: QueryService;
   /** The site as it is now (charge points, connectors, running sessions, site power): snapshot and coalesced events. */
   live: LiveStateService;
 }

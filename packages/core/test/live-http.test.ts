@@ -99,6 +99,14 @@ describe.each(testDatabases())('live REST and SSE on $name', (db) => {
     expect(index).toBe(0);
     expect(fresh.data.chargePoints[0].connectors[0].session).toMatchObject({ transactionId, energyWh: 2_345 });
   });
+
+  it('closing the CSMS ends the open streams (shutdown does not wait on them)', async () => {
+    const open = await stream('/api/v1/live/stream');
+    await open.next((m) => m.event === 'snapshot');
+    await cp.close();
+    await server.close();
+    await until(() => open.ended, 'the stream to end');
+  });
 });
 
 describe('public driver view', () => {
