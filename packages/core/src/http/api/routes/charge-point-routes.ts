@@ -1,8 +1,7 @@
-import { raw } from '@mikro-orm/core';
 import type { FastifyInstance } from 'fastify';
 import { CsmsError, CsmsErrorCode } from '../../../kernel/errors.js';
 import { generateAuthKey, hashAuthKey } from '../../../ocpp/credentials.js';
-import { AuditLogSchema, ChargePointSchema, ConnectorSchema, StatusEventSchema, type ChargePoint } from '../../../persistence/entities/index.js';
+import { AuditLogSchema, ChargePointSchema, type ChargePoint } from '../../../persistence/entities/index.js';
 import type { ApiContext } from '../api-context.js';
 import { actorOf, type ApiRouteConfig } from '../api-auth.js';
 import {
@@ -16,8 +15,7 @@ import {
   strictObject,
   timeRangeQuery,
 } from '../schemas.js';
-import { chargePointViewOf, statusEventViewOf } from '../views.js';
-import { findChargePoint, invalid, pageOf, requireChargePoint, timeRange, type PageQuery } from './lookups.js';
+import { findChargePoint, invalid, pageOf, requireChargePoint, type PageQuery } from './lookups.js';
 
 const viewer: ApiRouteConfig = { apiRole: 'viewer' };
 const admin: ApiRouteConfig = { apiRole: 'admin' };
@@ -51,9 +49,12 @@ interface ListQuery extends PageQuery {
 export function registerChargePointRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const em = () => ctx.orm.em.fork();
 
+  const queries = () => ctx.services.get('queries');
+
   async function viewOf(cp: ChargePoint) {
-    const connectors = await em().find(ConnectorSchema, { chargePoint: cp.id });
-    return chargePointViewOf(cp, connectors, ctx.sessions.get(cp.id));
+    const view = await queries().chargePoint(cp.id);
+    if (!view) throw new CsmsError(CsmsErrorCode.NOT_FOUND, `no charge point "${cp.id}" is registered`);
+    return view;
   }
 
   app.get<{ Querystring: ListQuery }>(
@@ -69,23 +70,7 @@ export function registerChargePointRoutes(app: FastifyInstance, ctx: ApiContext)
     },
     async (request) => {
       const q = request.query;
-      const connected = ctx.sessions.ids();
-      if (q.online === true && connected.length === 0) return pageOf([], 0, q);
-      const where = q.online === undefined || (q.online === false && connected.length === 0) ? {} : q.online ? { id: { $in: connected } } : { id: { $nin: connected } };
-      const [rows, total] = await em().findAndCount(ChargePointSchema, where, {
-        // Case-insensitive order on both databases (MariaDB's collation already sorts so, SQLite's does not).
-        orderBy: [{ [raw((alias) => `lower(${alias}.id)`)]: 'asc' }, { id: 'asc' }],
-        limit: q.limit,
-        offset: q.offset,
-      });
-      const connectors = rows.length ? await em().find(ConnectorSchema, { chargePoint: { $in: rows.map((r) => r.id) } }) : [];
-      const items = rows.map((cp) =>
-        chargePointViewOf(
-          cp,
-          connectors.filter((c) => (c.chargePoint as unknown as string) === cp.id),
-          ctx.sessions.get(cp.id),
-        ),
-      );
+      const { items, total } = await queries().chargePointPage({ online: q.online, limit: q.limit, offset: q.offset });
       return pageOf(items, total, q);
     },
   );
@@ -101,7 +86,11 @@ export function registerChargePointRoutes(app: FastifyInstance, ctx: ApiContext)
         response: { 200: chargePointView, ...errors(400, 401, 403, 404) },
       },
     },
-    async (request) => viewOf(await requireChargePoint(em(), request.params.id)),
+    async (request) => {
+      const view = await queries().chargePoint(request.params.id);
+      if (!view) throw new CsmsError(CsmsErrorCode.NOT_FOUND, `no charge point "${request.params.id}" is registered`);
+      return view;
+    },
   );
 
   app.post<{ Body: { id: string; securityProfile: 0 | 1 | 2; maxPowerKw?: number; description?: string } }>(
@@ -240,13 +229,15 @@ export function registerChargePointRoutes(app: FastifyInstance, ctx: ApiContext)
     async (request) => {
       const { id } = request.params;
       const q = request.query;
-      await requireChargePoint(em(), id);
-      const where: Record<string, unknown> = { chargePoint: id };
-      if (q.connectorId !== undefined) where.connectorId = q.connectorId;
-      const receivedAt = timeRange(q);
-      if (receivedAt) where.receivedAt = receivedAt;
-      const [rows, total] = await em().findAndCount(StatusEventSchema, where, { orderBy: { receivedAt: 'desc', id: 'desc' }, limit: q.limit, offset: q.offset });
-      return pageOf(rows.map(statusEventViewOf), total, q);
+      const found = await queries().statusHistoryPage(id, {
+        connectorId: q.connectorId,
+        from: q.from !== undefined ? new Date(q.from) : undefined,
+        to: q.to !== undefined ? new Date(q.to) : undefined,
+        limit: q.limit,
+        offset: q.offset,
+      });
+      if (!found) throw new CsmsError(CsmsErrorCode.NOT_FOUND, `no charge point "${id}" is registered`);
+      return pageOf(found.items, found.total, q);
     },
   );
 }

@@ -3,8 +3,10 @@ import { AuditLogSchema, OrphanMessageSchema } from '../../../persistence/entiti
 import type { ApiContext } from '../api-context.js';
 import { actorOf, type ApiRouteConfig } from '../api-auth.js';
 import { auditEntryView, chargePointIdParam, errors, orphanView, page, paginationQuery, strictObject, timeRangeQuery } from '../schemas.js';
-import { auditEntryViewOf, orphanViewOf } from '../views.js';
-import { notFound, pageOf, timeRange, type PageQuery } from './lookups.js';
+import { orphanViewOf } from '../views.js';
+import { notFound, pageOf, type PageQuery } from './lookups.js';
+
+const dateOf = (text: string | undefined): Date | undefined => (text === undefined ? undefined : new Date(text));
 
 const viewer: ApiRouteConfig = { apiRole: 'viewer' };
 const operator: ApiRouteConfig = { apiRole: 'operator' };
@@ -28,7 +30,7 @@ interface OrphanQuery extends PageQuery {
 
 /** The audit log (operator commands and changes) and orphan messages kept for review. */
 export function registerLogRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  const em = () => ctx.orm.em.fork();
+  const queries = () => ctx.services.get('queries');
 
   app.get<{ Querystring: AuditQuery }>(
     '/audit-log',
@@ -51,15 +53,8 @@ export function registerLogRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (request) => {
       const q = request.query;
-      const where: Record<string, unknown> = {};
-      if (q.chargePointId !== undefined) where.chargePoint = q.chargePointId;
-      if (q.actor !== undefined) where.actor = q.actor;
-      if (q.action !== undefined) where.action = q.action;
-      if (q.outcome !== undefined) where.outcome = q.outcome;
-      const at = timeRange(q);
-      if (at) where.at = at;
-      const [rows, total] = await em().findAndCount(AuditLogSchema, where, { orderBy: { at: 'desc', id: 'desc' }, limit: q.limit, offset: q.offset });
-      return pageOf(rows.map(auditEntryViewOf), total, q);
+      const { items, total } = await queries().auditLog({ ...q, from: dateOf(q.from), to: dateOf(q.to) });
+      return pageOf(items, total, q);
     },
   );
 
@@ -83,14 +78,8 @@ export function registerLogRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (request) => {
       const q = request.query;
-      const where: Record<string, unknown> = {};
-      if (q.chargePointId !== undefined) where.chargePoint = q.chargePointId;
-      if (q.action !== undefined) where.action = q.action;
-      if (q.reviewed !== undefined) where.reviewedAt = q.reviewed ? { $ne: null } : null;
-      const receivedAt = timeRange(q);
-      if (receivedAt) where.receivedAt = receivedAt;
-      const [rows, total] = await em().findAndCount(OrphanMessageSchema, where, { orderBy: { receivedAt: 'desc', id: 'desc' }, limit: q.limit, offset: q.offset });
-      return pageOf(rows.map(orphanViewOf), total, q);
+      const { items, total } = await queries().orphans({ ...q, from: dateOf(q.from), to: dateOf(q.to) });
+      return pageOf(items, total, q);
     },
   );
 

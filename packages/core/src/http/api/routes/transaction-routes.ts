@@ -1,14 +1,12 @@
 import { Readable } from 'node:stream';
-import { raw, type FilterQuery } from '@mikro-orm/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { TariffService } from '../../../domain/tariffs/tariff-service.js';
-import { MeterSampleSchema, TransactionSchema, type Transaction, type TransactionStatus } from '../../../persistence/entities/index.js';
+import type { TransactionRow } from '../../../domain/queries/query-service.js';
+import type { TransactionStatus } from '../../../persistence/entities/index.js';
 import type { ApiContext } from '../api-context.js';
 import type { ApiRouteConfig } from '../api-auth.js';
 import { csvRow } from '../csv.js';
 import { chargePointIdParam, errors, idTagValue, meterSampleView, page, paginationQuery, strictObject, timeRangeQuery, transactionView } from '../schemas.js';
-import { meterSampleViewOf, transactionViewOf, type LiveCost } from '../views.js';
-import { findChargePoint, notFound, pageOf, timeRange, type PageQuery } from './lookups.js';
+import { notFound, pageOf, type PageQuery } from './lookups.js';
 
 const viewer: ApiRouteConfig = { apiRole: 'viewer' };
 
@@ -50,10 +48,10 @@ const CSV_COLUMNS = [
   'flags',
 ] as const;
 
-function csvValues(tx: Transaction) {
+function csvValues(tx: TransactionRow) {
   return [
     tx.id,
-    tx.chargePoint as unknown as string,
+    tx.chargePointId,
     tx.connectorId,
     tx.status,
     tx.idTag,
@@ -70,55 +68,24 @@ function csvValues(tx: Transaction) {
   ];
 }
 
-/**
- * idTags are case-insensitive (OCPP CiString). LIKE is case-insensitive for ASCII on SQLite and
- * MariaDB and lets MariaDB use its index; a tag with a LIKE wildcard (`_`, `%`) or backslash is
- * compared with lower() instead, so `A_B` never matches `AXB`.
- */
-function idTagFilter(idTag: string): FilterQuery<Transaction> {
-  if (/[%_\\]/.test(idTag)) return { [raw((alias) => `lower(${alias}.id_tag)`)]: idTag.toLowerCase() } as FilterQuery<Transaction>;
-  return { idTag: { $like: idTag } };
-}
-
-function all(parts: FilterQuery<Transaction>[]): FilterQuery<Transaction> {
-  return parts.length === 0 ? {} : { $and: parts };
+/** Query-string filters → the query service's transaction filters. */
+function filtersOf(q: Filters) {
+  return {
+    chargePointId: q.chargePointId,
+    idTag: q.idTag,
+    status: q.status,
+    from: q.from !== undefined ? new Date(q.from) : undefined,
+    to: q.to !== undefined ? new Date(q.to) : undefined,
+  };
 }
 
 export function registerTransactionRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  const em = () => ctx.orm.em.fork();
+  const queries = () => ctx.services.get('queries');
 
-  /** The where clause of the filters; null when the charge point filter names no registered charge point. */
-  async function whereOf(q: Filters): Promise<FilterQuery<Transaction>[] | null> {
-    const where: FilterQuery<Transaction>[] = [];
-    if (q.chargePointId !== undefined) {
-      if (!(await findChargePoint(em(), q.chargePointId))) return null;
-      where.push({ chargePoint: q.chargePointId });
-    }
-    if (q.idTag !== undefined) where.push(idTagFilter(q.idTag));
-    if (q.status !== undefined) where.push({ status: q.status });
-    const range = timeRange(q);
-    if (range) where.push({ startTimestamp: range });
-    return where;
-  }
-
-  async function liveCostOf(tx: Transaction): Promise<LiveCost | null> {
-    if (tx.status !== 'Active' || !ctx.services.has('tariffs')) return null;
-    try {
-      const cost = await ctx.services.get<TariffService>('tariffs').liveCost(tx.id, { chargePointId: tx.chargePoint as unknown as string });
-      return { cost: cost.total, breakdown: cost.breakdown as unknown as Record<string, unknown> };
-    } catch (err) {
-      // A price that cannot be computed must not hide the transaction itself.
-      ctx.log.warn({ err, transactionId: tx.id }, 'could not compute the live cost of a transaction');
-      return null;
-    }
-  }
-
-  async function oneTransaction(id: number, chargePointId?: string): Promise<Transaction> {
-    const tx = await em().findOne(TransactionSchema, { id });
+  async function oneTransaction(id: number, chargePointId?: string): Promise<TransactionRow> {
     // Scoped: a transaction of another charge point is "not found", never shown or confirmed.
-    if (!tx || (chargePointId !== undefined && (tx.chargePoint as unknown as string) !== chargePointId)) {
-      throw notFound(`transaction ${id} not found${chargePointId === undefined ? '' : ` on charge point "${chargePointId}"`}`);
-    }
+    const tx = await queries().transaction(id, chargePointId === undefined ? {} : { chargePointId });
+    if (!tx) throw notFound(`transaction ${id} not found${chargePointId === undefined ? '' : ` on charge point "${chargePointId}"`}`);
     return tx;
   }
 
@@ -136,14 +103,8 @@ export function registerTransactionRoutes(app: FastifyInstance, ctx: ApiContext)
     },
     async (request) => {
       const q = request.query;
-      const where = await whereOf(q);
-      if (!where) return pageOf([], 0, q);
-      const [rows, total] = await em().findAndCount(TransactionSchema, all(where), {
-        orderBy: { startTimestamp: 'desc', id: 'desc' },
-        limit: q.limit,
-        offset: q.offset,
-      });
-      return pageOf(rows.map((tx) => transactionViewOf(tx)), total, q);
+      const { items, total } = await queries().transactions({ ...filtersOf(q), sort: 'startedAt', order: 'desc', limit: q.limit, offset: q.offset });
+      return pageOf(items, total, q);
     },
   );
 
@@ -165,23 +126,10 @@ export function registerTransactionRoutes(app: FastifyInstance, ctx: ApiContext)
       },
     },
     async (request, reply) => {
-      const where = await whereOf(request.query);
-      const fork = em();
+      const found = queries().transactionsAll(filtersOf(request.query), CSV_PAGE);
       async function* rows(): AsyncGenerator<string> {
         yield csvRow(CSV_COLUMNS);
-        if (!where) return;
-        let after: Transaction | undefined;
-        // Keyset pages on (startTimestamp, id): stable under concurrent inserts, no growing OFFSET.
-        for (;;) {
-          const keyset: FilterQuery<Transaction>[] = after
-            ? [{ $or: [{ startTimestamp: { $lt: after.startTimestamp } }, { startTimestamp: after.startTimestamp, id: { $lt: after.id } }] }]
-            : [];
-          const batch = await fork.find(TransactionSchema, all([...where!, ...keyset]), { orderBy: { startTimestamp: 'desc', id: 'desc' }, limit: CSV_PAGE });
-          for (const tx of batch) yield csvRow(csvValues(tx));
-          fork.clear();
-          if (batch.length < CSV_PAGE) return;
-          after = batch[batch.length - 1];
-        }
+        for await (const tx of found) yield csvRow(csvValues(tx));
       }
       const stamp = ctx.clock.now().toISOString().slice(0, 19).replace(/[:T]/g, '-');
       return reply
@@ -202,10 +150,7 @@ export function registerTransactionRoutes(app: FastifyInstance, ctx: ApiContext)
         response: { 200: transactionView, ...errors(400, 401, 403, 404) },
       },
     },
-    async (request) => {
-      const tx = await oneTransaction(request.params.id);
-      return transactionViewOf(tx, await liveCostOf(tx));
-    },
+    async (request) => oneTransaction(request.params.id),
   );
 
   app.get<{ Params: { id: string; txId: number } }>(
@@ -219,10 +164,7 @@ export function registerTransactionRoutes(app: FastifyInstance, ctx: ApiContext)
         response: { 200: transactionView, ...errors(400, 401, 403, 404) },
       },
     },
-    async (request) => {
-      const tx = await oneTransaction(request.params.txId, request.params.id);
-      return transactionViewOf(tx, await liveCostOf(tx));
-    },
+    async (request) => oneTransaction(request.params.txId, request.params.id),
   );
 
   app.get<{ Params: { id: number }; Querystring: PageQuery & { measurand?: string } }>(
@@ -245,10 +187,9 @@ export function registerTransactionRoutes(app: FastifyInstance, ctx: ApiContext)
   );
 
   async function samplesOf(request: FastifyRequest<{ Params: { id: number }; Querystring: PageQuery & { measurand?: string } }>) {
-    const tx = await oneTransaction(request.params.id);
     const q = request.query;
-    const where = { transaction: tx.id, ...(q.measurand !== undefined ? { measurand: q.measurand } : {}) };
-    const [rows, total] = await em().findAndCount(MeterSampleSchema, where, { orderBy: { timestamp: 'asc', id: 'asc' }, limit: q.limit, offset: q.offset });
-    return pageOf(rows.map(meterSampleViewOf), total, q);
+    const found = await queries().meterSamples(request.params.id, { measurand: q.measurand, limit: q.limit, offset: q.offset });
+    if (!found) throw notFound(`transaction ${request.params.id} not found`);
+    return pageOf(found.items, found.total, q);
   }
 }
