@@ -1,6 +1,6 @@
 import type { MikroORM } from '@mikro-orm/core';
 import { asClass, asFunction, asValue, createContainer, InjectionMode, type AwilixContainer } from 'awilix';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger as PinoLogger } from 'pino';
 import { systemClock, type Clock } from './clock.js';
@@ -29,6 +29,7 @@ import { CommandService, type ChargePointCommands } from './ocpp/commands.js';
 import { SettingsService } from './domain/settings/settings-service.js';
 import { IdTagService } from './domain/id-tags/id-tag-service.js';
 import { AdminUserService } from './domain/admin-users/admin-user-service.js';
+import { HistoryService } from './domain/history/history-service.js';
 import { QueryService } from './domain/queries/query-service.js';
 import { createRpcGateway, type RpcGateway } from './ocpp/rpc-gateway.js';
 import { Sessions, type ChargePointConnection, type RpcConnection } from './ocpp/sessions.js';
@@ -139,6 +140,7 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
     transactions: asClass(TransactionService).singleton(),
     idTags: asClass(IdTagService).singleton(),
     adminUsers: asClass(AdminUserService).singleton(),
+    history: asClass(HistoryService).singleton(),
     queries: asFunction(
       ({ orm: o, sessions: s, log: l }: Pick<CoreInternalServices & CsmsServices, 'orm' | 'sessions' | 'log'>) =>
         new QueryService({ orm: o, sessions: s, log: l, optional: (name) => (container.hasRegistration(name) ? container.resolve(name) : undefined) }),
@@ -215,6 +217,8 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
     has: (name: string) => !internalNames.has(name) && container.hasRegistration(name),
   };
 
+  // REST routes plugins register with ctx.apiRoutes, mounted inside the API scope by registerApiV1.
+  const pluginApiRoutes: { plugin: FastifyPluginAsync; prefix?: string }[] = [];
   let loaded: LoadedPlugins;
   try {
     loaded = await loadPlugins<CsmsPluginContext, CsmsHooks>({
@@ -252,6 +256,11 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
           gate.assertOpen(base.pluginName, 'routes');
           void http.register(fastifyPlugin, opts?.prefix ? { prefix: opts.prefix } : {});
         },
+        apiRoutes(fastifyPlugin, opts) {
+          gate.assertOpen(base.pluginName, 'API routes');
+          pluginApiRoutes.push({ plugin: fastifyPlugin, prefix: opts?.prefix });
+        },
+        em: () => orm.em.fork(),
       }),
     });
   } catch (err) {
@@ -267,7 +276,7 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
   try {
     await registerApiV1(http, {
       config, log: log.child({ component: 'api' }), clock, orm, batcher, sessions, commands, services,
-      settings: cradle.settings, chargePointService: chargePoints,
+      settings: cradle.settings, chargePointService: chargePoints, pluginRoutes: pluginApiRoutes,
     });
     // The public driver view (/public/v1/connectors/...), only when `publicLive` is on.
     if (config.publicLive) registerPublicLiveRoutes(http, { config, live, clock, log: log.child({ component: 'public-live' }) });

@@ -156,3 +156,13 @@ export {
   type PowerRow,
   type AnalysisSession,
 } from './domain/queries/query-service.js';
+// Historical sessions (issue 14): `services.get('history')` writes CSV imports and synthetic demo data.
+export {
+  HistoryService,
+  HISTORY_FLAGS,
+  UNKNOWN_ID_TAG,
+  type HistoricalSessionInput,
+  type HistoryImportOptions,
+  type HistoryImportResult,
+} from './domain/history/history-service.js';
+export type { RouteRole as ApiRouteRole } from './http/api/api-auth.js';

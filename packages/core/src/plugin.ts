@@ -1,4 +1,4 @@
-import type { EntitySchema } from '@mikro-orm/core';
+import type { EntityManager, EntitySchema } from '@mikro-orm/core';
 import type { FastifyPluginAsync } from 'fastify';
 import type { CsmsConfig } from './config/index.js';
 import type { CsmsHooks } from './hooks.js';
@@ -43,6 +43,17 @@ export interface CsmsPluginContext extends BasePluginContext {
   handleDataTransfer(vendorId: string, handler: DataTransferHandler): void;
   /** Registers Fastify routes, e.g. `ctx.routes(async (app) => app.get('/x', ...), { prefix: '/api/my-plugin' })`. */
   routes(plugin: FastifyPluginAsync, options?: { prefix?: string }): void;
+  /**
+   * Registers routes inside REST API v1 (`/api/v1` + `prefix`): they get the API's key
+   * authentication (a route sets `config: { apiRole: 'viewer' | 'operator' | 'admin' | 'public' }`;
+   * no role = admin), its error shape, and their schemas appear in `/api/v1/openapi.json`.
+   */
+  apiRoutes(plugin: FastifyPluginAsync, options?: { prefix?: string }): void;
+  /**
+   * A fresh MikroORM entity manager (a fork) for the plugin's own `entities`. The core's tables are
+   * read and written through the services, never through this.
+   */
+  em(): EntityManager;
 }
 
 export interface CsmsPlugin extends PluginDefinition<CsmsPluginContext, CsmsHooks> {

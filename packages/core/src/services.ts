@@ -22,6 +22,7 @@ import type { IdTagService } from './domain/id-tags/id-tag-service.js';
 import type { AdminUserService } from './domain/admin-users/admin-user-service.js';
 import type { QueryService } from './domain/queries/query-service.js';
 import type { LiveStateService } from './domain/live/live-types.js';
+import type { HistoryService } from './domain/history/history-service.js';
 
 /**
  * The services plugins can `get`, by name: the core's public services and, by declaration merging,
@@ -59,6 +60,8 @@ export interface CsmsServices {
   queries: QueryService;
   /** The site as it is now (charge points, connectors, running sessions, site power): snapshot and coalesced events. */
   live: LiveStateService;
+  /** Writes completed historical sessions (CSV imports, synthetic demo data) flagged `imported` / `synthetic`. */
+  history: HistoryService;
 }
 
 /**

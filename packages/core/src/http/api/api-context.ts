@@ -1,3 +1,4 @@
+import type { FastifyPluginAsync } from 'fastify';
 import type { MikroORM } from '@mikro-orm/core';
 import type { Clock } from '../../clock.js';
 import type { CsmsConfig } from '../../config/index.js';
@@ -21,6 +22,8 @@ export interface ApiDeps {
   commands: CommandService;
   settings: SettingsService;
   chargePointService: ChargePointService;
+  /** Routes plugins registered with `ctx.apiRoutes`, mounted inside the API scope after the core's. */
+  pluginRoutes?: readonly { plugin: FastifyPluginAsync; prefix?: string }[];
   /** For the services built-in features provide (tariffs, reservations, loadManagement, localList), looked up per request. */
   services: ApiServiceRegistry;
 }

@@ -93,6 +93,8 @@ export async function registerApiV1(app: FastifyInstance, deps: ApiDeps): Promis
       registerReservationRoutes(api, ctx);
       registerApiKeyRoutes(api, ctx);
       registerLiveRoutes(api, ctx);
+      // Plugins' routes (ctx.apiRoutes): same authentication, error shape and OpenAPI document.
+      for (const r of deps.pluginRoutes ?? []) await api.register(r.plugin, r.prefix ? { prefix: r.prefix } : {});
     },
     { prefix: API_V1_PREFIX },
   );
