@@ -39,6 +39,10 @@ Usage:
       Run n simulated charge points (simulated meter and card reader each) against a central
       system, with a live summary line on stderr.
 
+  charge-it-edge pn532 [--bus 1] [--address 0x24]
+      Check a PN532 NFC reader on I2C: prints its firmware, then every card tapped, until Ctrl-C.
+      Needs @charge-it/plugin-rfid-pn532 installed next to charge-it-edge ("pn532 --help" for more).
+
 Run options:
   -c, --config <file>        JSON config (see edge.sample.json in the package)
   -h, --help                 Show this help
@@ -71,6 +75,7 @@ class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'simulate') return simulate(argv.slice(1));
+  if (argv[0] === 'pn532') return pn532Diagnostic(argv.slice(1));
   const { values } = parse(argv, {
     config: { type: 'string', short: 'c' },
     help: { type: 'boolean', short: 'h' },
@@ -93,12 +98,14 @@ async function run(configPath: string | undefined): Promise<number> {
   const config = withConfigContext(where, () => loadEdgeConfig(json, process.env));
   // Cable commands (`plug 1`) and a keyboard-wedge reader may share stdin: the reader skips the commands.
   const commandsOnStdin = config.connectors.some((c) => readsStdin(parseCableConfig(c.cable, 'cable')));
+  // The runtime first: a plugin package importing @charge-it/edge-runtime (defineEdgePlugin) would
+  // otherwise load ocpp-rpc before loadOnlyOcpp16Schemas() can trim its schemas.
+  const { createChargePoint } = await loadRuntime();
   const plugins = [
     ...withConfigContext(where, () => readersFromConfig(json.readers, commandsOnStdin ? { ignoreStdinLine: isCableCommand } : {})),
     ...(await pluginsFromConfig(json.plugins, configPath)),
   ];
   const log = createLogger(config.logLevel ?? 'info');
-  const { createChargePoint } = await loadRuntime();
   const handle = await createChargePoint(config, { plugins, log });
 
   const stopped = new Promise<number>((resolveStop) => {
@@ -217,6 +224,29 @@ async function simulate(argv: string[]): Promise<number> {
     printer.done();
     if (ownDataDir) await rm(dataDir, { recursive: true, force: true }).catch(() => {});
   }
+}
+
+/** The PN532 module that `charge-it-edge pn532` delegates to (optional: installed with the plugin). */
+const PN532_CLI_MODULE = '@charge-it/plugin-rfid-pn532/cli';
+
+/** `charge-it-edge pn532 ...`: the diagnostic of @charge-it/plugin-rfid-pn532. */
+async function pn532Diagnostic(argv: string[]): Promise<number> {
+  let mod: { runPn532Diagnostic(argv: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; signal: AbortSignal }): Promise<number> };
+  try {
+    mod = (await import(PN532_CLI_MODULE as string)) as typeof mod;
+  } catch (err) {
+    throw new UsageError(
+      `"charge-it-edge pn532" needs the PN532 plugin, which cannot be loaded (${(err as Error).message}); install it next to charge-it-edge: npm install @charge-it/plugin-rfid-pn532`,
+    );
+  }
+  const abort = new AbortController();
+  const onSignal = () => {
+    if (abort.signal.aborted) process.exit(EXIT_FAILURE);
+    abort.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return mod.runPn532Diagnostic(argv, { stdout: process.stdout, stderr: process.stderr, signal: abort.signal });
 }
 
 function parse<const O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O) {

@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { definePlugin } from '@charge-it/core/kernel';
-import type { CardOutcome, EdgePlugin, EdgePluginContext } from '@charge-it/edge-runtime';
+import { defineEdgePlugin, type CardOutcome, type EdgePlugin, type EdgePluginContext } from '@charge-it/edge-runtime';
 import type { I2cBusLike } from '../driver/i2c-bus-like.js';
 import { Pn532, PN532_I2C_ADDRESS, type Pn532Card, type Pn532Options } from '../driver/pn532.js';
 import { Pn532Error, Pn532ErrorCode, isPn532Error } from '../driver/pn532-error.js';
@@ -62,15 +61,8 @@ export interface Pn532ReaderHealth {
   lastTapAt: string | null;
 }
 
-/** What the plugin tells the runtime about its health (see @charge-it/edge-runtime `reportHealth`). */
-interface HealthReport {
-  ok: boolean;
-  errorCode?: 'ReaderFailure';
-  info?: string;
-  vendorErrorCode?: string;
-  details?: Record<string, string | number | boolean | null>;
-}
-type ReaderHostContext = Pick<EdgePluginContext, 'log' | 'onClose' | 'presentCard'> & { reportHealth?: (report: HealthReport) => void };
+/** The plugin context the reader uses; `reportHealth` is optional so reader test contexts work too. */
+type ReaderHostContext = Pick<EdgePluginContext, 'log' | 'onClose' | 'presentCard'> & Partial<Pick<EdgePluginContext, 'reportHealth'>>;
 
 export interface Pn532ReaderPlugin extends EdgePlugin {
   readonly name: string;
@@ -116,7 +108,7 @@ export function pn532Reader(options: Pn532ReaderOptions = {}): Pn532ReaderPlugin
 
   let health: Pn532ReaderHealth = { state: 'starting', since: new Date().toISOString(), firmware: null, error: null, reinitAttempts: 0, taps: 0, lastTapAt: null };
 
-  return definePlugin({
+  return defineEdgePlugin({
     name,
     get health(): Pn532ReaderHealth {
       return { ...health, error: health.error ? { ...health.error } : null };
