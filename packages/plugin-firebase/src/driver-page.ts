@@ -60,17 +60,24 @@ export function driverPageDir(): string {
   return fileURLToPath(candidates[0]!);
 }
 
-/** The Content-Security-Policy of the page: own files, websockets/HTTPS to Firebase, no inline code. */
-export const DRIVER_PAGE_CSP = [
-  "default-src 'self'",
-  "script-src 'self' https://*.firebaseio.com https://*.firebasedatabase.app",
-  "connect-src 'self' wss: https: ws:",
-  "img-src 'self' data:",
-  "style-src 'self'",
-  "frame-src https://*.firebaseio.com https://*.firebasedatabase.app",
-  "base-uri 'none'",
-  "form-action 'self'",
-].join('; ');
+/**
+ * The Content-Security-Policy of the page: its own files, no inline code; websockets to Firebase and
+ * the long-polling fallback's scripts/frames from Firebase's hosts (and an emulator's, when used).
+ */
+export function driverPageCsp(firebase: FirebaseWebConfig | null = null): string {
+  const fbHosts = ['https://*.firebaseio.com', 'https://*.firebasedatabase.app'];
+  if (firebase?.emulatorHost) fbHosts.push(`http://${firebase.emulatorHost}`);
+  return [
+    "default-src 'self'",
+    `script-src 'self' ${fbHosts.join(' ')}`,
+    "connect-src 'self' wss: https: ws:",
+    "img-src 'self' data:",
+    "style-src 'self'",
+    `frame-src ${fbHosts.join(' ')}`,
+    "base-uri 'none'",
+    "form-action 'self'",
+  ].join('; ');
+}
 
 export function registerDriverPage(
   ctx: CsmsPluginContext,
@@ -95,6 +102,7 @@ export function registerDriverPage(
     baseUrl: options.baseUrl ?? null,
   };
   const configBody = JSON.stringify(config);
+  const csp = driverPageCsp(options.firebase);
 
   ctx.routes(
     async (app) => {
@@ -123,7 +131,7 @@ export function registerDriverPage(
       .header('cache-control', 'no-cache')
       .header('x-content-type-options', 'nosniff')
       .header('referrer-policy', 'no-referrer')
-      .header('content-security-policy', DRIVER_PAGE_CSP)
+      .header('content-security-policy', csp)
       .send(body);
   }
 }

@@ -7,7 +7,7 @@ export { firebaseMirror, type FirebaseMirrorOptions, type FirebaseMirrorService 
 export { MirrorWriter, type MirrorSink, type MirrorWriterOptions, type MirrorWriterStats, type PathValues } from './mirror-writer.js';
 export { LAYOUT_VERSION, DEFAULT_ROOT, stationKey, stationPath, connectorPath } from './layout.js';
 export { resolveAccess, FirebaseConfigError, type FirebaseAccess, type ServiceAccountKey } from './credentials.js';
-export { driverPageDir, DRIVER_PAGE_CSP, type DriverPageOptions, type DriverPageConfig, type FirebaseWebConfig } from './driver-page.js';
+export { driverPageDir, driverPageCsp, type DriverPageOptions, type DriverPageConfig, type FirebaseWebConfig } from './driver-page.js';
 export { RULES_PATH } from './rules.js';
 
 export const packageInfo = {

@@ -75,6 +75,11 @@ function render(): void {
     tick();
   } else {
     const last = view.lastSession;
+    const hint = $('hint');
+    const ready = view.status === 'Available' || view.status === 'Preparing';
+    const done = view.status === 'Finishing' || (Boolean(last) && (view.status === 'SuspendedEV' || view.status === 'SuspendedEVSE'));
+    hint.textContent = ready ? t.idleHint : done ? t.doneHint : '';
+    hint.hidden = !ready && !done;
     $('last').hidden = !last;
     if (last) {
       const e = fmtEnergy(last.energyWh, l);
