@@ -22,3 +22,15 @@ describe('idTag formats', () => {
     expect(() => resolveIdTagFormat(42 as never)).toThrow(/string or an object/);
   });
 });
+
+describe('README idTag format table', () => {
+  it('shows what formatIdTag gives for UID 04 A2 3B 1C', async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const rows = [...readme.matchAll(/^\| `(.+?)`(?: \(default\))? \| `(\w[\w-]*)`/gm)].filter(([, option]) => option!.startsWith('"') || option!.startsWith('{'));
+    expect(rows.length).toBe(6);
+    for (const [, option, expected] of rows) {
+      expect(formatIdTag(uid('04a23b1c'), resolveIdTagFormat(JSON.parse(option!)))).toBe(expected);
+    }
+  });
+});
