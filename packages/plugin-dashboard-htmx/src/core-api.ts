@@ -1,7 +1,6 @@
 /**
  * Types of the platform services the dashboard uses, derived from `CsmsServices` of
- * @charge-it/core (so they follow the core), plus the services reached by name that the core's
- * registry does not type yet (queries, apiKeys, chargePointRegistry) and the optional `ml`.
+ * @charge-it/core (so they follow the core), plus the optional `ml`.
  */
 import type { CsmsServices, ServiceRegistry } from '@charge-it/core';
 
@@ -18,46 +17,17 @@ export type AdminRole = AdminUserView['role'];
 export type IdTagService = CsmsServices['idTags'];
 export type IdTagView = Awaited<ReturnType<IdTagService['list']>>['items'][number];
 
-// Query module (CONTRACT §3) — row shapes assumed until the core exports them.
-export interface QueryService {
-  chargePoints(): Promise<ChargePointRow[]>;
-  chargePoint(id: string): Promise<ChargePointRow | null>;
-  transactions(q: TransactionQuery): Promise<{ items: TransactionRow[]; total: number }>;
-  transaction(id: number): Promise<TransactionRow | null>;
-  meterSeries(transactionId: number, q?: { measurands?: string[] }): Promise<{ measurand: string; phase: string | null; unit: string | null; points: [number, number][] }[]>;
-  statusHistory(chargePointId: string, q?: { connectorId?: number; limit?: number; before?: Date }): Promise<StatusEventRow[]>;
-  auditLog(q?: { chargePointId?: string; actor?: string; action?: string; limit?: number; offset?: number }): Promise<{ items: AuditRow[]; total: number }>;
-  sessionStats(q: { from: Date; to: Date; bucket: 'hour' | 'day' | 'month'; chargePointId?: string; timeZone?: string }): Promise<{ bucketStart: string; sessions: number; energyWh: number; revenueIdr: number }[]>;
-  sitePower(q: { from: Date; to: Date; bucketMinutes?: 15 | 60; chargePointId?: string }): Promise<{ at: string; powerW: number }[]>;
-}
-export interface TransactionQuery {
-  chargePointId?: string; idTag?: string; from?: Date; to?: Date; status?: 'Active' | 'Completed'; flag?: string; flagged?: boolean;
-  sort?: 'startedAt' | 'stoppedAt' | 'energyWh' | 'cost' | 'id'; order?: 'asc' | 'desc'; limit?: number; offset?: number;
-}
-export interface ChargePointRow {
-  id: string; vendor: string | null; model: string | null; firmwareVersion: string | null; securityProfile: number;
-  registrationStatus: string | null; lastSeenAt: string | null; lastHeartbeatAt?: string | null; online: boolean;
-  description?: string | null; maxPowerKw?: number | null; serialNumber?: string | null;
-  connectors: { connectorId: number; status: string | null; errorCode: string | null }[];
-}
-export interface TransactionRow {
-  id: number; chargePointId: string; connectorId: number; idTag: string; status: 'Active' | 'Completed';
-  meterStartWh: number; meterStopWh: number | null; energyWh: number | null; startedAt: string; stoppedAt: string | null;
-  stopReason: string | null; costIdr: number | null; costBreakdown?: Record<string, number> | null; flags: string[];
-}
-export interface StatusEventRow { at: string; connectorId: number; status: string; errorCode: string | null; info: string | null; vendorErrorCode: string | null }
-export interface AuditRow { id: number; at: string; actor: string; action: string; chargePointId: string | null; request: unknown; result: unknown; outcome: string }
+// Query module (read models)
+export type QueryService = CsmsServices['queries'];
+export type TransactionQuery = NonNullable<Parameters<QueryService['transactions']>[0]>;
+export type ChargePointRow = Awaited<ReturnType<QueryService['chargePoints']>>[number];
+export type TransactionRow = Awaited<ReturnType<QueryService['transactions']>>['items'][number];
+export type StatusEventRow = Awaited<ReturnType<QueryService['statusHistory']>>[number];
+export type AuditRow = Awaited<ReturnType<QueryService['auditLog']>>['items'][number];
 
-export interface ApiKeyRow { id: number; name: string; prefix: string; role: string; createdAt: string | Date | null; lastUsedAt: string | Date | null; revokedAt: string | Date | null }
-export interface ApiKeyService {
-  list(): Promise<ApiKeyRow[]>;
-  create(input: { name: string; role: AdminRole }, actor: string): Promise<{ key: string; apiKey: ApiKeyRow }>;
-  revoke(id: number, actor: string): Promise<unknown>;
-}
-/** Registers a charge point and, for security profiles 1/2, returns its Basic-auth key once. */
-export interface ChargePointRegistry {
-  register(input: { id: string; securityProfile: 0 | 1 | 2; maxPowerKw?: number | null; description?: string | null }, actor: string): Promise<{ authKey: string | null }>;
-}
+export type ApiKeyService = CsmsServices['apiKeys'];
+export type ApiKeyRow = Awaited<ReturnType<ApiKeyService['list']>>[number];
+export type ChargePointRegistry = CsmsServices['chargePointRegistry'];
 
 /** Typed access to every service the dashboard uses. */
 export interface DashboardServices {
@@ -79,7 +49,7 @@ export interface DashboardServices {
 }
 
 export function dashboardServices(services: ServiceRegistry): DashboardServices {
-  const loose = services as unknown as { get(name: string): unknown; has(name: string): boolean };
+  const loose = services as unknown as { get(name: string): unknown };
   return {
     registry: services,
     live: () => services.get('live'),
@@ -91,9 +61,9 @@ export function dashboardServices(services: ServiceRegistry): DashboardServices 
     reservations: () => services.get('reservations'),
     localList: () => services.get('localList'),
     firmware: () => services.get('firmware'),
-    queries: () => loose.get('queries') as QueryService,
-    apiKeys: () => loose.get('apiKeys') as ApiKeyService,
-    chargePointRegistry: () => loose.get('chargePointRegistry') as ChargePointRegistry,
+    queries: () => services.get('queries'),
+    apiKeys: () => services.get('apiKeys'),
+    chargePointRegistry: () => services.get('chargePointRegistry'),
     hasMl: () => services.has('ml'),
     ml: () => loose.get('ml'),
   };

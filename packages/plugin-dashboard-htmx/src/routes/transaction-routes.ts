@@ -72,7 +72,7 @@ export function registerTransactionRoutes(app: FastifyInstance, deps: DashboardD
     for (let offset = 0; offset < CSV_MAX_ROWS; offset += CSV_CHUNK) {
       const { items } = await queries().transactions({ ...q, limit: CSV_CHUNK, offset });
       for (const r of items) {
-        lines.push([r.id, r.chargePointId, r.connectorId, r.idTag, r.status, r.startedAt, r.stoppedAt, r.meterStartWh, r.meterStopWh, r.energyWh, r.costIdr, r.stopReason, r.flags.join(' ')].map(csvCell).join(','));
+        lines.push([r.id, r.chargePointId, r.connectorId, r.idTag, r.status, r.startTimestamp, r.stopTimestamp, r.meterStart, r.meterStop, r.energyWh, r.cost, r.stopReason, r.flags.join(' ')].map(csvCell).join(','));
       }
       if (items.length < CSV_CHUNK) break;
     }
@@ -131,7 +131,7 @@ export function alignSeries(tx: TransactionRow, series: Series[]) {
   return {
     x: xs.map((ms) => ms / 1000),
     powerKw: xs.map((ms) => (power.has(ms) ? power.get(ms)! / 1000 : null)),
-    energyKwh: xs.map((ms) => (energy.has(ms) ? Math.max(0, energy.get(ms)! - tx.meterStartWh) / 1000 : null)),
+    energyKwh: xs.map((ms) => (energy.has(ms) ? Math.max(0, energy.get(ms)! - tx.meterStart) / 1000 : null)),
     socPercent: xs.map((ms) => (soc.has(ms) ? soc.get(ms)! : null)),
   };
 }

@@ -198,7 +198,7 @@ export function passwordForm(ctx: ViewCtx, form: FormState): Html {
 }
 
 // ——— API keys ———
-export interface ApiKeyRow { id: number; name: string; prefix: string; role: string; createdAt: string | Date | null; lastUsedAt: string | Date | null; revokedAt: string | Date | null }
+export interface ApiKeyRow { id: number; name: string; prefix: string; role: string; createdAt?: string | Date | null; lastUsedAt?: string | Date | null; revokedAt?: string | Date | null }
 
 export function apiKeysSettings(ctx: ViewCtx, keys: ApiKeyRow[], addForm: FormState, created: { name: string; key: string } | null): Html {
   const { fmt } = ctx;

@@ -67,7 +67,7 @@ export function stationDetailPage(ctx: ViewCtx, d: StationDetail): Html {
   ${card(t('Charge point'), html`${stationHeaderLive(ctx, cp)}
     <dl class="props">
       <dt>${t('Security profile')}</dt><dd>${d.stored ? profileLabel(ctx, d.stored.securityProfile) : '—'}</dd>
-      <dt>${t('Maximum power')}</dt><dd>${d.stored?.maxPowerKw ? `${fmt.number(d.stored.maxPowerKw, 1)} kW` : '—'}</dd>
+      <dt>${t('Maximum power')}</dt><dd>${d.stored?.maxPowerKw ? `${fmt.number(Number(d.stored.maxPowerKw), 1)} kW` : '—'}</dd>
       ${d.stored?.serialNumber ? html`<dt>${t('Serial number')}</dt><dd class="mono">${d.stored.serialNumber}</dd>` : null}
       ${d.stored?.description ? html`<dt>${t('Description')}</dt><dd>${d.stored.description}</dd>` : null}
     </dl>`)}
@@ -86,7 +86,7 @@ function recentSessions(ctx: ViewCtx, rows: TransactionRow[]): Html {
   const t = fmt.t;
   if (rows.length === 0) return emptyState(t('No sessions yet'), t('Sessions of this charge point will be listed here.'), 'transactions');
   return html`<div class="table-wrap"><table><thead><tr><th>#</th><th>${t('Started')}</th><th>${t('Card')}</th><th class="num">${t('Energy')}</th><th class="num">${t('Cost')}</th><th>${t('Status')}</th></tr></thead><tbody>
-${rows.map((r) => html`<tr><td><a href="${ctx.prefix}/transactions/${r.id}">${r.id}</a></td><td class="nowrap">${fmt.dateTime(r.startedAt)}</td><td class="mono">${r.idTag}</td><td class="num">${fmt.kwh(r.energyWh)}</td><td class="num">${fmt.idr(r.costIdr)}</td><td>${pill(r.status, t(r.status))}${r.flags.length ? html` <span class="tag tag-warn" title="${r.flags.join(', ')}">${t('flagged')}</span>` : null}</td></tr>`)}
+${rows.map((r) => html`<tr><td><a href="${ctx.prefix}/transactions/${r.id}">${r.id}</a></td><td class="nowrap">${fmt.dateTime(r.startTimestamp)}</td><td class="mono">${r.idTag}</td><td class="num">${fmt.kwh(r.energyWh)}</td><td class="num">${fmt.idr(r.cost)}</td><td>${pill(r.status, t(r.status))}${r.flags.length ? html` <span class="tag tag-warn" title="${r.flags.join(', ')}">${t('flagged')}</span>` : null}</td></tr>`)}
 </tbody></table></div>`;
 }
 
@@ -95,7 +95,7 @@ function statusHistory(ctx: ViewCtx, rows: StatusEventRow[]): Html {
   const t = fmt.t;
   if (rows.length === 0) return emptyState(t('No status reported yet'), t('StatusNotifications of the charge point are kept here.'), 'audit');
   return html`<div class="table-wrap"><table><thead><tr><th>${t('Time')}</th><th>${t('Connector')}</th><th>${t('Status')}</th><th>${t('Error')}</th></tr></thead><tbody>
-${rows.map((r) => html`<tr><td class="nowrap">${fmt.dateTime(r.at)}</td><td>#${r.connectorId}</td><td>${pill(r.status, t(r.status))}</td><td class="small">${r.errorCode && r.errorCode !== 'NoError' ? html`<span class="mono">${r.errorCode}</span>` : null}${r.vendorErrorCode ? html` <span class="mono muted">${r.vendorErrorCode}</span>` : null}${r.info ? html` <span class="muted">${r.info}</span>` : null}</td></tr>`)}
+${rows.map((r) => html`<tr><td class="nowrap">${fmt.dateTime(r.timestamp ?? r.receivedAt)}</td><td>#${r.connectorId}</td><td>${pill(r.status, t(r.status))}</td><td class="small">${r.errorCode && r.errorCode !== 'NoError' ? html`<span class="mono">${r.errorCode}</span>` : null}${r.vendorErrorCode ? html` <span class="mono muted">${r.vendorErrorCode}</span>` : null}${r.info ? html` <span class="muted">${r.info}</span>` : null}</td></tr>`)}
 </tbody></table></div>`;
 }
 

@@ -30,7 +30,7 @@ export function transactionDetailPage(ctx: ViewCtx, tx: TransactionRow, live: Li
   const { fmt } = ctx;
   const t = fmt.t;
   const active = tx.status === 'Active';
-  const duration = tx.stoppedAt ? (Date.parse(tx.stoppedAt) - Date.parse(tx.startedAt)) / 1000 : null;
+  const duration = tx.stopTimestamp ? (Date.parse(tx.stopTimestamp) - Date.parse(tx.startTimestamp ?? "")) / 1000 : null;
   return page(ctx, {
     title: `${t('Transaction')} #${tx.id}`,
     active: 'transactions',
@@ -45,11 +45,11 @@ ${active ? transactionLive(ctx, tx.id, live) : null}
     <dt>${t('Status')}</dt><dd>${pill(tx.status, t(tx.status))}</dd>
     <dt>${t('Charge point')}</dt><dd><a href="${ctx.prefix}/stations/${encodeURIComponent(tx.chargePointId)}">${tx.chargePointId}</a> · ${t('connector')} #${tx.connectorId}</dd>
     <dt>${t('Card')}</dt><dd class="mono">${tx.idTag}</dd>
-    <dt>${t('Started')}</dt><dd>${fmt.dateTime(tx.startedAt)}</dd>
-    <dt>${t('Stopped')}</dt><dd>${fmt.dateTime(tx.stoppedAt)}${tx.stopReason ? html` · ${tx.stopReason}` : null}</dd>
+    <dt>${t('Started')}</dt><dd>${fmt.dateTime(tx.startTimestamp)}</dd>
+    <dt>${t('Stopped')}</dt><dd>${fmt.dateTime(tx.stopTimestamp)}${tx.stopReason ? html` · ${tx.stopReason}` : null}</dd>
     <dt>${t('Duration')}</dt><dd>${fmt.duration(duration)}</dd>
-    <dt>${t('Meter start')}</dt><dd>${fmt.kwh(tx.meterStartWh)}</dd>
-    <dt>${t('Meter stop')}</dt><dd>${fmt.kwh(tx.meterStopWh)}</dd>
+    <dt>${t('Meter start')}</dt><dd>${fmt.kwh(tx.meterStart)}</dd>
+    <dt>${t('Meter stop')}</dt><dd>${fmt.kwh(tx.meterStop)}</dd>
     <dt>${t('Energy')}</dt><dd><strong>${fmt.kwh(tx.energyWh)}</strong></dd>
   </dl>`)}
 </div>

@@ -72,12 +72,12 @@ ${card(null, result.items.length === 0
 <thead><tr>${sortLink('id', '#')}${sortLink('startedAt', t('Started'))}<th>${t('Charge point')}</th><th class="hide-sm">${t('Card')}</th>${sortLink('energyWh', t('Energy'), 'num')}${sortLink('cost', t('Cost'), 'num')}<th class="hide-sm">${t('Duration')}</th><th>${t('Status')}</th></tr></thead>
 <tbody>${result.items.map((r) => html`<tr>
 <td><a href="${ctx.prefix}/transactions/${r.id}">${r.id}</a></td>
-<td class="nowrap">${fmt.dateTime(r.startedAt)}</td>
+<td class="nowrap">${fmt.dateTime(r.startTimestamp)}</td>
 <td><a href="${ctx.prefix}/stations/${encodeURIComponent(r.chargePointId)}">${r.chargePointId}</a> <span class="muted">#${r.connectorId}</span></td>
 <td class="mono hide-sm">${r.idTag}</td>
 <td class="num">${fmt.kwh(r.energyWh)}</td>
-<td class="num">${fmt.idr(r.costIdr)}</td>
-<td class="hide-sm nowrap">${r.stoppedAt ? fmt.duration((Date.parse(r.stoppedAt) - Date.parse(r.startedAt)) / 1000) : '—'}</td>
+<td class="num">${fmt.idr(r.cost)}</td>
+<td class="hide-sm nowrap">${r.stopTimestamp ? fmt.duration((Date.parse(r.stopTimestamp) - Date.parse(r.startTimestamp ?? "")) / 1000) : '—'}</td>
 <td>${pill(r.status, t(r.status))}${r.flags.map((fl) => html` <span class="tag tag-warn" title="${t(FLAG_EXPLANATIONS[fl] ?? fl)}">${fl}</span>`)}</td>
 </tr>`)}</tbody></table></div>
 <div class="pager"><span class="muted">${t('{from}–{to} of {total}', { from: fmt.number((f.page - 1) * PAGE_SIZE + 1), to: fmt.number(Math.min(f.page * PAGE_SIZE, result.total)), total: fmt.number(result.total) })}</span>
