@@ -123,7 +123,7 @@ export interface AnalysisSession {
   maxPowerW: number | null;
   /** energyWh over the session duration (W); null for a zero-length session. */
   avgPowerW: number | null;
-  /** Seconds plugged in after charging ended (from the cost breakdown); null when unknown. */
+  /** Seconds plugged in after charging ended (cost breakdown idleMs, when the end of charging is known); null when unknown. */
   idleS: number | null;
   flags: string[];
 }
@@ -473,43 +473,50 @@ export class QueryService {
    */
   async sessionsForAnalysis(q: { from?: Date; to?: Date; limit?: number } = {}): Promise<AnalysisSession[]> {
     const limit = limitOf(q.limit, 10_000, 100_000);
-    const start = range(dateOf('from', q.from), dateOf('to', q.to));
-    const em = this.#em();
-    const rows = await em.find(
-      TransactionSchema,
-      { status: 'Completed', ...(start ? { startTimestamp: start } : {}) },
-      { orderBy: { startTimestamp: 'desc', id: 'desc' }, limit },
-    );
-    const maxPower = new Map<number, number>();
-    const ids = rows.map((r) => r.id);
-    for (let i = 0; i < ids.length; i += 500) {
-      const chunk = ids.slice(i, i + 500);
-      const found = await this.#all<{ t: unknown; w: unknown }>(
-        `select transaction_id as t, max(value) as w from meter_sample where transaction_id in (${chunk.map(() => '?').join(', ')}) and measurand = ? group by transaction_id`,
-        [...chunk, POWER_MEASURAND],
-      );
-      for (const row of found) if (row.w !== null) maxPower.set(Number(row.t), Number(row.w));
+    const from = dateOf('from', q.from);
+    const to = dateOf('to', q.to);
+    // One query, no entity hydration: the maximum power per session is an index-only lookup
+    // (meter_sample_tx_measurand_idx) in a correlated subquery.
+    const params: unknown[] = [POWER_MEASURAND];
+    let sql =
+      'select t.id, t.charge_point_id as cp, t.connector_id as c, t.id_tag as tag, t.start_timestamp as st, t.stop_timestamp as sp, ' +
+      't.stop_received_at as sr, t.energy_wh as e, t.cost_breakdown as cb, t.flags as f, ' +
+      '(select max(m.value) from meter_sample m where m.transaction_id = t.id and m.measurand = ?) as w ' +
+      "from charge_transaction t where t.status = 'Completed'";
+    if (from) {
+      sql += ' and t.start_timestamp >= ?';
+      params.push(this.#param(from));
     }
-    return rows.map((tx) => {
-      const startedAt = tx.startTimestamp;
-      const stoppedAt = tx.stopTimestamp ?? tx.stopReceivedAt ?? tx.startTimestamp;
-      const seconds = (stoppedAt.getTime() - startedAt.getTime()) / 1000;
-      const energyWh = tx.energyWh ?? 0;
-      const idle = (tx.costBreakdown as { idleMinutes?: unknown; idleSeconds?: unknown } | null | undefined) ?? null;
-      const idleS =
-        idle && typeof idle.idleSeconds === 'number' ? idle.idleSeconds : idle && typeof idle.idleMinutes === 'number' ? Math.round(idle.idleMinutes * 60) : null;
+    if (to) {
+      sql += ' and t.start_timestamp < ?';
+      params.push(this.#param(to));
+    }
+    sql += ` order by t.start_timestamp desc, t.id desc limit ${limit}`;
+    const rows = await this.#all<{ id: unknown; cp: string; c: unknown; tag: string; st: unknown; sp: unknown; sr: unknown; e: unknown; cb: unknown; f: unknown; w: unknown }>(
+      sql,
+      params,
+    );
+    return rows.map((row) => {
+      const startedAt = this.#ms(row.st);
+      const stoppedAt = row.sp !== null && row.sp !== undefined ? this.#ms(row.sp) : row.sr !== null && row.sr !== undefined ? this.#ms(row.sr) : startedAt;
+      const seconds = (stoppedAt - startedAt) / 1000;
+      const energyWh = Number(row.e ?? 0);
+      // Idle time is known when the cost computation found the end of charging (CostBreakdown.chargingEndedAt).
+      const breakdown = parseJson(row.cb) as { chargingEndedAt?: unknown; idleMs?: unknown } | null;
+      const idleS = breakdown && breakdown.chargingEndedAt != null && typeof breakdown.idleMs === 'number' ? Math.round(breakdown.idleMs / 1000) : null;
+      const flags = parseJson(row.f);
       return {
-        id: tx.id,
-        chargePointId: tx.chargePoint as unknown as string,
-        connectorId: tx.connectorId,
-        idTag: tx.idTag,
-        startedAt: startedAt.toISOString(),
-        stoppedAt: stoppedAt.toISOString(),
+        id: Number(row.id),
+        chargePointId: row.cp,
+        connectorId: Number(row.c),
+        idTag: row.tag,
+        startedAt: new Date(startedAt).toISOString(),
+        stoppedAt: new Date(stoppedAt).toISOString(),
         energyWh,
-        maxPowerW: maxPower.get(tx.id) ?? null,
+        maxPowerW: row.w === null || row.w === undefined ? null : Number(row.w),
         avgPowerW: seconds > 0 ? Math.round((energyWh * 3600) / seconds) : null,
         idleS,
-        flags: [...(tx.flags ?? [])],
+        flags: Array.isArray(flags) ? flags.map(String) : [],
       };
     });
   }
@@ -601,6 +608,17 @@ export class QueryService {
       this.#deps.log.warn({ err, transactionId: tx.id }, 'could not compute the live cost of a transaction');
       return null;
     }
+  }
+}
+
+/** A JSON column as read by raw SQL (text on SQLite, text or parsed on MariaDB). */
+function parseJson(value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return null;
   }
 }
 

@@ -20,7 +20,10 @@ export const AuditLogSchema = defineEntity({
     /** e.g. 'ok', 'rejected', 'error', 'timeout'. */
     outcome: p.string().length(32),
   },
-  indexes: [{ name: 'audit_log_at_idx', properties: ['at'] }],
+  indexes: [
+    { name: 'audit_log_at_idx', properties: ['at'] },
+    { name: 'audit_log_cp_at_idx', properties: ['chargePoint', 'at'] },
+  ],
 });
 
 export type AuditLog = InferEntity<typeof AuditLogSchema>;

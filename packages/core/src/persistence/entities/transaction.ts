@@ -53,6 +53,15 @@ export const TransactionSchema = defineEntity({
     { name: 'charge_transaction_cp_conn_status_idx', properties: ['chargePoint', 'connectorId', 'status'] },
     { name: 'charge_transaction_id_tag_idx', properties: ['idTag'] },
     { name: 'charge_transaction_start_ts_idx', properties: ['startTimestamp'] },
+    // Read models (QueryService): filters + newest-first pages, sort keys, and covering indexes for the
+    // per-hour/day aggregates (bench/query-volume.mjs measures them at 100,000 transactions).
+    { name: 'charge_transaction_status_start_idx', properties: ['status', 'startTimestamp'] },
+    { name: 'charge_transaction_id_tag_start_idx', properties: ['idTag', 'startTimestamp'] },
+    { name: 'charge_transaction_stop_ts_idx', properties: ['stopTimestamp'] },
+    { name: 'charge_transaction_energy_idx', properties: ['energyWh'] },
+    { name: 'charge_transaction_cost_idx', properties: ['cost'] },
+    { name: 'charge_transaction_start_stats_idx', properties: ['startTimestamp', 'status', 'energyWh', 'cost'] },
+    { name: 'charge_transaction_cp_start_stats_idx', properties: ['chargePoint', 'startTimestamp', 'status', 'energyWh', 'cost'] },
   ],
   uniques: [
     {
