@@ -106,7 +106,7 @@ export class MlService {
   async load(): Promise<number> {
     const rows = await this.#deps.em().find(MlModelSchema, {});
     for (const row of rows) this.#outcomes[row.name] = row.outcome as ModelOutcome<unknown>;
-    const last = await this.#deps.em().findOne(MlTrainingRunSchema, {}, { orderBy: { id: 'desc' } });
+    const [last] = await this.#deps.em().find(MlTrainingRunSchema, { id: { $gt: 0 } }, { orderBy: { id: 'desc' }, limit: 1 });
     if (last) {
       this.#lastRun = {
         trigger: last.trigger,
@@ -141,15 +141,25 @@ export class MlService {
     if (this.#closed) return Promise.reject(new CsmsError(CsmsErrorCode.INTERNAL, 'the ML service is closed'));
     if (this.#running) return this.#running.promise;
     const running: { training: RunningTraining | null; promise: Promise<MlStatus> } = { training: null, promise: Promise.resolve(this.status()) };
-    running.promise = this.#train(trigger, running).finally(() => {
+    const done = () => {
       this.#running = null;
       this.#progress = null;
-    });
+    };
+    running.promise = this.#train(trigger, running).then(
+      () => {
+        done();
+        return this.status();
+      },
+      (err: unknown) => {
+        done();
+        throw err;
+      },
+    );
     this.#running = running;
     return running.promise;
   }
 
-  async #train(trigger: string, running: { training: RunningTraining | null }): Promise<MlStatus> {
+  async #train(trigger: string, running: { training: RunningTraining | null }): Promise<void> {
     const { log } = this.#deps;
     const startedAt = this.#deps.now();
     const runRow = this.#deps.em();
@@ -174,7 +184,6 @@ export class MlService {
       await this.#finishRun(run.id, 'ok', summary, data.sessions.length);
       this.#lastRun = { ...this.#lastRun, finishedAt: finishedAt.toISOString(), status: 'ok', message: summary };
       log.info({ durationMs: finishedAt.getTime() - startedAt.getTime(), summary }, 'ml: training finished');
-      return this.status();
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       if (!this.#closed) {
