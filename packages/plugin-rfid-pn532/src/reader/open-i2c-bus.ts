@@ -20,7 +20,7 @@ export const importI2cBus: I2cBusLoader = async () => {
 };
 
 export const I2C_BUS_INSTALL_HINT =
-  'install it where charge-it-edge runs: "npm install i2c-bus" (a native addon built by node-gyp; on Raspberry Pi OS first "sudo apt install build-essential python3"). ' +
+  'install it where charge-it-edge runs: "npm install i2c-bus" (a native addon built by node-gyp; on Raspberry Pi OS first "sudo apt install build-essential python3"; after a Node.js upgrade "npm rebuild i2c-bus"). ' +
   'Without it, remove the PN532 plugin from edge.json: the rest of the charge point runs without it.';
 
 /**
@@ -36,7 +36,9 @@ export async function openI2cBus(busNumber: number, load: I2cBusLoader = importI
   try {
     mod = await load();
   } catch (err) {
-    throw new Pn532Error(Pn532ErrorCode.I2C_UNAVAILABLE, `the i2c-bus native addon cannot be loaded (${(err as Error)?.message ?? String(err)}); ${I2C_BUS_INSTALL_HINT}`, {
+    // The first line is enough ("Cannot find package 'i2c-bus'", "Could not locate the bindings file. Tried: ..."); the cause keeps the rest.
+    const reason = String((err as Error)?.message ?? err).split('\n')[0];
+    throw new Pn532Error(Pn532ErrorCode.I2C_UNAVAILABLE, `the i2c-bus native addon cannot be loaded (${reason}); ${I2C_BUS_INSTALL_HINT}`, {
       cause: err,
     });
   }

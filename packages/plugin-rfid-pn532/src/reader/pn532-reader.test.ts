@@ -172,6 +172,21 @@ describe('pn532Reader on the emulator', () => {
 describe('pn532Reader without i2c-bus or I2C', () => {
   const ctx = () => createReaderTestContext();
 
+  it('the addon was not built (bindings not found): one line, and how to rebuild', async () => {
+    const reader = pn532Reader({
+      loadI2cBus: async () => {
+        throw new Error('Could not locate the bindings file. Tried:\n → /x/node_modules/i2c-bus/build/i2c.node\n → /x/node_modules/i2c-bus/build/Release/i2c.node');
+      },
+    });
+    const err = await reader.setup(ctx()).then(
+      () => null,
+      (e: Error) => e,
+    );
+    expect(err?.message).toMatch(/^the i2c-bus native addon cannot be loaded \(Could not locate the bindings file\. Tried:\); .*npm rebuild i2c-bus/);
+    expect(err?.message).not.toMatch(/\n/);
+    expect((err?.cause as Error).message).toMatch(/build\/Release/);
+  });
+
   it('the addon cannot load: setup fails saying what to install', async () => {
     const reader = pn532Reader({
       i2cBus: 1,
