@@ -19,8 +19,10 @@ export function startOfDay(at: Date, timeZone: string): Date {
 export function parseLocalDate(value: string, timeZone: string, endOfDay = false): Date | null {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
   if (!m) return null;
-  const utcMidnight = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]) + (endOfDay ? 1 : 0));
-  if (Number.isNaN(utcMidnight)) return null;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const check = new Date(Date.UTC(y, mo - 1, d));
+  if (check.getUTCFullYear() !== y || check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d) return null;
+  const utcMidnight = Date.UTC(y, mo - 1, d + (endOfDay ? 1 : 0));
   return new Date(utcMidnight - zoneOffsetMinutes(new Date(utcMidnight), timeZone) * 60_000);
 }
 
