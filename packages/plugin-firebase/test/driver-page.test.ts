@@ -80,7 +80,7 @@ describe('driver page', () => {
     const page = await open('/driver/live.html?cp=CP-1&c=1');
     await waitText(page, '#status-text', (t) => t === 'Tersedia', 'Available in Bahasa Indonesia');
     expect(await text(page, '#source')).toContain('internet');
-    await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
+    await page.evaluate(() => ((globalThis as unknown as { marker: number }).marker = 42));
 
     ({ transactionId } = await cp.startTransaction({ connectorId: 1, idTag: ID_TAG, meterStart: 1_000 }));
     await cp.status(1, 'Charging');
@@ -97,7 +97,7 @@ describe('driver page', () => {
     await waitText(page, '#power', (t) => t === '11,1', 'power 11,1 kW');
     await waitText(page, '#energy', (t) => t === '3,50', 'energy 3,50 kWh');
     expect(await text(page, '#cost')).not.toBe(cost1);
-    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42); // same page, no reload
+    expect(await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker)).toBe(42); // same page, no reload
     expect(await text(page, '#source')).toContain('internet');
 
     // The switch: English, remembered.
@@ -128,12 +128,12 @@ describe('driver page', () => {
     const page = await open('/driver/live.html?cp=CP-1&c=1');
     await waitText(page, '#source', (t) => t.includes('jaringan stasiun'), 'LAN source', 40_000);
     await waitText(page, '#power', (t) => t === '11,1', 'power from the LAN view');
-    await page.evaluate(() => ((window as unknown as { marker: number }).marker = 7));
+    await page.evaluate(() => ((globalThis as unknown as { marker: number }).marker = 7));
 
     await meter(cp, transactionId, 6_000, 3_700);
     await waitText(page, '#power', (t) => t === '3,7', 'power 3,7 kW over SSE');
     await waitText(page, '#energy', (t) => t === '5,00', 'energy 5,00 kWh over SSE');
-    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(7);
+    expect(await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker)).toBe(7);
     await page.screenshot({ path: join(artifacts, 'live-lan-id-390x844.png'), fullPage: true });
 
     await cp.stopTransaction({ transactionId, meterStop: 6_500, reason: 'Local' });

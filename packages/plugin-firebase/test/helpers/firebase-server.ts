@@ -117,6 +117,11 @@ export async function startFirebaseServer(options: StartOptions = {}): Promise<T
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
+  async function value(): Promise<any> {
+    if (!instance) throw new Error('firebase-server is stopped');
+    return instance.getValue();
+  }
+
   await start(options.data ?? null);
 
   return {
@@ -129,12 +134,9 @@ export async function startFirebaseServer(options: StartOptions = {}): Promise<T
     get databaseURL() {
       return `http://127.0.0.1:${port}?ns=${NS}`;
     },
-    async value() {
-      if (!instance) throw new Error('firebase-server is stopped');
-      return instance.getValue();
-    },
+    value,
     async valueAt(path: string) {
-      let v: any = await this.value();
+      let v: any = await value();
       for (const part of path.split('/').filter(Boolean)) {
         if (v === null || v === undefined) return undefined;
         v = v[part];
