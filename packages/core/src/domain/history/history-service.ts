@@ -156,7 +156,10 @@ export class HistoryService {
             energyWh: Math.round(s.energyWh),
             cost: null,
             // Idle time after charging, where the read models look for it; no cost is computed for history.
-            costBreakdown: s.chargingEndedAt ? { idleSeconds: Math.round((s.stoppedAt.getTime() - s.chargingEndedAt.getTime()) / 1000), history: options.source } : null,
+            // (the tariff's breakdown fields `chargingEndedAt` and `idleMs`).
+            costBreakdown: s.chargingEndedAt
+              ? { chargingEndedAt: s.chargingEndedAt.toISOString(), idleMs: s.stoppedAt.getTime() - s.chargingEndedAt.getTime(), history: options.source }
+              : null,
             flags: [options.source, ...(s.flags ?? []).filter((f) => f !== options.source)],
             status: 'Completed',
           });
