@@ -116,10 +116,17 @@ describe('driver page', () => {
     expect(await cards.count()).toBe(1);
     const href = await page.locator('.qr-card a.open').getAttribute('href');
     expect(href).toBe(`${csms.url}/driver/live.html?cp=CP-1&c=1`);
-    expect(await text(page, '.qr-card .status')).toBe('Mengisi daya');
+    const status = csms.csms.services.get('live').connector('CP-1', 1)!.status!;
+    const inBahasa: Record<string, string> = { Available: 'Tersedia', Charging: 'Mengisi daya' };
+    await waitText(page, '.qr-card .status', (t) => t === inBahasa[status], `status ${status}`);
     await page.screenshot({ path: join(artifacts, 'station-390x844.png'), fullPage: true });
     await page.setViewportSize({ width: 1280, height: 800 });
     await page.screenshot({ path: join(artifacts, 'station-1280x800.png'), fullPage: true });
+    // Printed: only the codes, no buttons.
+    await page.emulateMedia({ media: 'print' });
+    expect(await page.locator('#print').isVisible()).toBe(false);
+    expect(await page.locator('.qr svg').isVisible()).toBe(true);
+    await page.screenshot({ path: join(artifacts, 'station-print-1280x800.png'), fullPage: true });
     await page.close();
   });
 
