@@ -89,6 +89,7 @@ describe('driver page', () => {
     await waitText(page, '#power', (t) => t === '7,2', 'power 7,2 kW');
     expect(await text(page, '#energy')).toBe('1,23');
     expect(await text(page, '#card')).toBe('DEMO••23');
+    expect(await page.locator('#soc-box').isVisible()).toBe(false); // no SoC sampled
     expect(await text(page, '#cost')).toMatch(/^Rp\s[\d.]+$/);
     const cost1 = await text(page, '#cost');
     await page.screenshot({ path: join(artifacts, 'live-firebase-id-390x844.png'), fullPage: true });
@@ -164,9 +165,10 @@ describe('driver page', () => {
       expect(await text(page, '#hint')).toMatch(/tap your card/);
       const { transactionId: tx } = await other.startTransaction({ connectorId: 1, idTag: ID_TAG, meterStart: 0 });
       await other.status(1, 'Charging');
-      await meter(other, tx, 800, 22_000);
+      await meter(other, tx, 800, 22_000, 1, 56);
       await waitText(page, '#power', (t) => t === '22.0', 'power 22.0 kW');
       expect(await text(page, '#energy')).toBe('0.80');
+      expect(await text(page, '#soc')).toBe('56');
       await page.screenshot({ path: join(artifacts, 'live-lan-only-en-390x844.png'), fullPage: true });
       await page.close();
     } finally {

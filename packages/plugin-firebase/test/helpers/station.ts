@@ -17,7 +17,7 @@ export async function connectCharger(csms: TestCsms, id = 'CP-1', callTimeoutMs 
 }
 
 /** One MeterValues with the energy register (Wh) and the active power (W). */
-export function meter(cp: FakeChargePoint, transactionId: number, energyWh: number, powerW: number, connectorId = 1) {
+export function meter(cp: FakeChargePoint, transactionId: number, energyWh: number, powerW: number, connectorId = 1, socPercent?: number) {
   return cp.meterValues({
     connectorId,
     transactionId,
@@ -27,6 +27,7 @@ export function meter(cp: FakeChargePoint, transactionId: number, energyWh: numb
         sampledValue: [
           { value: String(energyWh), measurand: 'Energy.Active.Import.Register', unit: 'Wh', context: 'Sample.Periodic' },
           { value: String(powerW), measurand: 'Power.Active.Import', unit: 'W', context: 'Sample.Periodic' },
+          ...(socPercent === undefined ? [] : [{ value: String(socPercent), measurand: 'SoC' as const, unit: 'Percent' as const, context: 'Sample.Periodic' as const }]),
         ],
       },
     ],

@@ -70,6 +70,8 @@ function render(): void {
     $('energy').textContent = e.value;
     $('energy-unit').textContent = e.unit;
     $('cost').textContent = fmtCost(s.costIdr, l);
+    $('soc-box').hidden = s.socPercent === null;
+    $('soc').textContent = s.socPercent === null ? '' : String(Math.round(s.socPercent));
     $('card').textContent = s.idTagMasked;
     $('started').textContent = fmtTime(s.startedAt, l);
     tick();
