@@ -31,6 +31,11 @@ export interface FirebaseMirrorOptions {
   throttleMs?: number;
   /** Root of the layout in the database. Default 'v1'. Env: CHARGE_IT_FIREBASE_PATH. */
   path?: string;
+  /**
+   * How often connectors that show a finished session's summary are re-read (ms, default 30000): the
+   * core drops the summary after `live.lastSessionMinutes` without an event, and the database follows.
+   */
+  sweepMs?: number;
   /** The driver page at /driver/ (default on). `false` to not serve it. */
   driverPage?: boolean | DriverPageOptions;
   /** Where to read the environment (default `process.env`). */
@@ -81,7 +86,8 @@ export function firebaseMirror(options: FirebaseMirrorOptions = {}) {
       const access = resolveAccess({ databaseURL: options.databaseURL, credentials: options.credentials, env });
       const live = ctx.services.get('live');
 
-      const mirror = access.kind === 'off' ? offService(access.reason, root) : startMirror(ctx, live, access, root, throttleMs);
+      const sweepMs = options.sweepMs ?? 30_000;
+      const mirror = access.kind === 'off' ? offService(access.reason, root) : startMirror(ctx, live, access, root, throttleMs, sweepMs);
       if (access.kind === 'off') ctx.log.warn(`Firebase mirror is off: ${access.reason}. The driver page uses the LAN view.`);
       ctx.provide('firebaseMirror', mirror.service);
       ctx.onClose(() => mirror.close());
@@ -130,8 +136,10 @@ function startMirror(
   access: Exclude<FirebaseAccess, { kind: 'off' }>,
   root: string,
   throttleMs: number,
+  sweepMs: number,
 ): { service: FirebaseMirrorService; close(): Promise<void> } {
   const log = ctx.log;
+  const clock = ctx.services.get('clock');
   const credential =
     access.kind === 'emulator' ? emulatorCredential : access.kind === 'serviceAccount' ? cert(access.key as Parameters<typeof cert>[0]) : applicationDefault();
   const app: App = initializeApp({ databaseURL: access.databaseURL, credential }, `charge-it-mirror-${process.pid}-${++appSeq}`);
@@ -155,7 +163,7 @@ function startMirror(
 
   const putConnector = (c: LiveConnector, force = false) => {
     if (c.connectorId <= 0) return; // connector 0 is the charge point as a whole
-    const view = toPublicConnectorView(c, new Date());
+    const view = toPublicConnectorView(c, clock.now());
     const key = `c:${c.chargePointId}/${c.connectorId}`;
     const prev = lastConnector.get(key);
     const urgent =
@@ -223,10 +231,10 @@ function startMirror(
       if (!view.lastSession && !view.session) continue;
       const c = live.connector(view.chargePointId, view.connectorId);
       if (!c) continue;
-      const now = toPublicConnectorView(c, new Date());
+      const now = toPublicConnectorView(c, clock.now());
       if ((now.lastSession?.transactionId ?? null) !== (view.lastSession?.transactionId ?? null) && !writer.busy(key)) putConnector(c);
     }
-  }, 30_000);
+  }, sweepMs);
   sweep.unref();
 
   const service: FirebaseMirrorService = {

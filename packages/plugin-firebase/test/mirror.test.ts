@@ -98,6 +98,23 @@ describe('firebaseMirror', () => {
     expect(after.statesSent - before.statesSent).toBe(1);
   });
 
+  it('drops the finished session summary from Firebase when the core stops showing it', async () => {
+    let offsetMs = 0;
+    const clock = { now: () => new Date(Date.now() + offsetMs) };
+    csms = await startCsms([firebaseMirror({ databaseURL: fb.databaseURL, throttleMs: 100, sweepMs: 100, path: 'sweep/v1', driverPage: false })], {
+      clock,
+      live: { lastSessionMinutes: 30 },
+    });
+    cp = await connectCharger(csms);
+    const { transactionId } = await cp.startTransaction({ connectorId: 1, idTag: ID_TAG, meterStart: 0 });
+    await cp.stopTransaction({ transactionId, meterStop: 900, reason: 'EVDisconnected' });
+    await cp.status(1, 'Available');
+    await waitFor(() => conn('sweep/v1'), (c) => c?.status === 'Available' && c?.lastSession?.transactionId === transactionId, 'summary shown after the stop');
+    offsetMs = 31 * 60_000; // past live.lastSessionMinutes: the core drops it without an event
+    const after = await waitFor(() => conn('sweep/v1'), (c) => c?.status === 'Available' && !c?.lastSession, 'summary removed');
+    expect(after.session).toBeUndefined();
+  });
+
   it('stays off with one clear log line when there are no credentials', async () => {
     const { createRecordingLogger } = await import('@charge-it/core/testing');
     const logger = createRecordingLogger();
