@@ -162,6 +162,8 @@ describe('pn532Reader on the emulator', () => {
 
   it('bad options fail at creation, naming the option', () => {
     expect(() => pn532Reader({ address: 0x100 })).toThrow(/address must be a 7-bit I2C address/);
+    expect(() => pn532Reader({ address: 'twenty-four' })).toThrow(/address must be a 7-bit I2C address \("0x24" or 36/);
+    expect(pn532Reader({ address: '0x24' }).name).toBe('pn532-reader');
     expect(() => pn532Reader({ connectorId: 0 })).toThrow(/connectorId/);
     expect(() => pn532Reader({ i2cBus: 'one' as never })).toThrow(/i2cBus must be a bus number/);
     expect(() => pn532Reader({ idTagFormat: 'base64' as never })).toThrow(/idTagFormat "base64" is unknown/);

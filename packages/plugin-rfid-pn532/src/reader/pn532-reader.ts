@@ -9,8 +9,8 @@ import { importI2cBus, openI2cBus, type I2cBusLoader } from './open-i2c-bus.js';
 export interface Pn532ReaderOptions {
   /** I2C bus number (1 on a Raspberry Pi: /dev/i2c-1, header pins 3 and 5), or an open bus (the emulator in tests). Default 1. */
   i2cBus?: number | I2cBusLike;
-  /** 7-bit I2C address. Default 0x24. */
-  address?: number;
+  /** 7-bit I2C address: a number, or a string such as "0x24" (JSON has no hex numbers). Default 0x24. */
+  address?: number | string;
   /** Connector the reader belongs to (omit: the runtime picks a free one, or the one the card is charging on). */
   connectorId?: number;
   /** Pause between two polls for a card. Default 200 ms. */
@@ -91,12 +91,15 @@ export function pn532Reader(options: Pn532ReaderOptions = {}): Pn532ReaderPlugin
   const removalPolls = options.removalPolls ?? 2;
   const initialBackoff = options.backoff?.initialMs ?? 1000;
   const maxBackoff = options.backoff?.maxMs ?? 30_000;
-  const address = options.address ?? PN532_I2C_ADDRESS;
+  const rawAddress = options.address ?? PN532_I2C_ADDRESS;
+  const address: number = typeof rawAddress === 'string' ? (rawAddress.trim() === '' ? Number.NaN : Number(rawAddress)) : rawAddress;
   checked(name, () => {
     if (!(typeof pollIntervalMs === 'number' && pollIntervalMs >= 0)) throw new Error('pollIntervalMs must be a number of milliseconds >= 0');
     if (!(Number.isInteger(removalPolls) && removalPolls >= 1)) throw new Error('removalPolls must be a whole number >= 1');
     if (!(initialBackoff > 0 && maxBackoff >= initialBackoff)) throw new Error('backoff needs 0 < initialMs <= maxMs');
-    if (!(Number.isInteger(address) && address >= 0x03 && address <= 0x77)) throw new Error(`address must be a 7-bit I2C address (0x24 = 36 for the PN532), got ${JSON.stringify(options.address)}`);
+    if (!(Number.isInteger(address) && address >= 0x03 && address <= 0x77)) {
+      throw new Error(`address must be a 7-bit I2C address ("0x24" or 36 for the PN532), got ${JSON.stringify(options.address)}`);
+    }
     if (options.connectorId !== undefined && !(Number.isInteger(options.connectorId) && options.connectorId >= 1)) {
       throw new Error('connectorId must be a connector number (1, 2, ...)');
     }
