@@ -151,6 +151,7 @@ export {
   type StatusEventRow,
   type AuditRow,
   type OrphanRow,
+  type ReservationRow,
   type MeterSeries,
   type SessionStatsRow,
   type PowerRow,

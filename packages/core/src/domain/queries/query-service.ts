@@ -7,6 +7,7 @@ import {
   ConnectorSchema,
   MeterSampleSchema,
   OrphanMessageSchema,
+  ReservationSchema,
   StatusEventSchema,
   TransactionSchema,
   type ChargePoint,
@@ -18,6 +19,7 @@ import {
   chargePointViewOf,
   meterSampleViewOf,
   orphanViewOf,
+  reservationViewOf,
   statusEventViewOf,
   transactionViewOf,
   type LiveCost,
@@ -33,6 +35,7 @@ export type MeterSampleRow = ReturnType<typeof meterSampleViewOf>;
 export type StatusEventRow = ReturnType<typeof statusEventViewOf>;
 export type AuditRow = ReturnType<typeof auditEntryViewOf>;
 export type OrphanRow = ReturnType<typeof orphanViewOf>;
+export type ReservationRow = ReturnType<typeof reservationViewOf>;
 
 export interface Page<T> {
   items: T[];
@@ -376,6 +379,23 @@ export class QueryService {
     if (receivedAt) where.receivedAt = receivedAt;
     const [rows, total] = await this.#em().findAndCount(OrphanMessageSchema, where, { orderBy: { receivedAt: 'desc', id: 'desc' }, limit, offset });
     return { items: rows.map(orphanViewOf), total };
+  }
+
+  /** Reservations, newest first. */
+  async reservations(q: { chargePointId?: string; status?: string; limit?: number; offset?: number } = {}): Promise<Page<ReservationRow>> {
+    const limit = limitOf(q.limit);
+    const offset = offsetOf(q.offset);
+    const where: Record<string, unknown> = {};
+    if (q.chargePointId !== undefined) where.chargePoint = q.chargePointId;
+    if (q.status !== undefined) where.status = q.status;
+    const [rows, total] = await this.#em().findAndCount(ReservationSchema, where, { orderBy: { id: 'desc' }, limit, offset });
+    return { items: rows.map(reservationViewOf), total };
+  }
+
+  /** One reservation, or null. */
+  async reservation(id: number): Promise<ReservationRow | null> {
+    const row = await this.#em().findOne(ReservationSchema, { id });
+    return row ? reservationViewOf(row) : null;
   }
 
   // ---------------------------------------------------------------- aggregates

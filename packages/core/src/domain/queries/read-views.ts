@@ -7,6 +7,7 @@ import type {
   MeterSample,
   OrphanMessage,
   RegistrationStatus,
+  Reservation,
   StatusEvent,
   Transaction,
 } from '../../persistence/entities/index.js';
@@ -197,5 +198,20 @@ export function apiKeyViewOf(k: ApiKey) {
     createdAt: iso(k.createdAt),
     lastUsedAt: iso(k.lastUsedAt),
     revokedAt: iso(k.revokedAt),
+  };
+}
+
+export function reservationViewOf(r: Reservation) {
+  return {
+    id: r.id,
+    chargePointId: r.chargePoint as unknown as string,
+    connectorId: r.connectorId,
+    idTag: r.idTag,
+    parentIdTag: r.parentIdTag ?? null,
+    expiryDate: iso(r.expiryDate),
+    status: r.status,
+    transactionId: r.transactionId ?? null,
+    createdAt: iso(r.createdAt),
+    updatedAt: iso(r.updatedAt),
   };
 }

@@ -1,10 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { ReservationService, ReservationStatus } from '../../../domain/reservations/reservation-service.js';
-import { ReservationSchema, type Reservation } from '../../../persistence/entities/index.js';
 import type { ApiContext } from '../api-context.js';
 import { actorOf, type ApiRouteConfig } from '../api-auth.js';
 import { chargePointIdParam, dateTime, errors, idTagValue, nullable, objectOf, page, paginationQuery, strictObject } from '../schemas.js';
-import { iso } from '../views.js';
+import { reservationViewOf } from '../views.js';
 import { notFound, pageOf, requireChargePoint, type PageQuery } from './lookups.js';
 
 const viewer: ApiRouteConfig = { apiRole: 'viewer' };
@@ -30,21 +29,6 @@ const reservationView = objectOf({
   updatedAt: nullable(dateTime),
 });
 
-function reservationViewOf(r: Reservation) {
-  return {
-    id: r.id,
-    chargePointId: r.chargePoint as unknown as string,
-    connectorId: r.connectorId,
-    idTag: r.idTag,
-    parentIdTag: r.parentIdTag ?? null,
-    expiryDate: iso(r.expiryDate),
-    status: r.status,
-    transactionId: r.transactionId ?? null,
-    createdAt: iso(r.createdAt),
-    updatedAt: iso(r.updatedAt),
-  };
-}
-
 const reservationId = { type: 'integer', minimum: 1, maximum: 2_147_483_647 } as const;
 
 /** Reservations, delegating to the 'reservations' service (501 when that feature is not installed). */
@@ -65,11 +49,8 @@ export function registerReservationRoutes(app: FastifyInstance, ctx: ApiContext)
     },
     async (request) => {
       const q = request.query;
-      const where: Record<string, unknown> = {};
-      if (q.chargePointId !== undefined) where.chargePoint = q.chargePointId;
-      if (q.status !== undefined) where.status = q.status;
-      const [rows, total] = await em().findAndCount(ReservationSchema, where, { orderBy: { id: 'desc' }, limit: q.limit, offset: q.offset });
-      return pageOf(rows.map(reservationViewOf), total, q);
+      const { items, total } = await ctx.services.get('queries').reservations(q);
+      return pageOf(items, total, q);
     },
   );
 
@@ -85,9 +66,9 @@ export function registerReservationRoutes(app: FastifyInstance, ctx: ApiContext)
       },
     },
     async (request) => {
-      const row = await em().findOne(ReservationSchema, { id: request.params.id });
+      const row = await ctx.services.get('queries').reservation(request.params.id);
       if (!row) throw notFound(`reservation ${request.params.id} not found`);
-      return reservationViewOf(row);
+      return row;
     },
   );
 
