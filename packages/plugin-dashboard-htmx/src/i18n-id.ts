@@ -124,6 +124,16 @@ export const ID: Record<string, string> = {
   // insights
   'The ML plugin is not installed': 'Plugin ML tidak terpasang',
   'Install @charge-it/plugin-ml to see the load forecast, availability, anomalies, driver segments and load advice, computed from this site’s own sessions.': 'Pasang @charge-it/plugin-ml untuk melihat prakiraan beban, ketersediaan, anomali, segmen pengemudi dan saran beban, dihitung dari sesi lokasi ini sendiri.',
+  baseline: 'acuan', 'better than the baseline': 'lebih baik dari acuan', 'not better than the baseline': 'tidak lebih baik dari acuan', trained: 'dilatih',
+  '{p}% synthetic demo data': '{p}% data demo sintetis', 'Not enough data yet': 'Data belum cukup', 'The model needs {need} {unit}; there are {have}. It trains again on its schedule.': 'Model memerlukan {need} {unit}; baru ada {have}. Model dilatih ulang sesuai jadwal.',
+  'Not trained yet': 'Belum dilatih', 'Share of connectors free, by hour of the week': 'Porsi konektor kosong, per jam dalam seminggu', free: 'kosong',
+  'Darker = more connectors in use. Hours in {tz}.': 'Lebih gelap = lebih banyak konektor terpakai. Jam dalam {tz}.', Mon: 'Sen', Tue: 'Sel', Wed: 'Rab', Thu: 'Kam', Fri: 'Jum', Sat: 'Sab', Sun: 'Min',
+  'Every figure here is computed by the ML plugin from this site’s sessions, with its error measured against a naive baseline on held-back data.': 'Setiap angka di sini dihitung plugin ML dari sesi lokasi ini, dengan galat yang diukur terhadap acuan naif pada data yang disisihkan.',
+  'Last training': 'Pelatihan terakhir', 'Load forecast (kW, with 95% interval)': 'Prakiraan beban (kW, dengan interval 95%)', Actual: 'Aktual', Forecast: 'Prakiraan', Low: 'Bawah', High: 'Atas',
+  'No forecast points.': 'Tidak ada titik prakiraan.', 'Availability by hour of the week': 'Ketersediaan per jam dalam seminggu', 'Load-optimisation advice': 'Saran optimasi beban',
+  'No session is running; advice appears for running sessions.': 'Tidak ada sesi berjalan; saran muncul untuk sesi yang berjalan.', 'Power that could be freed now without missing expected energy': 'Daya yang bisa dibebaskan sekarang tanpa mengurangi energi yang diharapkan',
+  Now: 'Sekarang', 'Suggested limit': 'Batas yang disarankan', Why: 'Alasan', 'Unusual sessions': 'Sesi tidak biasa', 'No unusual session among the {n} scored.': 'Tidak ada sesi tidak biasa di antara {n} yang dinilai.',
+  Score: 'Skor', 'Driver segments': 'Segmen pengemudi', Segment: 'Segmen', Cards: 'Kartu', 'Sessions/week': 'Sesi/minggu', Hours: 'Jam', 'Usual start': 'Mulai biasanya',
   // durations
   '{h} h {m} min': '{h} j {m} mnt', '{m} min': '{m} mnt', '{s} s': '{s} dtk', '{n} s ago': '{n} dtk lalu', '{n} min ago': '{n} mnt lalu', '{n} h ago': '{n} j lalu',
 };

@@ -80,15 +80,14 @@ export function runningSessions(ctx: ViewCtx, snapshot: LiveSnapshot, oob = fals
   return html`<div id="running-sessions" class="flush"${oob ? html` hx-swap-oob="true"` : null}>${rows.length === 0
     ? emptyState(t('No session is running'), t('Sessions show here, live, as soon as a car starts charging.'), 'plug')
     : html`<div class="table-wrap"><table>
-<thead><tr><th>${t('Charge point')}</th><th>${t('Card')}</th><th class="num">${t('Power')}</th><th class="num">${t('Energy')}</th><th class="num hide-sm">${t('Cost so far')}</th><th class="hide-sm">${t('Started')}</th></tr></thead>
+<thead><tr><th>${t('Charge point')}</th><th class="hide-sm">${t('Card')}</th><th class="num">${t('Power')}</th><th class="num">${t('Energy')}</th><th class="num">${t('Cost so far')}</th></tr></thead>
 <tbody>${rows.map(
         ({ cp, c, s }) => html`<tr id="${domId('run', cp.id, c.connectorId)}" data-transaction-id="${s.transactionId}">
-<td><a href="${ctx.prefix}/transactions/${s.transactionId}">${cp.id}</a> <span class="muted">#${c.connectorId}</span></td>
-<td class="mono">${s.idTag}</td>
+<td><a href="${ctx.prefix}/transactions/${s.transactionId}">${cp.id}</a> <span class="muted">#${c.connectorId}</span><div class="muted small">${t('since')} ${fmt.time(s.startedAt)}</div></td>
+<td class="mono hide-sm"><span class="truncate">${s.idTag}</span></td>
 <td class="num" data-field="power">${fmt.kw(s.powerW)}</td>
 <td class="num" data-field="energy">${fmt.kwh(s.energyWh)}</td>
-<td class="num hide-sm">${fmt.idr(s.costIdr)}</td>
-<td class="hide-sm nowrap">${fmt.time(s.startedAt)}</td></tr>`,
+<td class="num">${fmt.idr(s.costIdr)}</td></tr>`,
       )}</tbody></table></div>`}</div>`;
 }
 
