@@ -231,14 +231,14 @@ export function trainSessionAnomalies(
   const seed = options.seed ?? 1;
   const feats = sessions.map((s) => rawFeatures(s, timeZone));
   const model = fitModel(sessions, feats, chargers, timeZone, seed);
-  const scored = sessions.map((s) => scoreSession(model, s));
+  // Scores only: the explanations are written for the sessions shown (the top `limit`).
+  const scores = sessions.map((s, i) => scoreIsolationForest(model.forest, featureRow(feats[i]!, normFor(model, s.chargePointId))));
 
   // Evaluation.
   const labelled = sessions.map((s) => s.flags.includes(INJECTED_ANOMALY_FLAG));
   const positives = labelled.filter(Boolean).length;
   let metric: ModelMetric;
   if (positives > 0) {
-    const scores = scored.map((x) => x.score);
     const z = sessions.map((s, i) => maxZ(feats[i]!, normFor(model, s.chargePointId)));
     const p = precisionAtK(scores, labelled, positives);
     const pb = precisionAtK(z, labelled, positives);
@@ -259,10 +259,10 @@ export function trainSessionAnomalies(
     const evalModel = fitModel(kept, keptFeats, chargers, timeZone, seed + 11);
     const injected = injectAnomalies(sessions.filter((_, i) => holdIdx.has(i)), k, seed, timeZone);
     const pool = [...kept, ...injected];
-    const scores = pool.map((s) => scoreSession(evalModel, s).score);
+    const poolScores = pool.map((s) => scoreIsolationForest(evalModel.forest, featureRow(rawFeatures(s, timeZone), normFor(evalModel, s.chargePointId))));
     const z = pool.map((s) => maxZ(rawFeatures(s, timeZone), normFor(evalModel, s.chargePointId)));
     const isInjected = pool.map((s) => s.id < 0);
-    const p = precisionAtK(scores, isInjected, k);
+    const p = precisionAtK(poolScores, isInjected, k);
     const pb = precisionAtK(z, isInjected, k);
     metric = {
       name: 'precision@k',
@@ -274,11 +274,11 @@ export function trainSessionAnomalies(
     };
   }
 
-  const order = scored.map((x, i) => [x.score, i] as const).sort((a, b) => b[0] - a[0]);
+  const order = scores.map((x, i) => [x, i] as const).sort((a, b) => b[0] - a[0]);
   const limit = options.limit ?? 50;
   const anomalies: SessionAnomaly[] = order.slice(0, limit).map(([score, i], r) => {
     const s = sessions[i]!;
-    const x = scored[i]!;
+    const x = scoreSession(model, s);
     return {
       transactionId: s.id,
       chargePointId: s.chargePointId,

@@ -202,10 +202,16 @@ export function generateSyntheticHistory(options: SyntheticHistoryOptions = {}):
   const kinds: InjectedAnomaly[] = ['energy-spike', 'marathon-idle', 'night-bulk', 'power-burst'];
   const anomalies = Math.min(options.anomalies ?? 8, Math.floor(sessions.length / 20));
   const used = new Set<number>();
-  const nextOnConnector = (i: number) => {
-    const s = sessions[i]!;
-    return sessions.find((o, j) => j > i && o.chargePointId === s.chargePointId && o.connectorId === s.connectorId);
-  };
+  // The next session on the same connector, by index (sessions are in start order here).
+  const nextIndex = new Array<number>(sessions.length).fill(-1);
+  const lastOn = new Map<string, number>();
+  sessions.forEach((s, j) => {
+    const key = `${s.chargePointId}/${s.connectorId}`;
+    const prev = lastOn.get(key);
+    if (prev !== undefined) nextIndex[prev] = j;
+    lastOn.set(key, j);
+  });
+  const nextOnConnector = (i: number) => (nextIndex[i]! >= 0 ? sessions[nextIndex[i]!] : undefined);
   for (let a = 0; a < anomalies; a++) {
     const kind = kinds[a % kinds.length]!;
     // A marathon idle needs a connector that stays free for the next 22 hours.
