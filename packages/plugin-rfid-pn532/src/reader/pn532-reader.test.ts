@@ -108,10 +108,12 @@ describe('pn532Reader on the emulator', () => {
     expect(reports).toEqual([{ ok: true, details: { firmware: '1.6' } }]);
 
     // A glitch that one re-init cures is not a failure.
+    const okSince = reader.health.since;
     chip.inject('bus-error');
     await until(() => reader.health.reinitAttempts === 1, 'the re-init');
     await chip.whenPolled(2);
     expect(reader.health.state).toBe('ok');
+    expect(reader.health.since).toBe(okSince);
     expect(reports).toHaveLength(1);
 
     chip.disconnect();

@@ -154,9 +154,10 @@ export function pn532Reader(options: Pn532ReaderOptions = {}): Pn532ReaderPlugin
         try {
           const fw = await pn532.init();
           if (fw.ic !== 0x32) log.warn({ ic: fw.ic }, `chip IC 0x${fw.ic.toString(16)} is not a PN532 (0x32); trying anyway`);
-          const recovered = health.state === 'error';
-          setHealth({ state: 'ok', since: new Date().toISOString(), firmware: fw.text, error: null });
-          log.info({ firmware: fw.text, address: `0x${address.toString(16)}` }, recovered ? 'PN532 reader recovered' : 'PN532 reader ready');
+          const before = health.state;
+          setHealth({ state: 'ok', since: before === 'ok' ? health.since : new Date().toISOString(), firmware: fw.text, error: null });
+          const what = before === 'error' ? 'PN532 reader recovered' : before === 'ok' ? 'PN532 reader re-initialised after an error' : 'PN532 reader ready';
+          log.info({ firmware: fw.text, address: `0x${address.toString(16)}` }, what);
           return true;
         } catch (err) {
           if (stop.signal.aborted) return false;
