@@ -101,8 +101,11 @@ export function firebaseMirror(options: FirebaseMirrorOptions = {}) {
             access.kind === 'off'
               ? null
               : { databaseURL: access.databaseURL, ...(access.kind === 'emulator' ? { emulatorHost: access.emulatorHost } : {}), ...pageOptions.web },
-          lan: Boolean((ctx.config as { publicLive?: boolean }).publicLive),
+          lan: ctx.config.publicLive,
         });
+        if (access.kind === 'off' && !ctx.config.publicLive) {
+          ctx.log.warn('The driver page at /driver/ has no data source: Firebase is off and the public LAN view is off (set CHARGE_IT_PUBLIC_LIVE=true or configure Firebase)');
+        }
       }
     },
   });

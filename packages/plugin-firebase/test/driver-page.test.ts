@@ -177,6 +177,21 @@ describe('driver page', () => {
     }
   });
 
+  it('says the live view is not set up when neither Firebase nor the LAN view is on', async () => {
+    const { createRecordingLogger } = await import('@charge-it/core/testing');
+    const logger = createRecordingLogger();
+    const bare = await startCsms([firebaseMirror({ env: {} })], { logger });
+    try {
+      expect(logger.filter((e) => /driver page at \/driver\/ has no data source/.test(e.msg))).toHaveLength(1);
+      const page = await context.newPage();
+      await page.goto(`${bare.url}/driver/live.html?cp=CP-1&c=1&lang=en`);
+      await waitText(page, '#notice', (t) => t.includes('not set up'), 'not set up notice');
+      await page.close();
+    } finally {
+      await bare.close();
+    }
+  });
+
   it('says so when the connector is not known', async () => {
     const page = await open('/driver/live.html?cp=CP-404&c=1');
     await waitText(page, '#notice', (t) => t.includes('tidak dikenal'), 'not found notice', 40_000);

@@ -12,6 +12,7 @@ let view: ConnectorView | null | undefined; // undefined: nothing yet
 let source: Source | null = null;
 let link: 'connecting' | 'ok' | 'down' = 'connecting';
 let online = true;
+let unavailable = false;
 /** Local time when the current view arrived, to tick the duration without trusting the phone's clock. */
 let receivedAt = 0;
 
@@ -45,6 +46,11 @@ function render(): void {
   if (view === undefined) {
     status.className = 'status status-unknown';
     statusText.textContent = link === 'down' ? t.offline : t.connecting;
+    if (unavailable) {
+      statusText.textContent = t.status.unknown!;
+      notice.textContent = t.unavailable;
+      notice.hidden = false;
+    }
     $('session').hidden = true;
     $('idle').hidden = true;
     return;
@@ -107,6 +113,11 @@ async function main(): Promise<void> {
   render();
   if (!chargePointId) return;
   const config = await loadConfig();
+  if (!config.firebase && !config.lan) {
+    unavailable = true;
+    render();
+    return;
+  }
   watchConnector(
     config,
     chargePointId,
