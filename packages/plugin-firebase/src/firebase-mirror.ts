@@ -36,6 +36,8 @@ export interface FirebaseMirrorOptions {
    * core drops the summary after `live.lastSessionMinutes` without an event, and the database follows.
    */
   sweepMs?: number;
+  /** Log a warning when Firebase is not connected this long after start (ms, default 30000). */
+  connectWarnMs?: number;
   /** The driver page at /driver/ (default on). `false` to not serve it. */
   driverPage?: boolean | DriverPageOptions;
   /** Where to read the environment (default `process.env`). */
@@ -86,8 +88,8 @@ export function firebaseMirror(options: FirebaseMirrorOptions = {}) {
       const access = resolveAccess({ databaseURL: options.databaseURL, credentials: options.credentials, env });
       const live = ctx.services.get('live');
 
-      const sweepMs = options.sweepMs ?? 30_000;
-      const mirror = access.kind === 'off' ? offService(access.reason, root) : startMirror(ctx, live, access, root, throttleMs, sweepMs);
+      const timing = { sweepMs: options.sweepMs ?? 30_000, connectWarnMs: options.connectWarnMs ?? 30_000 };
+      const mirror = access.kind === 'off' ? offService(access.reason, root) : startMirror(ctx, live, access, root, throttleMs, timing);
       if (access.kind === 'off') ctx.log.warn(`Firebase mirror is off: ${access.reason}. The driver page uses the LAN view.`);
       ctx.provide('firebaseMirror', mirror.service);
       ctx.onClose(() => mirror.close());
@@ -139,7 +141,7 @@ function startMirror(
   access: Exclude<FirebaseAccess, { kind: 'off' }>,
   root: string,
   throttleMs: number,
-  sweepMs: number,
+  { sweepMs, connectWarnMs }: { sweepMs: number; connectWarnMs: number },
 ): { service: FirebaseMirrorService; close(): Promise<void> } {
   const log = ctx.log;
   const clock = ctx.services.get('clock');
@@ -227,6 +229,15 @@ function startMirror(
     }
   });
 
+  const connectWarning = setTimeout(() => {
+    if (!everOnline) {
+      log.warn(
+        `Firebase mirror: not connected to ${access.databaseURL} after ${Math.round(connectWarnMs / 1000)} s (check the network, the database URL and the service-account key); OCPP is not affected, the latest state per connector is kept`,
+      );
+    }
+  }, connectWarnMs);
+  connectWarning.unref();
+
   // The core drops a finished session's summary after a while without necessarily sending an event:
   // re-read connectors that still show one, so the database follows.
   const sweep = setInterval(() => {
@@ -256,6 +267,7 @@ function startMirror(
     async close() {
       unsubscribe();
       clearInterval(sweep);
+      clearTimeout(connectWarning);
       // Give a reachable Firebase a moment to take the last states; never hang on a dead one.
       await writer.idle(state === 'online' ? 2_000 : 0);
       writer.close();

@@ -3,7 +3,7 @@
  * latest state wins when the link returns.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { FakeChargePoint, TestCsms } from '@charge-it/core/testing';
+import { createRecordingLogger, type FakeChargePoint, type TestCsms } from '@charge-it/core/testing';
 import { firebaseMirror } from '../src/index.js';
 import { startFirebaseServer, waitFor, type TestFirebaseServer } from './helpers/firebase-server.js';
 import { ID_TAG, connectCharger, meter, startCsms } from './helpers/station.js';
@@ -14,8 +14,9 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
 });
 
-async function setup(databaseURL: string, throttleMs = 200): Promise<{ csms: TestCsms; cp: FakeChargePoint }> {
-  const csms = await startCsms([firebaseMirror({ databaseURL, throttleMs, driverPage: false })]);
+async function setup(databaseURL: string, throttleMs = 200, extra: Record<string, unknown> = {}): Promise<{ csms: TestCsms; cp: FakeChargePoint }> {
+  const { connectWarnMs, ...csmsOptions } = extra as { connectWarnMs?: number };
+  const csms = await startCsms([firebaseMirror({ databaseURL, throttleMs, driverPage: false, ...(connectWarnMs ? { connectWarnMs } : {}) })], csmsOptions);
   cleanups.push(() => csms.close());
   const cp = await connectCharger(csms);
   cleanups.push(() => cp.close());
@@ -72,7 +73,8 @@ describe('firebaseMirror when Firebase is away', () => {
   it('answers every OCPP call while Firebase accepts connections and never answers', async () => {
     const hole = await startBlackhole();
     cleanups.push(() => hole.close());
-    const { csms, cp } = await setup(`http://127.0.0.1:${hole.port}?ns=dead`);
+    const logger = createRecordingLogger();
+    const { csms, cp } = await setup(`http://127.0.0.1:${hole.port}?ns=dead`, 200, { logger, connectWarnMs: 300 });
     const mirror = csms.csms.services.get('firebaseMirror');
 
     const { transactionId, idTagInfo } = await cp.startTransaction({ connectorId: 1, idTag: ID_TAG, meterStart: 0 });
@@ -89,6 +91,8 @@ describe('firebaseMirror when Firebase is away', () => {
     // ...and nothing piled up: at most one waiting and one unacknowledged state per key.
     expect(s.pendingKeys).toBeLessThanOrEqual(2);
     expect(s.inFlightKeys).toBeLessThanOrEqual(2);
+    // One clear warning that it is not connected.
+    await logger.waitFor((e) => /Firebase mirror: not connected to http:\/\/127\.0\.0\.1:\d+\?ns=dead after/.test(e.msg), { timeoutMs: 20_000 });
     // Closing does not hang on the dead link (afterEach closes the CSMS).
   });
 
