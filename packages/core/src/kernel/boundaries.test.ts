@@ -115,3 +115,66 @@ describe('@charge-it/core/ocpp16 dependency boundary', () => {
     expect(violations).toEqual([]);
   });
 });
+
+/**
+ * The arrows between the core's layers (issue 7): nothing points back up.
+ * - src/domain/** never imports src/http/** (a feature's routes live in the feature, e.g.
+ *   domain/firmware/firmware-routes.ts; the REST layer calls the domain, not the reverse);
+ * - src/ocpp/** (gateway, router, sessions, commands, types) never imports src/domain/** or
+ *   src/http/**: the table that joins OCPP actions to domain services (src/ocpp-handlers.ts) sits
+ *   above both, next to the composition root;
+ * - the plugin contract (src/plugin.ts) knows no concrete service: it reaches them only as types,
+ *   through the `CsmsServices` interface of src/services.ts.
+ */
+const srcDir = resolve(kernelDir, '..');
+
+function relativeImports(dir: string): Array<{ name: string; targets: string[] }> {
+  return sourceFiles(dir)
+    .filter((path) => !/\.test(-d)?\.ts$/.test(path))
+    .map((path) => ({
+      name: relative(srcDir, path),
+      targets: specifiers(readFileSync(path, 'utf8'))
+        .filter((s) => s.startsWith('.'))
+        .map((s) => relative(srcDir, resolve(dirname(path), s))),
+    }));
+}
+
+const inside = (area: string) => (target: string) => target === area || target.startsWith(`${area}/`);
+const domainFiles = relativeImports(join(srcDir, 'domain'));
+const ocppFilesAll = relativeImports(join(srcDir, 'ocpp'));
+
+describe('layer arrows inside @charge-it/core', () => {
+  it('finds the layers and sees their imports (the checks below are not vacuous)', () => {
+    expect(domainFiles.map((f) => f.name)).toContain(join('domain', 'firmware', 'firmware-routes.ts'));
+    expect(domainFiles.find((f) => f.name === join('domain', 'firmware', 'firmware-plugin.ts'))?.targets).toContain(join('domain', 'firmware', 'firmware-routes.js'));
+    expect(ocppFilesAll.find((f) => f.name === join('ocpp', 'action-router.ts'))?.targets).toContain(join('ocpp', 'sessions.js'));
+    expect(inside('http')('http/api/views.js')).toBe(true);
+    expect(inside('http')('https-thing.js')).toBe(false);
+  });
+
+  it.each(domainFiles.map((f) => [f.name, f] as const))('%s does not import src/http', (_name, file) => {
+    expect(file.targets.filter(inside('http'))).toEqual([]);
+  });
+
+  it.each(ocppFilesAll.map((f) => [f.name, f] as const))('%s imports neither src/domain nor src/http', (_name, file) => {
+    expect(file.targets.filter((t) => inside('domain')(t) || inside('http')(t))).toEqual([]);
+  });
+
+  it('the OCPP handler table lives above src/ocpp and src/domain', () => {
+    const handlers = relativeImports(srcDir).find((f) => f.name === 'ocpp-handlers.ts');
+    expect(handlers?.targets.some(inside('domain'))).toBe(true);
+    expect(handlers?.targets.some(inside('ocpp'))).toBe(true);
+  });
+
+  it('src/plugin.ts imports no concrete service (types of services only through src/services.ts)', () => {
+    const source = readFileSync(join(srcDir, 'plugin.ts'), 'utf8');
+    const targets = specifiers(source).filter((s) => s.startsWith('.'));
+    expect(targets).toContain('./services.js');
+    expect(targets.filter((s) => s.startsWith('./domain/') || s.startsWith('./http/') || s.startsWith('./persistence/'))).toEqual([]);
+    expect(targets.filter((s) => /ocpp\/(commands|sessions|rpc-gateway)\.js$/.test(s))).toEqual([]);
+    // services.ts itself references services as types only (no runtime import of any of them).
+    const services = readFileSync(join(srcDir, 'services.ts'), 'utf8');
+    const valueImports = [...services.matchAll(/^import\s+(?!type\b)[^;]*from\s*['"]([^'"]+)['"]/gm)].map((m) => m[1]);
+    expect(valueImports).toEqual([]);
+  });
+});

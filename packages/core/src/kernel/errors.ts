@@ -66,6 +66,13 @@ export const CsmsErrorCode = {
 
 export type CsmsErrorCode = (typeof CsmsErrorCode)[keyof typeof CsmsErrorCode];
 
+/**
+ * The brand every `CsmsError` carries. `Symbol.for` is one symbol per process, so an error made by
+ * a second copy of this module (two installed versions of @charge-it/core, or the core's dist next
+ * to a bundled kernel on the edge) is still recognised by `isCsmsError`, where `instanceof` fails.
+ */
+const CSMS_ERROR_BRAND = Symbol.for('charge-it.CsmsError');
+
 export class CsmsError extends Error {
   readonly code: CsmsErrorCode;
   /** Extra machine-readable facts (option name, plugin name, ...). */
@@ -80,9 +87,16 @@ export class CsmsError extends Error {
     this.name = 'CsmsError';
     this.code = code;
     this.details = options.details ?? {};
+    // Non-enumerable: not in JSON or logs, but seen by every copy of `isCsmsError`.
+    Object.defineProperty(this, CSMS_ERROR_BRAND, { value: true });
   }
 }
 
+/**
+ * True for a `CsmsError` (optionally with the given code), also one thrown by another copy of the
+ * class: it checks the `Symbol.for('charge-it.CsmsError')` brand, not `instanceof`.
+ */
 export function isCsmsError(err: unknown, code?: CsmsErrorCode): err is CsmsError {
-  return err instanceof CsmsError && (code === undefined || err.code === code);
+  if (typeof err !== 'object' || err === null || (err as Record<symbol, unknown>)[CSMS_ERROR_BRAND] !== true) return false;
+  return code === undefined || (err as { code?: unknown }).code === code;
 }

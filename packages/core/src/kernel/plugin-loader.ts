@@ -1,4 +1,4 @@
-import { CsmsError, CsmsErrorCode } from './errors.js';
+import { CsmsError, CsmsErrorCode, isCsmsError } from './errors.js';
 import type { HookRunner, HookSpecs } from './hooks.js';
 import type { PluginDefinition } from './define-plugin.js';
 import type { Logger } from './logger.js';
@@ -106,7 +106,7 @@ export async function loadPlugins<Ctx, H extends HookSpecs>(options: LoadPlugins
       open = false;
       hooks.freeze();
       await close();
-      if (err instanceof CsmsError) throw err;
+      if (isCsmsError(err)) throw err;
       throw new CsmsError(CsmsErrorCode.PLUGIN_SETUP_FAILED, `plugin "${plugin.name}" failed in setup(): ${String((err as Error)?.message ?? err)}`, {
         cause: err,
         details: { plugin: plugin.name },

@@ -3,3 +3,5 @@ export { createTestCsms, type TestCsms, type TestCsmsOptions } from './create-te
 export { FakeChargePoint, type FakeChargePointOptions } from './fake-charge-point.js';
 export { EventRecorder, type RecordedEvent } from './event-recorder.js';
 export { waitForLive, type WaitForLiveOptions } from './wait-for-live.js';
+export { createRecordingLogger, type RecordingLogger, type RecordedLog, type RecordedLogLevel } from './recording-logger.js';
+export { deferred, type Deferred } from './deferred.js';
