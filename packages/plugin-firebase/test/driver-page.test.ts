@@ -111,22 +111,27 @@ describe('driver page', () => {
   });
 
   it('shows the station page with a QR code per connector', async () => {
+    await cp.status(2, 'Available'); // a second connector, so the page lists two
     const page = await open('/driver/?station=CP-1');
-    await page.waitForSelector('.qr svg path', { timeout: 30_000 });
     const cards = page.locator('.qr-card');
-    expect(await cards.count()).toBe(1);
-    const href = await page.locator('.qr-card a.open').getAttribute('href');
-    expect(href).toBe(`${csms.url}/driver/live.html?cp=CP-1&c=1`);
+    const deadline = Date.now() + 30_000;
+    while ((await cards.count()) < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await cards.count()).toBe(2);
+    await page.waitForSelector('.qr-card:nth-child(2) .qr svg path', { timeout: 30_000 });
+    expect(await page.locator('.qr-card a.open').nth(0).getAttribute('href')).toBe(`${csms.url}/driver/live.html?cp=CP-1&c=1`);
+    expect(await page.locator('.qr-card a.open').nth(1).getAttribute('href')).toBe(`${csms.url}/driver/live.html?cp=CP-1&c=2`);
+    expect(await page.locator('.qr-card h2').allInnerTexts()).toEqual(['Konektor 1', 'Konektor 2']);
+    await waitText(page, '.qr-card:nth-child(2) .status', (t) => t === 'Tersedia', 'connector 2 Available');
     const status = csms.csms.services.get('live').connector('CP-1', 1)!.status!;
     const inBahasa: Record<string, string> = { Available: 'Tersedia', Charging: 'Mengisi daya' };
-    await waitText(page, '.qr-card .status', (t) => t === inBahasa[status], `status ${status}`);
+    await waitText(page, '.qr-card:nth-child(1) .status', (t) => t === inBahasa[status], `status ${status}`);
     await page.screenshot({ path: join(artifacts, 'station-390x844.png'), fullPage: true });
     await page.setViewportSize({ width: 1280, height: 800 });
     await page.screenshot({ path: join(artifacts, 'station-1280x800.png'), fullPage: true });
     // Printed: only the codes, no buttons.
     await page.emulateMedia({ media: 'print' });
     expect(await page.locator('#print').isVisible()).toBe(false);
-    expect(await page.locator('.qr svg').isVisible()).toBe(true);
+    expect(await page.locator('.qr svg').first().isVisible()).toBe(true);
     await page.screenshot({ path: join(artifacts, 'station-print-1280x800.png'), fullPage: true });
     await page.close();
   });
