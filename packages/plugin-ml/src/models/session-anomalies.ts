@@ -106,7 +106,11 @@ function featureRow(f: RawFeatures, norm: StationNorm): number[] {
   const z = (k: Exclude<Feature, 'startHour'>) => ((f[k] ?? norm.center[k]) - norm.center[k]) / norm.scale[k];
   const rarity = hourRarity(norm, f.startHour);
   const c = (x: number) => Math.sign(x) * Math.log1p(Math.abs(x));
-  return [c(z('energyKwh')), c(z('durationH')), c(z('avgKw')), c(z('peakKw')), c(z('idleH')), -Math.log(rarity + 0.005)];
+  const zs = [z('energyKwh'), z('durationH'), z('avgKw'), z('peakKw'), z('idleH')];
+  const hour = -Math.log(rarity + 0.005);
+  // The last column, how far the session is from normal on its most unusual feature, gives the
+  // forest an axis on which any single extreme value stands out (not only combinations).
+  return [...zs.map(c), hour, Math.log1p(Math.max(...zs.map(Math.abs), 0))];
 }
 
 const fmt = (x: number, unit: string) => `${round(x, x < 10 ? 1 : 0)} ${unit}`;
