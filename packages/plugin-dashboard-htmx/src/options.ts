@@ -20,6 +20,8 @@ export interface DashboardOptions {
   secureCookies?: boolean | 'auto';
   /** Failed logins per IP (and per username) allowed per 15 minutes before login answers 429 (default 10). */
   loginAttemptsPer15Min?: number;
+  /** Also answer `GET /` with a redirect to the dashboard (default false; the SPKLU app turns it on). */
+  redirectRoot?: boolean;
   /** Site name shown in the sidebar (default "Charge-IT"). */
   siteName?: string;
   /** Environment to read the CHARGE_IT_DASHBOARD_* variables from (default process.env). */
@@ -35,6 +37,7 @@ export interface ResolvedDashboardOptions {
   secureCookies: boolean | 'auto';
   loginAttemptsPer15Min: number;
   siteName: string;
+  redirectRoot: boolean;
   production: boolean;
 }
 
@@ -94,6 +97,7 @@ export function resolveDashboardOptions(options: DashboardOptions = {}): Resolve
     secureCookies,
     loginAttemptsPer15Min: attempts,
     siteName: options.siteName ?? 'Charge-IT',
+    redirectRoot: options.redirectRoot ?? false,
     production,
   };
 }

@@ -53,6 +53,11 @@ export function dashboard(options: DashboardOptions = {}): Readonly<CsmsPlugin> 
       }
 
       ctx.routes(createDashboardRoutes(deps), { prefix: resolved.prefix });
+      if (resolved.redirectRoot) {
+        ctx.routes(async (app) => {
+          app.get('/', async (_request, reply) => reply.redirect(`${resolved.prefix}/`, 302));
+        });
+      }
       ctx.onClose(() => closeAllStreams());
     },
   });

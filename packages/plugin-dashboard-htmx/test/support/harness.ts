@@ -46,7 +46,8 @@ export async function startHarness(options: { dashboard?: DashboardOptions; csms
   let counter = 0;
 
   const login = async (username = ADMIN.username, password = ADMIN.password): Promise<Client> => {
-    const page = await app.inject({ method: 'GET', url: '/dashboard/login' });
+    const prefix = options.dashboard?.prefix ?? '/dashboard';
+    const page = await app.inject({ method: 'GET', url: `${prefix}/login` });
     const pre = cookieOf(page.headers['set-cookie'], 'ci_pre');
     const res = await app.inject({
       method: 'POST',
