@@ -162,6 +162,23 @@ describe('pn532Reader on the emulator', () => {
     await ctx.close();
   });
 
+  it('two readers (one per connector, each on its own bus) present to their connectors', async () => {
+    const ctx = createReaderTestContext({ presentCard: (card) => ({ result: 'started', connectorId: card.connectorId! }) });
+    const chips = [new Pn532Emulator(), new Pn532Emulator()];
+    const readers = chips.map((chip, i) =>
+      pn532Reader({ i2cBus: chip, name: `pn532-reader-${i + 1}`, connectorId: i + 1, pollIntervalMs: 0, driver: { statusPollMs: 0 } }),
+    );
+    for (const r of readers) await r.setup(ctx);
+    chips[1]!.placeCard('22222222');
+    chips[0]!.placeCard('11111111');
+    await until(() => ctx.cards.length === 2, 'both taps');
+    expect(ctx.cards.map((c) => [c.source, c.connectorId, c.idTag]).sort()).toEqual([
+      ['pn532-reader-1', 1, '11111111'],
+      ['pn532-reader-2', 2, '22222222'],
+    ]);
+    await ctx.close();
+  });
+
   it('bad options fail at creation, naming the option', () => {
     expect(() => pn532Reader({ address: 0x100 })).toThrow(/address must be a 7-bit I2C address/);
     expect(() => pn532Reader({ address: 'twenty-four' })).toThrow(/address must be a 7-bit I2C address \("0x24" or 36/);
