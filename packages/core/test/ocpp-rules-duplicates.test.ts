@@ -49,7 +49,13 @@ describe.each(testDatabases())('OCPP rules: duplicates and letter case on $name'
     });
     const tx = await h.em().findOneOrFail(TransactionSchema, { id: transactionId });
     expect(tx.flags).toEqual([]);
-    const samples = await h.em().find(MeterSampleSchema, { transaction: transactionId });
+    const samples = await h.em().find(MeterSampleSchema, { transaction: transactionId }, { orderBy: { id: 'asc' } });
     expect(samples.every((s) => s.flags === null)).toBe(true);
+    // The 1100 reading repeated in transactionData is the one MeterValues carried: stored once.
+    expect(samples.map((s) => [s.timestamp.toISOString(), s.value, s.context])).toEqual([
+      [at(60), 1100, 'Sample.Periodic'],
+      [at(0), 1000, 'Transaction.Begin'],
+      [at(120), 1200, 'Transaction.End'],
+    ]);
   });
 });

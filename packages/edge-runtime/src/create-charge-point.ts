@@ -190,7 +190,7 @@ export async function createChargePoint(input: EdgeConfig, options: CreateCharge
     resetting = true;
     log.warn({ type }, 'reset requested by the central system');
     await ctrl.stopAll(type === 'Soft' ? 'SoftReset' : 'HardReset');
-    session.markReboot();
+    session.markReboot(type);
     if (type === 'Soft' && session.canSend()) {
       // Soft: stop gracefully, i.e. give the Stop messages a few seconds to reach the CS.
       await Promise.race([outbox.whenEmpty(), new Promise((r) => setTimeout(r, 10_000))]);
@@ -275,6 +275,7 @@ export async function createChargePoint(input: EdgeConfig, options: CreateCharge
           reportHealth: (report) => ctrl.setPluginHealth(base.pluginName, report),
         }),
       });
+      session.begin();
       await ctrl.start(outbox.recovery);
       await cableDetection.start();
       connection.start();
@@ -294,6 +295,7 @@ export async function createChargePoint(input: EdgeConfig, options: CreateCharge
       await ctrl.close();
       await hooks.drain();
       await plugins?.close();
+      session.end();
     },
     presentCard,
     plugIn: (id) => ctrl.plugIn(id),

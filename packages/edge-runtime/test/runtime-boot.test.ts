@@ -66,17 +66,18 @@ describe('edge runtime: BootNotification Pending / Rejected / Accepted', () => {
     expect(Math.abs(Date.now() - new Date().getTime())).toBeLessThan(1000);
   });
 
-  it('a restart with unchanged boot data does not re-boot; changed boot data does', async () => {
+  it('every start boots, also with unchanged boot data (a restart is a reboot); changed boot data is sent', async () => {
     const { csms } = env;
     let t = await env.start();
     await csms.waitFor('StatusNotification', (p) => p.connectorId === 1);
     await t.cp.stop();
     t = await env.start();
     await csms.waitFor('StatusNotification', (p) => p.connectorId === 1, 2);
-    expect(csms.callsOf('BootNotification')).toHaveLength(1);
+    expect(csms.callsOf('BootNotification')).toHaveLength(2);
     await t.cp.stop();
     await env.start({ boot: { chargePointVendor: 'Charge-IT', chargePointModel: 'Test', firmwareVersion: '2.0' } });
-    await csms.waitFor('BootNotification', () => true, 2);
+    const third = await csms.waitFor('BootNotification', () => true, 3);
+    expect(third.params.firmwareVersion).toBe('2.0');
   });
 
   it('sends Basic auth and fails cleanly with a wrong password', async () => {

@@ -187,7 +187,11 @@ export class ChargePointController extends EventEmitter {
       if (failing.info) payload.info = failing.info;
       if (failing.vendorErrorCode) payload.vendorErrorCode = failing.vendorErrorCode;
     }
+    // The first status of connector 0 after a boot says why the charge point (re)booted.
+    const rebootInfo = c.id === 0 && !failing ? this.#d.session.takeRebootInfo() : undefined;
+    if (rebootInfo) payload.info = rebootInfo;
     this.#d.session.send('StatusNotification', payload, { triggered }).catch((err) => {
+      if (rebootInfo) this.#d.session.restoreRebootInfo(rebootInfo);
       c.reportedStatus = undefined;
       this.#d.log.debug({ err: String(err?.message ?? err) }, 'StatusNotification not sent');
     });
@@ -664,10 +668,13 @@ export class ChargePointController extends EventEmitter {
     const reading = await this.#read(c);
     if (!reading || c.transaction !== tx) return;
     this.applyLimits();
-    const mv = this.#sample(c, reading, this.#d.config.csl('MeterValuesSampledData'), 'Sample.Periodic', this.#lastIntervalEnergy.get(c.id));
+    // One reading, one timestamp: the MeterValues sample and its copy in StopTransaction.transactionData
+    // are the same reading, and the central system recognises the copy by it.
+    const at = this.#d.clock.iso();
+    const mv = this.#sample(c, reading, this.#d.config.csl('MeterValuesSampledData'), 'Sample.Periodic', this.#lastIntervalEnergy.get(c.id), at);
     this.#lastIntervalEnergy.set(c.id, reading.energyWh);
     if (mv) this.#d.outbox.enqueue('MeterValues', { connectorId: c.id, meterValue: [mv] }, tx.txLocal);
-    const forStop = this.#sample(c, reading, this.#d.config.csl('StopTxnSampledData'), 'Sample.Periodic');
+    const forStop = this.#sample(c, reading, this.#d.config.csl('StopTxnSampledData'), 'Sample.Periodic', undefined, at);
     if (forStop) {
       tx.stopTxnData.push(forStop);
       if (tx.stopTxnData.length > MAX_STOP_TXN_DATA) tx.stopTxnData.splice(1, 1); // keep the Begin sample
@@ -703,11 +710,12 @@ export class ChargePointController extends EventEmitter {
     for (const c of this.outlets) {
       const reading = await this.#read(c);
       if (!reading) continue;
-      const mv = this.#sample(c, reading, measurands, 'Sample.Clock');
+      const at = this.#d.clock.iso();
+      const mv = this.#sample(c, reading, measurands, 'Sample.Clock', undefined, at);
       const tx = c.transaction;
       if (mv) this.#d.outbox.enqueue('MeterValues', { connectorId: c.id, meterValue: [mv] }, tx?.txLocal);
       if (tx) {
-        const forStop = this.#sample(c, reading, stopMeasurands, 'Sample.Clock');
+        const forStop = this.#sample(c, reading, stopMeasurands, 'Sample.Clock', undefined, at);
         if (forStop) {
           tx.stopTxnData.push(forStop);
           if (tx.stopTxnData.length > MAX_STOP_TXN_DATA) tx.stopTxnData.splice(1, 1);

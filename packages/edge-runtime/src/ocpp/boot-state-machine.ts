@@ -16,7 +16,23 @@ interface BootRecord {
   everAccepted: boolean;
   /** Set by Reset and firmware install: the next start is a reboot and must Boot. */
   rebootPending?: boolean;
+  /** The Reset that asked for the reboot (kept until the next run begins). */
+  resetType?: 'Hard' | 'Soft';
+  /** True while a run is going: still true at the next start means it ended without stop() (power cut, kill -9, crash). */
+  running?: boolean;
 }
+
+/**
+ * Why this run booted, as sent to the central system in the `info` (CiString50) of the first
+ * StatusNotification of connector 0 after BootNotification.Accepted.
+ */
+export const REBOOT_INFO = {
+  firstStart: 'Boot: first start',
+  unclean: 'Reboot: power loss or crash (unclean stop)',
+  clean: 'Reboot: restart after a clean stop',
+  resetHard: 'Reboot: Reset Hard by the central system',
+  resetSoft: 'Reboot: Reset Soft by the central system',
+} as const;
 
 export interface SendOptions {
   /** Sent because a TriggerMessage asked for it (allowed while Pending). */
@@ -43,8 +59,10 @@ export interface BootStateMachineDeps {
  *   RemoteStart/RemoteStop are refused; the Boot is repeated after the interval.
  * - Rejected: nothing is sent and CS calls get no answer until the interval passed; then re-Boot.
  * - Accepted: the interval becomes HeartbeatInterval, the clock offset follows currentTime.
- *   The acceptance and a hash of the boot data are persisted: a reconnect (or a restart that is
- *   not a reboot) with unchanged boot data does not send a new Boot (J16 §5.4).
+ * - Every run of the process boots (S16 §4.2: after each reboot, and a power cut, kill -9 or crash
+ *   is one); within a run, a reconnect with unchanged boot data and no Reset does not (J16 §5.4).
+ *   The reason (first start, unclean stop, clean restart, Reset) goes to the central system as
+ *   `info` of connector 0's first StatusNotification after Accepted (`takeRebootInfo`).
  * - Heartbeat is sent when nothing else was sent for HeartbeatInterval seconds.
  *
  * Emits 'state' (BootState) and 'ready' ({ booted: boolean }) each time the link becomes usable.
@@ -59,12 +77,22 @@ export class BootStateMachine extends EventEmitter {
   #lastSentMs = 0;
   #booting = false;
   readonly #bootHash: string;
+  /** A BootNotification was Accepted in this run (a reconnect then needs none). */
+  #acceptedThisRun = false;
+  /** Why this run (re)booted; sent once after the next Accepted. */
+  #rebootInfo: string | undefined;
+  readonly #firstStart: boolean;
 
   constructor(deps: BootStateMachineDeps) {
     super();
     this.#d = deps;
-    this.#file = new JsonFileStore<BootRecord>(deps.file, () => ({ status: 'NotBooted', everAccepted: false }));
+    let fresh = false;
+    this.#file = new JsonFileStore<BootRecord>(deps.file, () => {
+      fresh = true;
+      return { status: 'NotBooted', everAccepted: false };
+    });
     this.#record = this.#file.read();
+    this.#firstStart = fresh;
     this.#bootHash = createHash('sha256').update(JSON.stringify(deps.boot)).digest('hex').slice(0, 16);
     deps.connection.on('online', () => this.#onOnline());
     deps.connection.on('offline', () => this.#onOffline());
@@ -87,10 +115,52 @@ export class BootStateMachine extends EventEmitter {
     return this.#d.connection.online && this.#state === 'Accepted';
   }
 
-  /** Marks the next start as a reboot (Reset, firmware install): it will send a BootNotification. */
-  markReboot(): void {
-    this.#record = { ...this.#record, rebootPending: true };
+  /**
+   * A run begins (before connecting): works out why this run booted from what the previous run
+   * left in boot.json, then records that this run is going (so that the next start can tell a
+   * power cut or kill -9 from a clean stop).
+   */
+  begin(): void {
+    const r = this.#record;
+    this.#rebootInfo = this.#firstStart
+      ? REBOOT_INFO.firstStart
+      : r.resetType === 'Hard'
+        ? REBOOT_INFO.resetHard
+        : r.resetType === 'Soft'
+          ? REBOOT_INFO.resetSoft
+          : r.running
+            ? REBOOT_INFO.unclean
+            : REBOOT_INFO.clean;
+    if (this.#rebootInfo === REBOOT_INFO.unclean) this.#d.log.warn('the previous run ended without a clean stop (power cut, kill or crash)');
+    const { resetType: _done, ...rest } = r;
+    this.#record = { ...rest, running: true };
     this.#file.write(this.#record);
+  }
+
+  /** A clean stop: the next start is not an unclean reboot. */
+  end(): void {
+    this.#record = { ...this.#record, running: false };
+    this.#file.write(this.#record);
+  }
+
+  /** Why this run booted, once, after BootNotification was Accepted (connector 0's StatusNotification info). */
+  takeRebootInfo(): string | undefined {
+    if (!this.#acceptedThisRun) return undefined;
+    const info = this.#rebootInfo;
+    this.#rebootInfo = undefined;
+    return info;
+  }
+
+  /** Puts the reboot info back when the StatusNotification that carried it was not delivered. */
+  restoreRebootInfo(info: string): void {
+    this.#rebootInfo ??= info;
+  }
+
+  /** Marks the next start as a reboot (Reset, firmware install): it will send a BootNotification. */
+  markReboot(resetType?: 'Hard' | 'Soft'): void {
+    this.#record = { ...this.#record, rebootPending: true, ...(resetType ? { resetType } : {}) };
+    this.#file.write(this.#record);
+    if (resetType) this.#rebootInfo = resetType === 'Hard' ? REBOOT_INFO.resetHard : REBOOT_INFO.resetSoft;
   }
 
   /** Sends a CP→CS request if the boot state allows it. */
@@ -121,8 +191,8 @@ export class BootStateMachine extends EventEmitter {
 
   #onOnline(): void {
     const r = this.#record;
-    if (r.status === 'Accepted' && r.bootHash === this.#bootHash && !r.rebootPending) {
-      this.#d.log.info('reconnected; boot data unchanged and Accepted before: no new BootNotification');
+    if (this.#acceptedThisRun && r.status === 'Accepted' && r.bootHash === this.#bootHash && !r.rebootPending) {
+      this.#d.log.info('reconnected; boot data unchanged and Accepted before in this run: no new BootNotification');
       this.#setState('Accepted');
       this.#scheduleHeartbeat();
       this.emit('ready', { booted: false });
@@ -158,8 +228,9 @@ export class BootStateMachine extends EventEmitter {
     this.#d.log.info({ status: conf.status, interval: conf.interval }, 'BootNotification answered');
     if (conf.status === 'Accepted') {
       if (interval !== undefined) this.#d.config.change('HeartbeatInterval', String(interval));
-      this.#record = { status: 'Accepted', bootHash: this.#bootHash, everAccepted: true };
+      this.#record = { status: 'Accepted', bootHash: this.#bootHash, everAccepted: true, running: this.#record.running ?? true };
       this.#file.write(this.#record);
+      this.#acceptedThisRun = true;
       this.#setState('Accepted');
       this.#scheduleHeartbeat();
       this.emit('ready', { booted: true });

@@ -130,6 +130,7 @@ export class TransactionService {
     }
     const outcome = await batcher.run(async (em, rows): Promise<{ open: OpenTransaction | null; register?: Register; flags?: string[] } | null> => {
       let open: OpenTransaction | null = null;
+      let meterValue = request.meterValue;
       if (transactionId !== undefined) {
         open = cached && cached.chargePointId === chargePointId && !this.#stopping.has(transactionId) ? cached : null;
         if (!open) {
@@ -148,9 +149,12 @@ export class TransactionService {
           // After a restart the register is taken from the samples already stored, so a register
           // that went backwards across the restart is still flagged.
           open = openTransaction(tx, await this.#latestStoredRegister(em, tx));
+          // Not in memory (a restart of the core): a charger resending what we committed just
+          // before the restart is recognised from the stored samples instead of the fingerprints.
+          meterValue = await this.#unstoredOnly(em, tx.id, meterValue);
         }
       }
-      const result = this.#insertSamples(rows, chargePointId, request.connectorId, open, request.meterValue, receivedAt);
+      const result = this.#insertSamples(rows, chargePointId, request.connectorId, open, meterValue, receivedAt);
       if (open && result.flags) await em.nativeUpdate(TransactionSchema, { id: open.id }, { flags: result.flags });
       return { open, ...result };
     });
@@ -211,9 +215,12 @@ export class TransactionService {
         flags: [...flags],
         status: 'Completed',
       });
-      if (request.transactionData?.length) {
+      // transactionData repeats readings the charger already sent as MeterValues (StopTxnSampledData
+      // overlapping MeterValuesSampledData): only the ones not stored yet are added.
+      const transactionData = request.transactionData?.length ? await this.#unstoredOnly(em, tx.id, request.transactionData) : [];
+      if (transactionData.length) {
         const open = this.#open.get(tx.id) ?? openTransaction(tx, await this.#latestStoredRegister(em, tx));
-        const { flags: withSampleFlags } = this.#insertSamples(rows, chargePointId, tx.connectorId, { ...open, flags: tx.flags ?? [] }, request.transactionData, receivedAt);
+        const { flags: withSampleFlags } = this.#insertSamples(rows, chargePointId, tx.connectorId, { ...open, flags: tx.flags ?? [] }, transactionData, receivedAt);
         if (withSampleFlags) tx.flags = withSampleFlags;
       }
       em.assign(tx, await finalCostFields(em, tx, tariff));
@@ -236,6 +243,35 @@ export class TransactionService {
     const reservation = await em.findOne(ReservationSchema, { id: reservationId, chargePoint: chargePointId });
     if (reservation) em.assign(reservation, { status: 'Used', transactionId: tx.id });
     else tx.flags = [...(tx.flags ?? []), 'unknown-reservation'];
+  }
+
+  /**
+   * The sampled values of `meterValues` that the transaction does not have stored yet. A stored
+   * sample is the same reading when charge point timestamp, measurand, phase, location and
+   * normalised value match (the context may differ: a transactionData copy is not a new reading).
+   * One indexed query (meter_sample_tx_ts_idx) on the timestamps of the message.
+   */
+  async #unstoredOnly(em: EntityManager, transactionId: number, meterValues: MeterValue[]): Promise<MeterValue[]> {
+    const stamps = new Map<number, Date>();
+    for (const mv of meterValues) {
+      const at = parseTimestamp(mv.timestamp);
+      if (at) stamps.set(at.getTime(), at);
+    }
+    if (stamps.size === 0) return meterValues;
+    const stored = await em.find(MeterSampleSchema, { transaction: transactionId, timestamp: { $in: [...stamps.values()] } });
+    if (stored.length === 0) return meterValues;
+    const key = (at: number, s: { measurand: string; phase?: string | null; location?: string | null; value?: number | string | null }): string =>
+      `${at}|${s.measurand}|${s.phase ?? ''}|${s.location ?? ''}|${s.value == null ? '' : Number(s.value)}`;
+    const seen = new Set(stored.map((s) => key(s.timestamp.getTime(), s)));
+    const out: MeterValue[] = [];
+    for (const mv of meterValues) {
+      const at = parseTimestamp(mv.timestamp)?.getTime();
+      const sampledValue = at === undefined ? mv.sampledValue : mv.sampledValue.filter((sv) => !seen.has(key(at, normaliseSampledValue(sv))));
+      if (sampledValue.length > 0) out.push(sampledValue.length === mv.sampledValue.length ? mv : { ...mv, sampledValue });
+    }
+    const dropped = meterValues.reduce((n, mv) => n + mv.sampledValue.length, 0) - out.reduce((n, mv) => n + mv.sampledValue.length, 0);
+    if (dropped > 0) this.#deps.log.info({ transactionId, samples: dropped }, 'sampled values already stored for this transaction (resent or repeated in transactionData): not stored twice');
+    return out;
   }
 
   /** The latest (by charge point time) Wh energy register stored for a transaction, else meterStart. */
