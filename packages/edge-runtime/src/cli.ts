@@ -48,6 +48,10 @@ Run options:
   -h, --help                 Show this help
   -v, --version              Show the version
 
+  Each connector's "cable" says how an EV is detected: "always" (default: a tap starts at once),
+  gpio, modbus, power, or "command": then type "plug 1", "unplug 1" or "status" on stdin (or send
+  them to its unix socket); a stdin card reader ignores these lines.
+
 Simulate options:
   --csms <url>               Central system URL without the identity (ws:// or wss://)   [required]
   --count <n>                Number of charge points, 1-10000                              [default 1]

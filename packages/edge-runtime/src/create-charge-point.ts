@@ -276,8 +276,20 @@ export async function createChargePoint(input: EdgeConfig, options: CreateCharge
         }),
       });
       session.begin();
-      await ctrl.start(outbox.recovery);
-      await cableDetection.start();
+      try {
+        await ctrl.start(outbox.recovery);
+        await cableDetection.start();
+      } catch (err) {
+        // A start that fails (a GPIO line that cannot be opened, a socket path in the way) leaves
+        // nothing running; the journal and state files stay as they are for the next start.
+        await cableDetection.close().catch(() => {});
+        await outbox.stop().catch(() => {});
+        await ctrl.close().catch(() => {});
+        await plugins?.close().catch(() => {});
+        session.end();
+        stopped = true;
+        throw err;
+      }
       connection.start();
     },
     async stop(stopOptions = {}) {
