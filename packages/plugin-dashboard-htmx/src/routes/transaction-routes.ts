@@ -55,10 +55,9 @@ export function registerTransactionRoutes(app: FastifyInstance, deps: DashboardD
     const { view, fmt } = state(request);
     const { filter, q, errors } = parseFilter(request.query as Record<string, unknown>, deps.options.timeZone);
     const translated = Object.fromEntries(Object.entries(errors).map(([k, v]) => [k, fmt.t(v)]));
-    const [result, chargePoints] = await Promise.all([
-      Object.keys(errors).length ? Promise.resolve({ items: [], total: 0 }) : queries().transactions(q),
-      queries().chargePoints(),
-    ]);
+    const result = Object.keys(errors).length ? { items: [], total: 0 } : await queries().transactions(q);
+    // The filter's charge point list from the live state (in memory), not a database read.
+    const chargePoints = deps.svc.live().snapshot().chargePoints.map((c) => c.id).sort();
     return sendHtml(reply, transactionsPage(view, filter, result, chargePoints, translated), Object.keys(errors).length ? 422 : 200);
   });
 

@@ -1,4 +1,4 @@
-import type { ChargePointRow, TransactionRow } from '../core-api.js';
+import type { TransactionRow } from '../core-api.js';
 import { html, type Html } from '../html.js';
 import { icon } from './icons.js';
 import { card, emptyState, page, pill, type ViewCtx } from './layout.js';
@@ -14,6 +14,10 @@ export const FLAG_EXPLANATIONS: Record<string, string> = {
   'register-anomaly': 'A meter sample went below the start value or decreased during the session; the curve may show a drop.',
   'stop-before-start': 'The stop time is earlier than the start time (charger clock changed during the session).',
   'unknown-reservation': 'The session referred to a reservation id the system does not know.',
+  'connector-available-while-active': 'The connector reported Available while this session was still open: the charger may have lost its StopTransaction. Flagged for review by the healing service.',
+  synthetic: 'Demo history made by the synthetic-history generator, not by a charger.',
+  imported: 'Imported from a CSV file of an earlier system, not recorded live.',
+  'synthetic-anomaly': 'An anomaly the synthetic-history generator injected on purpose (to test anomaly detection).',
 };
 
 export interface TxFilter {
@@ -41,7 +45,7 @@ export function filterQuery(f: TxFilter, overrides: Partial<TxFilter> = {}): str
   return s ? `?${s}` : '';
 }
 
-export function transactionsPage(ctx: ViewCtx, f: TxFilter, result: { items: TransactionRow[]; total: number }, chargePoints: ChargePointRow[], errors: Record<string, string>): Html {
+export function transactionsPage(ctx: ViewCtx, f: TxFilter, result: { items: TransactionRow[]; total: number }, chargePoints: readonly string[], errors: Record<string, string>): Html {
   const { fmt } = ctx;
   const t = fmt.t;
   const pages = Math.max(1, Math.ceil(result.total / PAGE_SIZE));
@@ -57,7 +61,7 @@ export function transactionsPage(ctx: ViewCtx, f: TxFilter, result: { items: Tra
     actions: html`<a class="btn" href="${ctx.prefix}/transactions.csv${filterQuery(f, { page: 1 })}">${icon('download')}<span class="hide-sm">${t('Export CSV')}</span></a>`,
     body: html`
 ${card(null, html`<form class="filters" method="get" action="${ctx.prefix}/transactions">
-  <label class="field"><span>${t('Charge point')}</span><select name="chargePointId" data-autosubmit><option value="">${t('All')}</option>${chargePoints.map((c) => html`<option value="${c.id}"${c.id === f.chargePointId ? html` selected` : null}>${c.id}</option>`)}</select></label>
+  <label class="field"><span>${t('Charge point')}</span><select name="chargePointId" data-autosubmit><option value="">${t('All')}</option>${chargePoints.map((id) => html`<option value="${id}"${id === f.chargePointId ? html` selected` : null}>${id}</option>`)}</select></label>
   <label class="field"><span>${t('idTag')}</span><input type="search" name="idTag" value="${f.idTag}" maxlength="20"></label>
   <label class="field${errors.from ? ' invalid' : ''}"><span>${t('From')}</span><input type="date" name="from" value="${f.from}">${errorFor('from')}</label>
   <label class="field${errors.to ? ' invalid' : ''}"><span>${t('To')}</span><input type="date" name="to" value="${f.to}">${errorFor('to')}</label>
