@@ -31,6 +31,7 @@ import { IdTagService } from './domain/id-tags/id-tag-service.js';
 import { AdminUserService } from './domain/admin-users/admin-user-service.js';
 import { HistoryService } from './domain/history/history-service.js';
 import { QueryService } from './domain/queries/query-service.js';
+import { ChargePointRegistry } from './domain/charge-points/charge-point-registry.js';
 import { createRpcGateway, type RpcGateway } from './ocpp/rpc-gateway.js';
 import { Sessions, type ChargePointConnection, type RpcConnection } from './ocpp/sessions.js';
 import { createTlsOptions } from './ocpp/tls-options.js';
@@ -145,6 +146,7 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
       ({ orm: o, sessions: s, log: l }: Pick<CoreInternalServices & CsmsServices, 'orm' | 'sessions' | 'log'>) =>
         new QueryService({ orm: o, sessions: s, log: l, optional: (name) => (container.hasRegistration(name) ? container.resolve(name) : undefined) }),
     ).singleton(),
+    chargePointRegistry: asClass(ChargePointRegistry).singleton(),
   });
   const cradle = container.cradle;
   const { hooks, sessions, chargePointService: chargePoints, batcher, commands } = cradle;
@@ -274,10 +276,11 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
   // REST API v1 at /api/v1 (API keys with roles, OpenAPI): src/http/api, docs/rest-api.md. Syncs the
   // bootstrap admin key (config.apiAdminKey) first, so a bad key fails the start here.
   try {
-    await registerApiV1(http, {
+    const apiKeys = await registerApiV1(http, {
       config, log: log.child({ component: 'api' }), clock, orm, batcher, sessions, commands, services,
       settings: cradle.settings, chargePointService: chargePoints, pluginRoutes: pluginApiRoutes,
     });
+    container.register('apiKeys', asValue(apiKeys));
     // The public driver view (/public/v1/connectors/...), only when `publicLive` is on.
     if (config.publicLive) registerPublicLiveRoutes(http, { config, live, clock, log: log.child({ component: 'public-live' }) });
   } catch (err) {

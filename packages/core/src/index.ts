@@ -167,3 +167,4 @@ export {
   type HistoryImportResult,
 } from './domain/history/history-service.js';
 export type { RouteRole as ApiRouteRole } from './http/api/api-auth.js';
+export { ChargePointRegistry, type RegisterChargePointInput } from './domain/charge-points/charge-point-registry.js';

@@ -21,6 +21,8 @@ import type { TariffService } from './domain/tariffs/tariff-service.js';
 import type { IdTagService } from './domain/id-tags/id-tag-service.js';
 import type { AdminUserService } from './domain/admin-users/admin-user-service.js';
 import type { QueryService } from './domain/queries/query-service.js';
+import type { ChargePointRegistry } from './domain/charge-points/charge-point-registry.js';
+import type { ApiKeyService } from './http/api/api-keys.js';
 import type { LiveStateService } from './domain/live/live-types.js';
 import type { HistoryService } from './domain/history/history-service.js';
 
@@ -58,6 +60,10 @@ export interface CsmsServices {
   adminUsers: AdminUserService;
   /** Read models: charge points, transactions (filters, pages, sort allowlist), meter series, history, audit log, aggregates. */
   queries: QueryService;
+  /** Registers charge points (Basic-auth key generated and returned once for profiles 1/2). */
+  chargePointRegistry: ChargePointRegistry;
+  /** REST API keys: create (key returned once), list, revoke. */
+  apiKeys: ApiKeyService;
   /** The site as it is now (charge points, connectors, running sessions, site power): snapshot and coalesced events. */
   live: LiveStateService;
   /** Writes completed historical sessions (CSV imports, synthetic demo data) flagged `imported` / `synthetic`. */
