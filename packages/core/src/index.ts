@@ -93,6 +93,8 @@ export {
   type LoadManagementAllocation,
   type StoredChargingProfile,
   type ProfileStatus,
+  type SessionAdvisor,
+  type AdvisedSession,
 } from './domain/smart-charging/load-management-service.js';
 export { MaintenanceService, type MaintenanceStatus } from './domain/maintenance/maintenance-service.js';
 export { API_V1_PREFIX } from './http/api/register-api-v1.js';

@@ -327,3 +327,28 @@ describe('allocatePower over random inputs (properties)', () => {
     }
   });
 });
+
+describe('allocatePower with advised caps (capKw)', () => {
+  const chargers = [{ chargePointId: 'A', maxKw: 22 }, { chargePointId: 'B', maxKw: 22 }];
+  const base = { siteLimitKw: 30, minPerSessionKw: 1.4, chargers };
+
+  it('caps an advised session and gives what it leaves to the others', () => {
+    const plain = allocatePower({ ...base, sessions: [{ transactionId: 1, chargePointId: 'A', connectorId: 1, startedAt: 1 }, { transactionId: 2, chargePointId: 'B', connectorId: 1, startedAt: 2 }] });
+    expect(plain.allocations.map((a) => a.limitW)).toEqual([15000, 15000]);
+    const advised = allocatePower({ ...base, sessions: [{ transactionId: 1, chargePointId: 'A', connectorId: 1, startedAt: 1, capKw: 5 }, { transactionId: 2, chargePointId: 'B', connectorId: 1, startedAt: 2 }] });
+    expect(advised.allocations.map((a) => [a.limitW, a.reason])).toEqual([
+      [5000, 'advised'],
+      [22000, 'charger-max'],
+    ]);
+    expect(advised.allocatedW).toBeLessThanOrEqual(30000);
+  });
+
+  it('never advises below the minimum and ignores a cap above the fair share', () => {
+    const r = allocatePower({ ...base, sessions: [{ transactionId: 1, chargePointId: 'A', connectorId: 1, startedAt: 1, capKw: 0.5 }, { transactionId: 2, chargePointId: 'A', connectorId: 2, startedAt: 2, capKw: 40 }] });
+    expect(r.allocations.map((a) => [a.limitW, a.reason])).toEqual([
+      [1400, 'minimum'],
+      // A charger's sessions each get at most an equal split of the charger (11 kW here), as without advice.
+      [11000, 'charger-max'],
+    ]);
+  });
+});

@@ -23,6 +23,12 @@ export interface AllocationSession {
    * it is counted as drawn first, and the others share what is left.
    */
   fixedKw?: number;
+  /**
+   * An advised upper limit (kW), e.g. from an advisor that knows the session needs less to get its
+   * expected energy before it leaves (see `LoadManagementService.setSessionAdvisor`). The session
+   * never gets more; what it leaves goes to the others. Never below the per-session minimum.
+   */
+  capKw?: number;
 }
 
 export interface AllocationInput {
@@ -40,9 +46,10 @@ export interface AllocationInput {
  * - `charger-max`: capped by its charger's maximum (shared by the sessions on that charger);
  * - `minimum`: raised to the per-session minimum;
  * - `paused`: the site cannot give it the minimum, so it gets 0 W (charging suspended);
- * - `fixed`: its limit could not be changed (see `fixedKw`).
+ * - `fixed`: its limit could not be changed (see `fixedKw`);
+ * - `advised`: capped by its advised limit (see `capKw`).
  */
-export type AllocationReason = 'fair-share' | 'charger-max' | 'minimum' | 'paused' | 'fixed';
+export type AllocationReason = 'fair-share' | 'charger-max' | 'minimum' | 'paused' | 'fixed' | 'advised';
 
 export interface SessionAllocation {
   transactionId: number;
@@ -123,18 +130,23 @@ export function allocatePower(input: AllocationInput): AllocationResult {
     }
   }
 
-  // 3. Water-filling. Per charger c with k sessions, each gets max(floor_c, min(λ, cap_c / k)).
-  const groups = [...admitted].map(([chargePointId, ids]) => ({
-    ids,
-    floor: floorOf(chargePointId),
-    share: capacity.get(chargePointId)! / ids.length,
-  }));
+  // 3. Water-filling. Per charger c with k sessions, each gets max(floor_c, min(λ, cap_c / k)),
+  // or max(floor_c, min(λ, cap_c / k, advised cap)) for a session with `capKw`.
+  const capOf = new Map(sessions.filter((s) => s.capKw !== undefined).map((s) => [s.transactionId, toW(s.capKw!)]));
+  const groups: { ids: number[]; floor: number; share: number; advised: boolean }[] = [];
+  for (const [chargePointId, ids] of admitted) {
+    const share = capacity.get(chargePointId)! / ids.length;
+    const plain = ids.filter((id) => !(capOf.get(id)! < share));
+    if (plain.length) groups.push({ ids: plain, floor: floorOf(chargePointId), share, advised: false });
+    for (const id of ids) if (capOf.get(id)! < share) groups.push({ ids: [id], floor: floorOf(chargePointId), share: capOf.get(id)!, advised: true });
+  }
   const total = (level: number) =>
     groups.reduce((sum, g) => sum + g.ids.length * Math.max(g.floor, Math.min(level, g.share)), 0);
   const level = waterLevel(groups, total, budget);
   for (const g of groups) {
     const exact = Math.max(g.floor, Math.min(level, g.share));
-    const reason: AllocationReason = exact === g.floor && g.floor > Math.min(level, g.share) ? 'minimum' : g.share <= level ? 'charger-max' : 'fair-share';
+    const reason: AllocationReason =
+      exact === g.floor && g.floor > Math.min(level, g.share) ? 'minimum' : g.share <= level ? (g.advised ? 'advised' : 'charger-max') : 'fair-share';
     for (const id of g.ids) limits.set(id, { limitW: Math.floor(exact), reason });
   }
   // λ comes from a float division: if it landed a hair above the exact value, a floor may have

@@ -159,8 +159,27 @@ const keyOf = (chargePointId: string, chargingProfileId: number) => `${chargePoi
  * It also sends operators' charging profiles (TC_056/057/066/067) and stores them in the same
  * table.
  */
+/** A running session as a session advisor sees it. */
+export interface AdvisedSession {
+  transactionId: number;
+  chargePointId: string;
+  connectorId: number;
+  idTag: string;
+  startedAt: Date;
+}
+
+/**
+ * Advised upper limits (kW) per transactionId for running sessions, e.g. from the ML plugin: the
+ * power a session needs to get its expected energy before its expected departure. Consulted on
+ * every pass; a throw, a timeout (2 s) or a missing entry means "no advice" for that session.
+ */
+export type SessionAdvisor = (sessions: readonly AdvisedSession[]) => ReadonlyMap<number, number> | Promise<ReadonlyMap<number, number>>;
+
+const ADVISOR_TIMEOUT_MS = 2000;
+
 export class LoadManagementService {
   readonly #deps: LoadManagementServiceDeps;
+  #advisor: { name: string; advise: SessionAdvisor } | null = null;
   readonly #retry: RetryPolicy;
   readonly #log: Logger;
   readonly #retries = new Map<string, RetryState>();
@@ -194,6 +213,36 @@ export class LoadManagementService {
     this.#dirty = true;
     this.#running ??= this.#loop();
     return this.#running;
+  }
+
+  /**
+   * Lets a plugin advise per-session upper limits (extension point; off until an operator enables
+   * it in the plugin that calls this, e.g. `ml({ applyAdviceToLoadManagement: true })`). The site
+   * limit, charger maximums and the per-session minimum still rule; an advised session never gets
+   * more than its advice, and what it leaves goes to the others. `null` removes the advisor.
+   */
+  setSessionAdvisor(name: string, advise: SessionAdvisor | null): void {
+    this.#advisor = advise ? { name, advise } : null;
+    void this.request();
+  }
+
+  /** The advisor's caps for the running sessions (empty on no advisor, error or timeout). */
+  async #advice(active: readonly { id: number; chargePoint: string; connectorId: number; idTag: string; startReceivedAt: Date; startTimestamp: Date }[]): Promise<ReadonlyMap<number, number>> {
+    const advisor = this.#advisor;
+    if (!advisor || active.length === 0) return new Map();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const sessions = active.map((tx) => ({ transactionId: tx.id, chargePointId: tx.chargePoint, connectorId: tx.connectorId, idTag: tx.idTag, startedAt: tx.startTimestamp }));
+      return await Promise.race([
+        Promise.resolve(advisor.advise(sessions)),
+        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ADVISOR_TIMEOUT_MS} ms`)), ADVISOR_TIMEOUT_MS))),
+      ]);
+    } catch (err) {
+      this.#log.warn({ err, advisor: advisor.name }, 'session advisor failed; allocating without advice');
+      return new Map();
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Recomputes and enforces the allocation now (e.g. after a charger's maxPowerKw was edited). */
@@ -432,6 +481,7 @@ export class LoadManagementService {
         if (txDefault?.status === 'Accepted') return singleLimitW(txDefault.schedule) ?? 0;
         return chargers.find((c) => c.chargePointId === tx.chargePoint)!.maxKw * 1000;
       };
+      const advice = await this.#advice(active.filter((tx) => known.has(tx.chargePoint)));
       result = allocatePower({
         siteLimitKw: site.maxGridPowerKw,
         minPerSessionKw: site.minPowerPerConnectorKw,
@@ -445,6 +495,7 @@ export class LoadManagementService {
             connectorId: tx.connectorId,
             startedAt: tx.startReceivedAt,
             ...(reachable(tx.chargePoint) ? {} : { fixedKw: inForceW(tx) / 1000 }),
+            ...(advice.has(tx.id) && Number.isFinite(advice.get(tx.id)) && advice.get(tx.id)! >= 0 ? { capKw: advice.get(tx.id)! } : {}),
           })),
       });
       for (const a of result.allocations) {
