@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { CsmsError, CsmsErrorCode, type Logger } from '@charge-it/core';
 import { MlModelSchema, MlTrainingRunSchema } from './entities.js';
-import { adviseLoad, type LoadAdvice, type RunningSession } from './models/load-advice.js';
+import { adviseLoad, sessionCaps, type LoadAdvice, type RunningSession } from './models/load-advice.js';
 import type { AvailabilityResult } from './models/availability.js';
 import type { ForecastResult } from './models/forecast.js';
 import type { MeterAnomalyResult, MeterStream } from './models/meter-anomalies.js';
@@ -372,6 +372,23 @@ export class MlService {
     const o = this.#answer<SessionRegressionResult>('regression', 'regression');
     if (o.status !== 'ok') return o;
     return { ...o, result: adviseLoad(o.result.model, running, this.#deps.now().getTime()) };
+  }
+
+  /**
+   * Advised limits in kW per transactionId for the core's load management
+   * (`loadManagement.setSessionAdvisor`): what each running session needs to get its expected
+   * energy before its expected departure. Empty until the regression is trained.
+   */
+  loadManagementCaps(sessions: readonly { transactionId: number; chargePointId: string; connectorId: number; idTag: string; startedAt: Date }[]): Map<number, number> {
+    const o = this.#outcomes.regression as ModelOutcome<SessionRegressionResult> | undefined;
+    if (!o || o.status !== 'ok') return new Map();
+    const energy = new Map(this.runningSessions().map((r) => [r.transactionId, r.energyWh]));
+    const capsW = sessionCaps(
+      o.result.model,
+      sessions.map((s) => ({ transactionId: s.transactionId, chargePointId: s.chargePointId, connectorId: s.connectorId, idTag: s.idTag, startedAt: s.startedAt.getTime(), energyWh: energy.get(s.transactionId) ?? 0 })),
+      this.#deps.now().getTime(),
+    );
+    return new Map([...capsW].map(([id, w]) => [id, w / 1000]));
   }
 
   /** Stops a running training (its worker) and refuses new ones. */

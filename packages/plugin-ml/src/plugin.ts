@@ -21,6 +21,12 @@ export interface MlPluginOptions extends Partial<MlServiceOptions> {
   scoreCompletedSessions?: boolean;
   /** Score above which a completed session is logged as unusual (default 0.65). */
   alertScore?: number;
+  /**
+   * Let the core's site load management use the advice (default false): each running session is
+   * capped at the power it needs to get its expected energy before its expected departure, and the
+   * power it leaves goes to the other sessions. Only acts while a site grid limit is set.
+   */
+  applyAdviceToLoadManagement?: boolean;
 }
 
 function checkOptions(o: MlPluginOptions): void {
@@ -105,6 +111,13 @@ export function ml(options: MlPluginOptions = {}): CsmsPlugin {
             ctx.log.warn({ transactionId: tx.id, chargePointId: tx.chargePointId, score: scored.result.score }, `ml: unusual session: ${scored.result.explanation}`);
           }
         });
+      }
+
+      if (options.applyAdviceToLoadManagement) {
+        const lm = ctx.services.get('loadManagement');
+        lm.setSessionAdvisor('ml', (sessions) => service.loadManagementCaps(sessions));
+        ctx.onClose(() => lm.setSessionAdvisor('ml', null));
+        ctx.log.info('ml: advice applied to site load management (applyAdviceToLoadManagement)');
       }
 
       const interval = (options.intervalMinutes ?? 360) * 60_000;

@@ -175,6 +175,41 @@ describe('ml plugin on a synthetic history', () => {
     }
   });
 
+  it('caps a live session through the core load management when the operator enables it', async () => {
+    // A second CSMS on the same database, with the advice applied to load management.
+    await t.close();
+    t = await createTestCsms({ databaseUrl, plugins: [ml({ trainOnStart: false, intervalMinutes: 0, timeZone: 'Asia/Jakarta', applyAdviceToLoadManagement: true })], apiAdminKey: KEY });
+    const cp = new FakeChargePoint({ url: t.ocppUrlFor('SYN-CP-2'), identity: 'SYN-CP-2' });
+    const limits: number[] = [];
+    cp.handle('SetChargingProfile', (params: { csChargingProfiles: { chargingProfilePurpose: string; chargingSchedule: { chargingSchedulePeriod: { limit: number }[] } } }) => {
+      if (params.csChargingProfiles.chargingProfilePurpose === 'TxProfile') limits.push(params.csChargingProfiles.chargingSchedule.chargingSchedulePeriod[0]!.limit);
+      return { status: 'Accepted' };
+    });
+    cp.handle('ClearChargingProfile', () => ({ status: 'Accepted' }));
+    await cp.connect();
+    try {
+      await cp.boot();
+      await t.csms.services.get('idTags').ensure([{ idTag: 'SYN-DW002' }], 'test');
+      await t.csms.services.get('settings').set('site', { maxGridPowerKw: 40, minPowerPerConnectorKw: 1.4, defaultChargePointMaxKw: 22 });
+      const started = await cp.startTransaction({ connectorId: 1, idTag: 'SYN-DW002', meterStart: 1_000 });
+      await t.csms.drain();
+      const lm = t.csms.services.get('loadManagement');
+      await lm.settled();
+      let allocation = (await lm.status()).allocations.find((a) => a.transactionId === started.transactionId);
+      // Models reloaded from the database: the daytime worker needs far less than the charger's 22 kW.
+      expect(allocation).toMatchObject({ reason: 'advised' });
+      expect(allocation!.limitKw).toBeLessThan(11);
+      expect(allocation!.limitKw).toBeGreaterThanOrEqual(1.4);
+      const caps = t.csms.services.get('ml').loadManagementCaps([{ transactionId: started.transactionId, chargePointId: 'SYN-CP-2', connectorId: 1, idTag: 'SYN-DW002', startedAt: new Date() }]);
+      expect(caps.get(started.transactionId)).toBeCloseTo(allocation!.limitKw, 1);
+      for (let i = 0; i < 100 && limits.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(limits.length).toBeGreaterThan(0);
+      await cp.stopTransaction({ transactionId: started.transactionId, meterStop: 3_000 });
+    } finally {
+      await cp.close();
+    }
+  });
+
   it('persists models and metrics and reloads them at the next start', async () => {
     const before = t.csms.services.get('ml').forecast();
     await t.close();

@@ -43,6 +43,24 @@ const MARGIN = 1.25;
 const FLOOR_W = 1400;
 
 /**
+ * Advised upper limits (W) per transaction for the core's load management: the power each session
+ * needs (with the margin) to get its expected energy before its expected departure. No cap for a
+ * session expected to leave within 15 minutes (or overdue) or one of an unknown transaction.
+ * Unlike `adviseLoad`, it does not depend on the power drawn now, so that a capped session stays
+ * capped (no oscillation between passes).
+ */
+export function sessionCaps(model: SessionRegressionModel, running: readonly Omit<RunningSession, 'powerW'>[], now: number): Map<number, number> {
+  const caps = new Map<number, number>();
+  for (const r of running) {
+    const p = predictSession(model, r);
+    const hoursLeft = (r.startedAt + p.durationS * 1000 - now) / 3_600_000;
+    if (hoursLeft <= 0.25) continue;
+    caps.set(r.transactionId, Math.round(Math.max(FLOOR_W, (Math.max(0, p.energyWh - r.energyWh) / hoursLeft) * MARGIN)));
+  }
+  return caps;
+}
+
+/**
  * Which running sessions can be throttled without missing their expected energy before their
  * expected departure (both predicted by the session regression from what was known at the start).
  */
