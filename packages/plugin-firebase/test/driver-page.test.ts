@@ -101,6 +101,19 @@ describe('driver page', () => {
     expect(await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker)).toBe(42); // same page, no reload
     expect(await text(page, '#source')).toContain('internet');
 
+    // A page opened later, with no new sample meanwhile, still shows the whole duration (the value in
+    // Firebase is as of the last write).
+    const startedAt = Date.parse(csms.csms.services.get('live').connector('CP-1', 1)!.session!.startedAt);
+    const written = (await fb.valueAt('/v1/stations/CP-1/connectors/1')).session.durationS as number;
+    // Let the written value grow old: a few seconds without a sample.
+    while (Date.now() - startedAt < (written + 4) * 1000) await new Promise((r) => setTimeout(r, 200));
+    const late = await open('/driver/live.html?cp=CP-1&c=1');
+    await waitText(late, '#power', (t) => t === '11,1', 'late page shows the session');
+    const atLeast = Math.floor((Date.now() - startedAt) / 1000) - 1;
+    const [h, m, sec] = (await text(late, '#duration')).split(':').map(Number);
+    expect(h! * 3600 + m! * 60 + sec!).toBeGreaterThanOrEqual(atLeast);
+    await late.close();
+
     // The switch: English, remembered.
     await page.click('#lang');
     await waitText(page, '#status-text', (t) => t === 'Charging', 'English');

@@ -2,7 +2,7 @@ import { $, setupLanguage, statusClass } from './common.js';
 import { loadConfig } from './config.js';
 import { fmtCost, fmtDuration, fmtEnergy, fmtPower, fmtTime } from './format.js';
 import type { Lang, Texts } from './i18n.js';
-import { watchConnector, type ConnectorView, type Source } from './sources.js';
+import { firebaseServerOffsetMs, watchConnector, type ConnectorView, type Source } from './sources.js';
 
 const params = new URLSearchParams(location.search);
 const chargePointId = (params.get('cp') ?? params.get('station') ?? '').trim();
@@ -100,12 +100,20 @@ function render(): void {
   $('source').textContent = source === 'firebase' ? `● ${t.viaFirebase}` : source === 'lan' ? `● ${t.viaLan}` : '';
 }
 
-/** The duration ticks every second from the last value, measured on the phone's own clock. */
+/**
+ * The duration ticks every second. From the LAN view, `durationS` is as of the moment it was sent, so
+ * it counts on from there on the phone's own clock. In Firebase it is as of the last write, which may
+ * be a meter interval old, so it is computed like the core does (now − startedAt) with Firebase's
+ * server time (the phone's clock corrected by `.info/serverTimeOffset`).
+ */
 function tick(): void {
   const s = view?.session;
   if (!s) return;
-  const elapsed = view && source ? (performance.now() - receivedAt) / 1000 : 0;
-  $('duration').textContent = fmtDuration(s.durationS + elapsed);
+  const sinceReceived = s.durationS + (performance.now() - receivedAt) / 1000;
+  const started = Date.parse(s.startedAt);
+  const seconds =
+    source === 'firebase' && Number.isFinite(started) ? Math.max(sinceReceived, (Date.now() + firebaseServerOffsetMs() - started) / 1000) : sinceReceived;
+  $('duration').textContent = fmtDuration(seconds);
 }
 setInterval(tick, 1000);
 

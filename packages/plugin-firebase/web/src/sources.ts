@@ -88,6 +88,12 @@ export function normaliseView(v: any, chargePointId: string, connectorId: number
 
 let app: FirebaseApp | null = null;
 let db: Database | null = null;
+let serverOffsetMs = 0;
+
+/** Firebase server time minus the phone's clock (ms), from `.info/serverTimeOffset`. */
+export function firebaseServerOffsetMs(): number {
+  return serverOffsetMs;
+}
 
 export function firebaseDb(config: PageConfig): Database | null {
   if (!config.firebase) return null;
@@ -99,6 +105,10 @@ export function firebaseDb(config: PageConfig): Database | null {
     const [host, port] = emulatorHost.split(':');
     connectDatabaseEmulator(db, host!, Number(port ?? 9000));
   }
+  onValue(ref(db, '.info/serverTimeOffset'), (snap) => {
+    const v = snap.val();
+    if (typeof v === 'number' && Number.isFinite(v)) serverOffsetMs = v;
+  });
   return db;
 }
 
