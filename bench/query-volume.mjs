@@ -16,6 +16,8 @@
 //                              (env CHARGE_IT_BENCH_MARIADB_URL; the database part is ignored: a fresh
 //                              charge_it_test_bench_* database is made and dropped afterwards)
 //   --keep                     keep the SQLite file / MariaDB database (their location is printed)
+//   --sqlite-file <path>       measure a kept SQLite file again (no migration check, no seeding)
+//   --mariadb-database <name>  measure a kept MariaDB database again (on --mariadb-url)
 //   --json results.json        also write the figures as JSON
 // MariaDB is skipped with a printed note when it is unreachable. Loopback only.
 import { randomBytes } from 'node:crypto';
@@ -37,6 +39,8 @@ const { values: args } = parseBenchArgs(import.meta.url, {
   targets: { type: 'string', default: 'sqlite,mariadb' },
   'mariadb-url': { type: 'string', default: process.env.CHARGE_IT_BENCH_MARIADB_URL ?? 'mysql://root@127.0.0.1:3306' },
   keep: { type: 'boolean', default: false },
+  'sqlite-file': { type: 'string' },
+  'mariadb-database': { type: 'string' },
   json: { type: 'string' },
 });
 
@@ -349,6 +353,18 @@ for (const kind of targets) {
       log(`mariadb: skipped, ${args['mariadb-url']} unreachable (${reachable})`);
       continue;
     }
+  }
+  const reuse = kind === 'sqlite' ? args['sqlite-file'] : args['mariadb-database'];
+  if (reuse) {
+    const url = kind === 'sqlite' ? `sqlite:${reuse}` : Object.assign(new URL(args['mariadb-url']), { pathname: `/${reuse}` }).toString();
+    log(`${kind}: measuring the kept ${reuse}, ${RUNS} runs per query`);
+    const csms = await createCsms({ databaseUrl: url, env: {}, logger: pino({ level: 'warn' }), port: 0, host: '127.0.0.1' });
+    try {
+      results[kind] = await measure(csms.services.get('queries'));
+    } finally {
+      await csms.close();
+    }
+    continue;
   }
   const database = await freshDatabase(kind);
   try {

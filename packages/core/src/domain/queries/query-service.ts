@@ -249,8 +249,18 @@ export class QueryService {
     if (!where) return { items: [], total: 0 };
     const column = SORT_COLUMNS[sort];
     const orderBy = column === 'id' ? { id: order } : { [column]: order, id: order };
-    const [rows, total] = await em.findAndCount(TransactionSchema, all(where), { orderBy, limit, offset });
-    return { items: rows.map((tx) => transactionViewOf(tx)), total };
+    const filter = all(where);
+    // Deferred join: the page's ids come from the index alone (secondary indexes hold the key), then
+    // only those rows are read — a deep OFFSET skips index entries, not whole rows.
+    const [idRows, total] = await Promise.all([
+      em.find(TransactionSchema, filter, { orderBy, limit, offset, fields: ['id'] }),
+      em.count(TransactionSchema, filter),
+    ]);
+    const ids = idRows.map((r) => r.id);
+    if (ids.length === 0) return { items: [], total };
+    const rows = await this.#em().find(TransactionSchema, { id: { $in: ids } });
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return { items: ids.flatMap((id) => (byId.has(id) ? [transactionViewOf(byId.get(id)!)] : [])), total };
   }
 
   /**
@@ -571,7 +581,8 @@ export class QueryService {
     const offset = Math.trunc(offsetMs);
     const unit = Math.trunc(unitMs);
     if (this.#isSqlite) return `((${column} + ${offset}) / ${unit})`;
-    return `floor((timestampdiff(microsecond, '1970-01-01 00:00:00', ${column}) div 1000 + ${offset}) / ${unit})`;
+    // to_seconds is plain date arithmetic (no session time zone); buckets are whole minutes, so seconds are exact enough.
+    return `floor((to_seconds(${column}) - 62167219200 + ${Math.trunc(offset / 1000)}) / ${Math.trunc(unit / 1000)})`;
   }
 
   async #all<T>(sql: string, params: unknown[]): Promise<T[]> {
@@ -595,7 +606,18 @@ export class QueryService {
       if (!(await findChargePointExact(em, q.chargePointId))) return null;
       where.push({ chargePoint: q.chargePointId });
     }
-    if (q.idTag !== undefined) where.push(idTagFilter(q.idTag));
+    if (q.idTag !== undefined) {
+      if (this.#isSqlite && !/[%_\\]/.test(q.idTag)) {
+        // SQLite cannot use an index for a case-insensitive LIKE: find the spellings the table holds
+        // (a scan of the covering idTag index), then match them exactly through the index.
+        const spellings = await em.find(TransactionSchema, { idTag: { $like: q.idTag } } as FilterQuery<Transaction>, { fields: ['idTag'], groupBy: ['idTag'] } as never);
+        const names = [...new Set(spellings.map((r) => r.idTag))];
+        if (names.length === 0) return null;
+        where.push({ idTag: { $in: names } });
+      } else {
+        where.push(idTagFilter(q.idTag));
+      }
+    }
     if (q.status !== undefined) {
       if (q.status !== 'Active' && q.status !== 'Completed') throw invalid('status', 'must be Active or Completed');
       where.push({ status: q.status });
@@ -608,8 +630,8 @@ export class QueryService {
       where.push({ [raw((alias) => `${alias}.flags`)]: { $like: `%"${q.flag.replace(/_/g, '\\_')}"%` } } as FilterQuery<Transaction>);
     }
     if (q.flagged !== undefined) {
-      const length = this.#isSqlite ? 'json_array_length' : 'json_length';
-      where.push({ [raw((alias) => `${length}(${alias}.flags)`)]: q.flagged ? { $gt: 0 } : 0 } as FilterQuery<Transaction>);
+      // An unflagged transaction stores exactly `[]` (JSON.stringify of an empty list): a text compare, no JSON parsing.
+      where.push({ [raw((alias) => `${alias}.flags`)]: q.flagged ? { $ne: '[]' } : '[]' } as FilterQuery<Transaction>);
     }
     return where;
   }
