@@ -122,15 +122,16 @@ export function ml(options: MlPluginOptions = {}): CsmsPlugin {
 
       const interval = (options.intervalMinutes ?? 360) * 60_000;
       let timer: NodeJS.Timeout | undefined;
+      let closed = false;
       const schedule = (delay: number) => {
         service.setNextRun(new Date(Date.now() + delay));
         timer = setTimeout(() => {
+          service.setNextRun(null);
           service
             .train(delay === 0 ? 'start' : 'schedule')
             .catch(() => {})
             .finally(() => {
-              if (interval > 0) schedule(interval);
-              else service.setNextRun(null);
+              if (interval > 0 && !closed) schedule(interval);
             });
         }, delay);
         timer.unref();
@@ -138,6 +139,7 @@ export function ml(options: MlPluginOptions = {}): CsmsPlugin {
       if (options.trainOnStart ?? true) schedule(0);
       else if (interval > 0) schedule(interval);
       ctx.onClose(async () => {
+        closed = true;
         clearTimeout(timer);
         await service.close();
       });

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestCsms, FakeChargePoint, type TestCsms } from '@charge-it/core/testing';
+import { createRecordingLogger, createTestCsms, FakeChargePoint, type TestCsms } from '@charge-it/core/testing';
 import { ml, seedSyntheticHistory } from '../src/index.js';
 
 const KEY = 'ml-plugin-test-admin-key-0123456789';
@@ -62,6 +62,31 @@ describe('ml plugin on an empty database', () => {
   it('refuses bad options at start with a clear message', () => {
     expect(() => ml({ horizonHours: 72 })).toThrow(/horizonHours must be a whole number from 24 to 48/);
     expect(() => ml({ timeZone: 'Nowhere/Land' })).toThrow(/unknown time zone "Nowhere\/Land"/);
+  });
+});
+
+describe('ml plugin training schedule', () => {
+  it('trains at start in the background, with progress in the log and in the status', async () => {
+    const logger = createRecordingLogger({ level: 'info' });
+    const t = await createTestCsms({ logger, plugins: [ml({ intervalMinutes: 0 })] });
+    try {
+      const finished = await logger.waitFor((e) => e.msg === 'ml: training finished', { timeoutMs: 60_000 });
+      expect(finished.summary).toMatch(/forecast: not enough data yet/);
+      const progress = logger.filter((e) => typeof e.msg === 'string' && e.msg.startsWith('ml: trained '));
+      expect(progress.map((e) => e.msg)).toEqual([
+        'ml: trained forecast (1/6)',
+        'ml: trained availability (2/6)',
+        'ml: trained sessionAnomalies (3/6)',
+        'ml: trained meterAnomalies (4/6)',
+        'ml: trained segments (5/6)',
+        'ml: trained regression (6/6)',
+      ]);
+      const status = t.csms.services.get('ml').status();
+      expect(status.lastRun).toMatchObject({ trigger: 'start', status: 'ok' });
+      expect(status.nextRunAt).toBeNull();
+    } finally {
+      await t.close();
+    }
   });
 });
 
