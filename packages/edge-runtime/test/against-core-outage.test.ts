@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createChargePoint, type ChargePointHandle } from '../src/create-charge-point.js';
 import { coreRows, edgeConfig, pollUntil, startCore, within } from './support/core-harness.js';
 import { FakeMeter } from './support/fake-meter.js';
-import { pendingOutbox, queuedSamples } from './support/outbox-journal.js';
+import { pendingOutbox, queuedSamples, readingsOnce } from './support/outbox-journal.js';
 import { SessionLog } from './support/session-log.js';
 import { removeDir, tempDir } from './support/test-charge-point.js';
 
@@ -152,11 +152,12 @@ describe('edge runtime against the real core: outage of the central system', () 
     for (const t of [a!.stopReceivedAt!, b!.startReceivedAt, b!.stopReceivedAt!, c!.startReceivedAt]) expect(t.getTime()).toBeGreaterThanOrEqual(restartedAt.getTime());
     expect(a!.startReceivedAt.getTime()).toBeLessThan(restartedAt.getTime());
 
-    // Every sample the charge point produced in this run is stored once, in the order it was
+    // Every reading the charge point produced in this run is stored once, in the order it was
     // produced, attached to its own transaction: the journal holds every transaction message
-    // this run queued (delivered ones included), oldest first.
+    // this run queued (delivered ones included), oldest first. The periodic readings the Stop's
+    // transactionData repeats are not stored again.
     expect(rows.samples.filter((s) => (s.flags ?? []).length > 0)).toEqual([]);
-    const produced = queuedSamples(pendingOutbox(dataDir, { includeDelivered: true }));
+    const produced = readingsOnce(queuedSamples(pendingOutbox(dataDir, { includeDelivered: true })));
     expect(rows.samples.map((s) => [s.transaction, s.measurand, s.value, s.context, s.timestamp.toISOString()])).toEqual(
       produced.map((p) => [byLocal.get(p.txLocal!)!.id, p.measurand, p.value, p.context, p.timestamp]),
     );
@@ -224,7 +225,7 @@ describe('edge runtime against the real core: outage of the central system', () 
     expect(tx.startTimestamp.getTime()).toBeLessThan(restartedAt.getTime());
     expect(tx.stopTimestamp!.toISOString()).toBe(stopped.timestamp);
     expect(tx.stopTimestamp!.getTime()).toBeGreaterThanOrEqual(restartedAt.getTime() - 1_000);
-    const produced = queuedSamples(pendingOutbox(dataDir, { includeDelivered: true }));
+    const produced = readingsOnce(queuedSamples(pendingOutbox(dataDir, { includeDelivered: true })));
     expect(rows.samples.map((s) => [s.transaction, s.measurand, s.value, s.context, s.timestamp.toISOString()])).toEqual(
       produced.map((p) => [tx.id, p.measurand, p.value, p.context, p.timestamp]),
     );

@@ -5,7 +5,7 @@ import type { TestCsms } from '@charge-it/core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ChildChargePoint } from './support/child-charge-point.js';
 import { coreRows, edgeConfig, pollUntil, startCore } from './support/core-harness.js';
-import { pendingOutbox, queuedSamples } from './support/outbox-journal.js';
+import { pendingOutbox, queuedSamples, readingsOnce } from './support/outbox-journal.js';
 import { removeDir, tempDir } from './support/test-charge-point.js';
 
 describe('edge runtime against the real core: SIGKILL of the edge process', () => {
@@ -148,13 +148,8 @@ describe('edge runtime against the real core: SIGKILL of the edge process', () =
       [startA!.txLocal, a!.id],
       [startB!.txLocal, b!.id],
     ]);
-    const firstOfEachReading = new Map<string, ReturnType<typeof queuedSamples>[number]>();
-    for (const p of queuedSamples(queuedAfterRestart)) {
-      const key = `${p.txLocal}|${p.timestamp}|${p.measurand}`;
-      if (!firstOfEachReading.has(key)) firstOfEachReading.set(key, p);
-    }
     expect(rows.samples.map((s) => [s.transaction, s.measurand, s.value, s.context, s.timestamp.toISOString()])).toEqual(
-      [...firstOfEachReading.values()].map((p) => [txOf.get(p.txLocal), p.measurand, p.value, p.context, p.timestamp]),
+      readingsOnce(queuedSamples(queuedAfterRestart)).map((p) => [txOf.get(p.txLocal), p.measurand, p.value, p.context, p.timestamp]),
     );
     // Every run boots (a kill -9 is a reboot): the first, and the three runs after it.
     const boots = await core().csms.orm.em.fork().find(DeviceEventSchema, { chargePoint: 'CP-1', kind: 'BootNotification' });

@@ -36,18 +36,43 @@ export function pendingOutbox(dataDir: string, options: { includeDelivered?: boo
   return [...pending.values()].sort((a, b) => a.seq - b.seq);
 }
 
+export interface QueuedSample {
+  txLocal?: string;
+  measurand: string;
+  phase?: string;
+  value: number;
+  context: string;
+  timestamp: string;
+}
+
 /** The sampled values a list of queued messages carries (MeterValues, then StopTransaction.transactionData), in order. */
-export function queuedSamples(messages: readonly JournaledMessage[]): Array<{ txLocal?: string; measurand: string; value: number; context: string; timestamp: string }> {
+export function queuedSamples(messages: readonly JournaledMessage[]): QueuedSample[] {
   return messages.flatMap((m) => {
     const meterValues: Json[] = m.action === 'MeterValues' ? m.payload.meterValue : m.action === 'StopTransaction' ? (m.payload.transactionData ?? []) : [];
     return meterValues.flatMap((mv: Json) =>
       mv.sampledValue.map((sv: Json) => ({
         ...(m.txLocal ? { txLocal: m.txLocal } : {}),
         measurand: sv.measurand ?? 'Energy.Active.Import.Register',
+        ...(sv.phase ? { phase: sv.phase } : {}),
         value: Number(sv.value),
         context: sv.context ?? 'Sample.Periodic',
         timestamp: mv.timestamp,
       })),
     );
+  });
+}
+
+/**
+ * What a central system stores of these samples when it keeps every reading once: the first
+ * occurrence of each (transaction, timestamp, measurand, phase), in order. A periodic reading sent
+ * as MeterValues and repeated in StopTransaction.transactionData (StopTxnSampledData) is one reading.
+ */
+export function readingsOnce(samples: readonly QueuedSample[]): QueuedSample[] {
+  const seen = new Set<string>();
+  return samples.filter((p) => {
+    const key = `${p.txLocal ?? ''}|${p.timestamp}|${p.measurand}|${p.phase ?? ''}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
   });
 }
