@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { DeviceEventSchema } from '@charge-it/core';
 import type { TestCsms } from '@charge-it/core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { REBOOT_INFO } from '../src/ocpp/boot-state-machine.js';
 import { ChildChargePoint } from './support/child-charge-point.js';
 import { coreRows, edgeConfig, pollUntil, startCore, within } from './support/core-harness.js';
 import { OcppProxy } from './support/ocpp-proxy.js';
@@ -151,6 +152,12 @@ describe('edge runtime against the real core: exactly-once replay under SIGKILL 
     // Every run booted (a kill -9 is a reboot), the first one included.
     const boots = await (server as TestCsms).csms.orm.em.fork().find(DeviceEventSchema, { chargePoint: 'CP-1', kind: 'BootNotification' });
     expect(boots).toHaveLength(run + 1);
+    // The central system sees why: connector 0's status info, stored and in the live state.
+    const zero = (await coreRows(server as TestCsms)).statuses.filter((s) => s.connectorId === 0).map((s) => s.info);
+    expect(zero[0]).toBe(REBOOT_INFO.firstStart);
+    expect(zero.filter((i) => i === REBOOT_INFO.unclean).length).toBeGreaterThanOrEqual(1);
+    const live = (server as TestCsms).csms.services.get('live').connector('CP-1', 0);
+    expect(live?.info).toBe(REBOOT_INFO.unclean);
   }, 180_000);
 
   it('the core restarts after committing a MeterValues and a StopTransaction whose answers never left: the resends are stored once', async () => {
