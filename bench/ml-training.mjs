@@ -3,8 +3,9 @@
 // 100,000 sessions, in the worker thread the plugin uses, and reports
 //   - training time (whole run and per model),
 //   - memory (process RSS peak, sampled every 100 ms; the worker's heap is part of the process),
-//   - the main thread's event-loop delay while the worker trains (p50/p99/max, perf_hooks histogram),
-//     i.e. what OCPP traffic on the main thread would feel during training.
+//   - the main thread's event-loop delay while the worker trains (p50/p99/max of the perf_hooks
+//     histogram, 10 ms resolution, and the longest stall of a 10 ms timer), i.e. what OCPP traffic on
+//     the main thread would feel during training.
 // With --main-thread it also trains once on the main thread, to show the delay the worker avoids.
 //
 //   npm run build -w @charge-it/core -w @charge-it/plugin-ml && node bench/ml-training.mjs
@@ -96,6 +97,23 @@ const data = {
   perChargePoint: values['per-charge-point'],
 };
 
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The longest time the main thread did not run a 10 ms timer (also sees a loop blocked for the whole run). */
+function stallMeter() {
+  let last = performance.now();
+  let worst = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    worst = Math.max(worst, now - last - 10);
+    last = now;
+  }, 10);
+  return () => {
+    clearInterval(timer);
+    return Math.max(0, worst);
+  };
+}
+
 function sampleRss() {
   let peak = process.memoryUsage().rss;
   const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
@@ -111,9 +129,12 @@ async function measure(label, train) {
   const stopRss = sampleRss();
   const delay = monitorEventLoopDelay({ resolution: 10 });
   delay.enable();
+  const stall = stallMeter();
   const start = performance.now();
   const outcomes = await train();
   const wall = performance.now() - start;
+  await sleep(50); // lets the stall meter's timer see a loop that was blocked until now
+  const worstStall = stall();
   delay.disable();
   const peak = stopRss();
   const ms = (ns) => ns / 1e6;
@@ -122,7 +143,7 @@ async function measure(label, train) {
     wallMs: Math.round(wall),
     rssBeforeMb: mb(rssBefore),
     rssPeakMb: mb(peak),
-    loopDelayMs: { p50: +ms(delay.percentile(50)).toFixed(1), p99: +ms(delay.percentile(99)).toFixed(1), max: +ms(delay.max).toFixed(1) },
+    loopDelayMs: { p50: +ms(delay.percentile(50)).toFixed(1), p99: +ms(delay.percentile(99)).toFixed(1), max: +ms(delay.max).toFixed(1), longestStall: Math.round(worstStall) },
     models: Object.fromEntries(
       ['forecast', 'availability', 'sessionAnomalies', 'meterAnomalies', 'segments', 'regression'].map((n) => {
         const o = outcomes[n];
@@ -131,7 +152,7 @@ async function measure(label, train) {
     ),
     perChargePointForecasts: Object.keys(outcomes.forecastByChargePoint).length,
   };
-  console.log(`\n${label}: ${fmt(wall)} wall, RSS ${result.rssBeforeMb} → peak ${result.rssPeakMb} MB, main-thread event-loop delay p50 ${result.loopDelayMs.p50} ms, p99 ${result.loopDelayMs.p99} ms, max ${result.loopDelayMs.max} ms`);
+  console.log(`\n${label}: ${fmt(wall)} wall, RSS ${result.rssBeforeMb} → peak ${result.rssPeakMb} MB, main-thread event-loop delay p50 ${result.loopDelayMs.p50} ms, p99 ${result.loopDelayMs.p99} ms, max ${result.loopDelayMs.max} ms, longest stall of a 10 ms timer ${result.loopDelayMs.longestStall} ms`);
   for (const [n, m] of Object.entries(result.models)) console.log(`  ${n.padEnd(17)} ${fmt(m.ms).padStart(8)}  ${m.metric}`);
   if (result.perChargePointForecasts) console.log(`  + ${result.perChargePointForecasts} per-charge-point forecasts`);
   return result;
@@ -140,12 +161,16 @@ async function measure(label, train) {
 const results = [];
 results.push(
   await measure('worker thread (as the plugin trains)', () =>
-    ml.runTrainingInWorker(data, ({ model, done, total }) => process.stderr.write(`\r  progress ${done}/${total} ${model}        `)).promise.then((o) => {
+    // As the plugin does: sessions packed into typed arrays (yielding every 10,000 rows), buffers transferred.
+    ml.packTrainingData(data).then((packed) => ml.runTrainingInWorker(packed, ({ model, done, total }) => process.stderr.write(`\r  progress ${done}/${total} ${model}        `)).promise).then((o) => {
       process.stderr.write('\n');
       return o;
     }),
   ),
 );
-if (values['main-thread']) results.push(await measure('main thread (for comparison: what the worker avoids)', async () => ml.trainAll(data)));
+if (values['main-thread']) results.push(await measure('main thread (for comparison: what the worker avoids)', async () => {
+  await sleep(20);
+  return ml.trainAll(data);
+}));
 console.log(`\nnode ${process.version}, ${(await import('node:os')).cpus().length} CPUs, load average ${(await import('node:os')).loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 if (values.json) writeFileSync(values.json, JSON.stringify({ sessions: sessions.length, days, results }, null, 2));

@@ -19,6 +19,7 @@ export { trainSessionRegression, predictSession, REGRESSION_MIN_SESSIONS, REGRES
 export { adviseLoad, type LoadAdvice, type SessionAdvice, type RunningSession } from './models/load-advice.js';
 export { trainAll, type TrainingData, type TrainingOutcomes } from './training/train-all.js';
 export { runTrainingInWorker } from './training/run-training.js';
+export { packTrainingData, unpackTrainingData, type PackedTrainingData, type PackedSessions } from './training/pack.js';
 export { generateSyntheticHistory, DRIVER_TYPES, INDONESIAN_HOLIDAYS, type DriverType, type SyntheticHistory, type SyntheticHistoryOptions, type SyntheticSession } from './synthetic/generate-history.js';
 export { seedSyntheticHistory, type SeedResult } from './synthetic/seed-synthetic-history.js';
 export { parseSessionCsv, PRESETS, type ColumnMapping, type PresetName, type SessionCsvOptions, type ParsedSession } from './import/session-csv.js';

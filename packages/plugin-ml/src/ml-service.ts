@@ -8,6 +8,7 @@ import type { MeterAnomalyResult, MeterStream } from './models/meter-anomalies.j
 import type { SegmentsResult } from './models/segments.js';
 import { scoreSession, type SessionAnomaly, type SessionAnomalyResult } from './models/session-anomalies.js';
 import { predictSession, type SessionPrediction, type SessionRegressionResult, type SessionStart } from './models/session-regression.js';
+import { packTrainingData } from './training/pack.js';
 import { runTrainingInWorker, type RunningTraining } from './training/run-training.js';
 import type { TrainingData, TrainingOutcomes } from './training/train-all.js';
 import { DAY_MS, assertTimeZone, floorHour } from './time.js';
@@ -80,6 +81,7 @@ type PublicSessionAnomalies = Omit<SessionAnomalyResult, 'model'>;
 type PublicRegression = Omit<SessionRegressionResult, 'model'>;
 
 const MEASURANDS = ['Energy.Active.Import.Register', 'Power.Active.Import'];
+const WINDOW_MS = 30 * DAY_MS;
 
 /**
  * The ML plugin's service (`services.get('ml')`): trains the models in a worker thread (on start, on
@@ -172,7 +174,8 @@ export class MlService {
       this.#lastRun.sessions = data.sessions.length;
       this.#progress = { model: 'data', done: 0, total: 1 };
       log.info({ sessions: data.sessions.length, meterStreams: data.meterStreams.length }, 'ml: training data read');
-      const training = runTrainingInWorker(data, (step) => {
+      const packed = await packTrainingData(data);
+      const training = runTrainingInWorker(packed, (step) => {
         this.#progress = step;
         log.info({ model: step.model, done: step.done, total: step.total }, `ml: trained ${step.model} (${step.done}/${step.total})`);
       });
@@ -219,7 +222,13 @@ export class MlService {
     const nowMs = this.#deps.now().getTime();
     const to = floorHour(nowMs);
     const from = to - this.options.historyDays * DAY_MS;
-    const rows = await queries.sessionsForAnalysis({ from: new Date(from), to: new Date(to), limit: this.options.maxSessions });
+    // Read in 30-day windows, newest first: each query (and its row mapping) is a bounded piece of
+    // main-thread work, and the event loop runs between them.
+    const rows: Awaited<ReturnType<MlQueries['sessionsForAnalysis']>> = [];
+    for (let end = to; end > from && rows.length < this.options.maxSessions; end -= WINDOW_MS) {
+      const start = Math.max(from, end - WINDOW_MS);
+      rows.push(...(await queries.sessionsForAnalysis({ from: new Date(start), to: new Date(end), limit: this.options.maxSessions - rows.length })));
+    }
     const sessions: SessionRecord[] = rows
       .map((r) => ({
         id: r.id,

@@ -45,6 +45,19 @@ describe('ml plugin on an empty database', () => {
     expect((await get(t, '/ml/advice')).body).toMatchObject({ status: 'not-enough-data', model: 'regression' });
   });
 
+  it('a tiny database (three days) still gets "not enough data yet", with what it has', async () => {
+    const seeded = await seedSyntheticHistory(t.csms, { days: 3, seed: 2 });
+    expect(seeded.created).toBeGreaterThan(10);
+    const status = await t.csms.services.get('ml').train('tiny');
+    expect(status.lastRun).toMatchObject({ status: 'ok', sessions: seeded.created });
+    const forecast = t.csms.services.get('ml').forecast();
+    expect(forecast).toMatchObject({ status: 'not-enough-data', need: 504 });
+    if (forecast.status === 'not-enough-data') expect(forecast.have).toBeGreaterThan(24);
+    expect(t.csms.services.get('ml').sessionAnomalies()).toMatchObject({ status: 'not-enough-data', have: seeded.created, need: 50 });
+    expect(t.csms.services.get('ml').regression()).toMatchObject({ status: 'not-enough-data', have: seeded.created, need: 100 });
+    expect(t.csms.services.get('ml').availability()).toMatchObject({ status: 'not-enough-data', need: 504 });
+  });
+
   it('protects the endpoints like the rest of the REST API and documents them in OpenAPI', async () => {
     expect((await get(t, '/ml/forecast', {})).status).toBe(401);
     expect((await get(t, '/ml/status', { authorization: 'Bearer wrong-key-wrong-key-wrong-key' })).status).toBe(401);

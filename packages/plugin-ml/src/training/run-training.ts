@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { ProgressListener, TrainingData, TrainingOutcomes } from './train-all.js';
+import { transferList, type PackedTrainingData } from './pack.js';
+import type { ProgressListener, TrainingOutcomes } from './train-all.js';
 
 /**
  * The worker's entry: next to this module in the build (`dist/training-worker.js`). When this module
@@ -30,8 +31,11 @@ export interface RunningTraining {
   terminate(): Promise<void>;
 }
 
-/** Trains every model in a worker thread; progress arrives on the main thread's event loop. */
-export function runTrainingInWorker(data: TrainingData, onProgress: ProgressListener = () => {}, options: { resourceLimits?: { maxOldGenerationSizeMb?: number } } = {}): RunningTraining {
+/**
+ * Trains every model in a worker thread; progress arrives on the main thread's event loop. The
+ * packed sessions' buffers are transferred (not copied): `data` cannot be used again afterwards.
+ */
+export function runTrainingInWorker(data: PackedTrainingData, onProgress: ProgressListener = () => {}, options: { resourceLimits?: { maxOldGenerationSizeMb?: number } } = {}): RunningTraining {
   const worker = new Worker(workerEntry(), { resourceLimits: options.resourceLimits });
   let settled = false;
   const promise = new Promise<TrainingOutcomes>((resolve, reject) => {
@@ -55,7 +59,7 @@ export function runTrainingInWorker(data: TrainingData, onProgress: ProgressList
       if (!settled) reject(new Error(`the training worker stopped (exit code ${code}) before it finished`));
     });
   });
-  worker.postMessage(data);
+  worker.postMessage(data, transferList(data.packed));
   return {
     promise,
     async terminate() {

@@ -4,13 +4,14 @@
  * slowed by training.
  */
 import { parentPort } from 'node:worker_threads';
-import { trainAll, type TrainingData } from './train-all.js';
+import { unpackTrainingData, type PackedTrainingData } from './pack.js';
+import { trainAll } from './train-all.js';
 
 if (!parentPort) throw new Error('training-worker.js must run as a worker thread');
 const port = parentPort;
-port.once('message', (data: TrainingData) => {
+port.once('message', (data: PackedTrainingData) => {
   try {
-    const outcomes = trainAll(data, (step) => port.postMessage({ type: 'progress', ...step }));
+    const outcomes = trainAll(unpackTrainingData(data), (step) => port.postMessage({ type: 'progress', ...step }));
     port.postMessage({ type: 'done', outcomes });
   } catch (err) {
     port.postMessage({ type: 'error', message: err instanceof Error ? err.message : String(err), stack: err instanceof Error ? err.stack : undefined });
