@@ -21,7 +21,19 @@
   function axis(label, fmt) {
     return { label: label, labelSize: 18, size: 56, stroke: '#718096', grid: { stroke: '#eef1f5' }, ticks: { stroke: '#e3e8ef' }, values: function (u, vals) { return vals.map(function (v) { return v == null ? '' : fmt.format(v); }); } };
   }
-  var xAxis = { stroke: '#718096', grid: { stroke: '#eef1f5' }, ticks: { stroke: '#e3e8ef' } };
+  // Time axis and legend in the user's language and the site's time zone (not uPlot's US defaults).
+  var dayFmt = new Intl.DateTimeFormat(locale, { timeZone: tz, day: 'numeric', month: 'short' });
+  var hourFmt = new Intl.DateTimeFormat(locale, { timeZone: tz, hour: '2-digit', minute: '2-digit' });
+  var fullFmt = new Intl.DateTimeFormat(locale, { timeZone: tz, day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+  var xAxis = {
+    stroke: '#718096', grid: { stroke: '#eef1f5' }, ticks: { stroke: '#e3e8ef' },
+    values: function (u, splits) {
+      var span = u.scales.x.max - u.scales.x.min;
+      var f = span > 2 * 86400 ? dayFmt : hourFmt;
+      return splits.map(function (s) { return f.format(new Date(s * 1000)); });
+    },
+  };
+  var xSeries = { value: function (u, v) { return v == null ? '—' : fullFmt.format(new Date(v * 1000)); } };
 
   // Site power over 24 h against the grid limit (Dashboard).
   function sitePower(el) {
@@ -34,7 +46,7 @@
       data = [xs, ps, xs.map(function () { return limitW == null ? null : limitW / 1000; })];
       u = new uPlot({
         width: width(el), height: height(el), tzDate: tzDate,
-        series: [{}, { label: L.power + ' (kW)', stroke: '#0d9488', width: 2, fill: 'rgba(13,148,136,.10)', value: function (u, v) { return v == null ? '—' : nf2.format(v) + ' kW'; } },
+        series: [xSeries, { label: L.power + ' (kW)', stroke: '#0d9488', width: 2, fill: 'rgba(13,148,136,.10)', value: function (u, v) { return v == null ? '—' : nf2.format(v) + ' kW'; } },
           { label: L.limit + ' (kW)', stroke: '#dc2626', width: 1.5, dash: [6, 4], value: function (u, v) { return v == null ? '—' : nf1.format(v) + ' kW'; } }],
         axes: [xAxis, axis('kW', nf1)], scales: { y: { range: function (u, min, max) { return [0, Math.max(1, max * 1.15)]; } } },
       }, data, el);
@@ -71,7 +83,7 @@
           el.textContent = '';
           u = new uPlot({
             width: width(el), height: height(el), tzDate: tzDate,
-            series: [{},
+            series: [xSeries,
               { label: labels.power + ' (kW)', stroke: '#0d9488', width: 2, scale: 'kw', spanGaps: true, value: function (u, v) { return v == null ? '—' : nf2.format(v) + ' kW'; } },
               { label: labels.energy + ' (kWh)', stroke: '#1d4ed8', width: 2, scale: 'kwh', spanGaps: true, value: function (u, v) { return v == null ? '—' : nf2.format(v) + ' kWh'; } },
               { label: labels.soc + ' (%)', stroke: '#b45309', width: 1.5, scale: '%', spanGaps: true, show: res.socPercent.some(function (v) { return v != null; }), value: function (u, v) { return v == null ? '—' : nf1.format(v) + ' %'; } }],
@@ -100,7 +112,7 @@
       if (!res.x || !res.x.length) { el.textContent = el.getAttribute('data-empty') || ''; return; }
       var u = new uPlot({
         width: width(el), height: height(el), tzDate: tzDate,
-        series: [{},
+        series: [xSeries,
           { label: el.getAttribute('data-label-actual') || 'Actual', stroke: '#334155', width: 1.5, value: function (u, v) { return v == null ? '—' : nf2.format(v) + ' kW'; } },
           { label: el.getAttribute('data-label-forecast') || 'Forecast', stroke: '#0d9488', width: 2, value: function (u, v) { return v == null ? '—' : nf2.format(v) + ' kW'; } },
           { label: el.getAttribute('data-label-low') || 'Low', stroke: 'rgba(13,148,136,.45)', dash: [4, 4], width: 1 },

@@ -104,10 +104,25 @@ describe('the dashboard in headless Chromium', () => {
     await page.click('#cmd-reset button[type=submit]');
     const result = page.locator('#cmd-reset .result-box');
     await result.waitFor({ timeout: 20_000 });
-    expect(await result.getAttribute('data-status')).toBe('Accepted');
+    expect(await result.getAttribute('data-status'), (await result.textContent()) ?? '').toBe('Accepted');
     await page.click('#config-panel ~ * button, .card-head button:has-text("GetConfiguration")');
     await page.waitForSelector('#config-panel td.mono:has-text("HeartbeatInterval")', { timeout: 20_000 });
     await page.screenshot({ path: join(ARTIFACTS, 'station-detail-command-desktop.png'), fullPage: true });
+  });
+
+  it('a charge point that connects shows up on the Stations page, live', async () => {
+    await page.goto(`${base}/dashboard/stations`);
+    await page.waitForSelector('#live-indicator[data-state="open"]', { timeout: 20_000 });
+    await h.t.csms.services.get('chargePointRegistry').register({ id: 'CP-9', securityProfile: 0 }, 'test');
+    const cp9 = new FakeChargePoint({ url: h.t.ocppUrlFor('CP-9'), identity: 'CP-9' });
+    await cp9.connect();
+    await cp9.boot({ chargePointVendor: 'Schneider', chargePointModel: 'EVlink' });
+    await cp9.status(1, 'Available');
+    const row = page.locator(`tr#cp-${Buffer.from('CP-9').toString('hex')}`);
+    await row.waitFor({ timeout: 20_000 });
+    await eventually(async () => (await row.textContent())?.includes('#1 Available') ?? false, 'CP-9 connector shown');
+    await cp9.close();
+    await eventually(async () => (await row.textContent())?.includes('Offline') ?? false, 'CP-9 offline');
   });
 
   it('a changed tariff prices the next session', async () => {
@@ -196,6 +211,15 @@ describe('the dashboard in headless Chromium', () => {
         await page.screenshot({ path: join(ARTIFACTS, `${name}-${size}.png`), fullPage: size !== 'desktop' ? false : true });
       }
     }
+    // Bahasa Indonesia, chosen in the sidebar: the same page in the other language.
+    await page.setViewportSize(VIEWPORTS.desktop);
+    await page.goto(`${base}/dashboard/transactions/${txId}`);
+    await Promise.all([page.waitForURL(`${base}/dashboard/transactions/${txId}`), page.click('.lang-form button[value=id]')]);
+    expect(await page.locator('html').getAttribute('lang')).toBe('id');
+    expect(await page.locator('h2:has-text("Rincian biaya")').count()).toBe(1);
+    await page.screenshot({ path: join(ARTIFACTS, 'transaction-detail-id-desktop.png'), fullPage: true });
+    await page.goto(`${base}/dashboard/`);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-id-desktop.png'), fullPage: true });
     const fresh = await browser.context.newPage();
     await fresh.setViewportSize(VIEWPORTS.phone);
     await fresh.context().clearCookies();

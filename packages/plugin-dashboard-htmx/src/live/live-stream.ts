@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { LiveEvent, LiveStateService } from '../core-api.js';
+import type { ChargePointRow, LiveEvent, LiveStateService } from '../core-api.js';
 import { html, type Html } from '../html.js';
 import type { FeedItem } from './event-feed.js';
 import { state, type DashboardDeps } from '../http/context.js';
@@ -111,11 +111,28 @@ function createRenderer(deps: DashboardDeps, view: ViewCtx, name: string): Strea
     };
   }
   if (name === 'stations') {
+    // Stored fields (security profile, description) do not change with live events: read once per
+    // (re)connection, and again for a charge point the stream has not seen yet.
+    let stored = new Map<string, ChargePointRow>();
+    let shown = new Set<string>();
     return {
       render: async (event) => {
         if (event?.type === 'site') return null;
-        const cps = event === null ? live().snapshot().chargePoints : [live().chargePoint(event.type === 'chargePoint' ? event.chargePoint.id : event.connector.chargePointId)].filter((c) => c !== undefined);
-        return html`${cps.map((cp) => stationRow(view, cp, null, true))}`;
+        const id = event === null ? null : event.type === 'chargePoint' ? event.chargePoint.id : event.connector.chargePointId;
+        if (event === null) {
+          stored = new Map((await deps.svc.queries().chargePoints()).map((r) => [r.id, r] as const));
+          shown = new Set(live().snapshot().chargePoints.map((c) => c.id));
+        }
+        else if (id !== null && !stored.has(id)) {
+          const row = await deps.svc.queries().chargePoint(id);
+          if (row) stored.set(id, row);
+        }
+        const cps = id === null ? live().snapshot().chargePoints : [live().chargePoint(id)].filter((c) => c !== undefined);
+        return html`${cps.map((cp) => {
+          if (shown.has(cp.id)) return stationRow(view, cp, stored.get(cp.id) ?? null, true);
+          shown.add(cp.id); // a charge point the page has no row for yet: append one
+          return html`<tbody hx-swap-oob="beforeend:#stations-body">${stationRow(view, cp, stored.get(cp.id) ?? null)}</tbody>`;
+        })}`;
       },
     };
   }

@@ -185,7 +185,7 @@ ${card(t('Add a user'), formShell(ctx, 'add-user-form', '/settings/users', addFo
   ${input(ctx, addForm, 'username', 'Username', { required: true, hint: '3–64 letters, digits, . _ - @' })}
   ${input(ctx, addForm, 'password', 'Password', { type: 'password', required: true, hint: 'At least 10 characters' })}
   <label class="field"><span>${t('Role')}</span><select name="role">${(['viewer', 'operator', 'admin'] as const).map((r) => html`<option value="${r}"${r === (addForm.values.role || 'viewer') ? html` selected` : null}>${t(roleLabel(r))}</option>`)}</select></label>
-</div><p class="small muted">${t('Viewer: sees everything. Operator: also sends commands to chargers. Administrator: also changes settings, cards, users and keys.')}</p>`, 'Add user'))}
+</div><p class="small muted">${t('Viewer: sees stations, sessions and settings. Operator: also sends commands to chargers and reads the cards and the audit log. Administrator: also changes settings, cards, users and keys.')}</p>`, 'Add user'))}
 ${card(t('Change your password'), passwordForm(ctx, emptyForm()))}
 </div></div>`;
 }

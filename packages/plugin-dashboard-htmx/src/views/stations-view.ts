@@ -51,11 +51,10 @@ export function stationsPage(ctx: ViewCtx, live: readonly LiveChargePoint[], sto
     actions: canRegister ? html`<a class="btn btn-primary" href="${ctx.prefix}/stations/new">${icon('plus')}<span class="hide-sm">${t('Register a charge point')}</span></a>` : null,
     body: card(
       null,
-      live.length === 0
-        ? emptyState(t('No charge points yet'), t('Register a charge point, or let one connect when auto-registration is on. It shows here as soon as it is known.'), 'stations')
-        : html`<div class="table-wrap"><table>
+      html`<div class="table-wrap"><table>
 <thead><tr><th>${t('Charge point')}</th><th>${t('Connection')}</th><th>${t('Connectors')}</th><th class="hide-sm">${t('Last heard')}</th><th class="hide-sm">${t('Vendor / model')}</th><th class="hide-sm">${t('Firmware')}</th><th class="hide-sm">${t('Security profile')}</th></tr></thead>
-<tbody>${live.map((cp) => stationRow(ctx, cp, stored.get(cp.id) ?? null))}</tbody></table></div>`,
+<tbody id="stations-body"><tr class="empty-row"><td colspan="7">${emptyState(t('No charge points yet'), t('Register a charge point, or let one connect when auto-registration is on. It shows here as soon as it is known.'), 'stations')}</td></tr>
+${live.map((cp) => stationRow(ctx, cp, stored.get(cp.id) ?? null))}</tbody></table></div>`,
       { cls: 'flush-card' },
     ),
   });
