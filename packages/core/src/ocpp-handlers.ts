@@ -1,7 +1,15 @@
 import type { AuthorizationService } from './domain/authorization/authorization-service.js';
 import type { ChargePointService } from './domain/charge-points/charge-point-service.js';
 import type { TransactionService } from './domain/transactions/transaction-service.js';
-import type { CoreActionHandlers, DataTransferHandler } from './ocpp/action-router.js';
+import type { CoreActionHandlers, DataTransferHandler, IncomingCall } from './ocpp/action-router.js';
+import { schemaViolationOf } from './ocpp/ocpp16-validator.js';
+import type { MessageIntake } from './domain/transactions/transaction-service.js';
+
+/** A transaction message's schema violation (it was let through: its readable core was intact). */
+function intakeOf(call: IncomingCall<unknown>): MessageIntake {
+  const schemaViolation = schemaViolationOf(call.params);
+  return schemaViolation ? { schemaViolation, messageId: call.messageId } : {};
+}
 
 export interface CoreHandlerDeps {
   chargePoints: ChargePointService;
@@ -30,12 +38,12 @@ export function createCoreHandlers(deps: CoreHandlerDeps): CoreActionHandlers {
       return {};
     },
     Authorize: async (call) => ({ idTagInfo: await authorization.authorize(call.chargePointId, call.params.idTag, 'Authorize') }),
-    StartTransaction: (call) => transactions.start(call.chargePointId, call.params, call.receivedAt),
+    StartTransaction: (call) => transactions.start(call.chargePointId, call.params, call.receivedAt, intakeOf(call)),
     MeterValues: async (call) => {
-      await transactions.meterValues(call.chargePointId, call.params, call.receivedAt);
+      await transactions.meterValues(call.chargePointId, call.params, call.receivedAt, intakeOf(call));
       return {};
     },
-    StopTransaction: (call) => transactions.stop(call.chargePointId, call.params, call.receivedAt),
+    StopTransaction: (call) => transactions.stop(call.chargePointId, call.params, call.receivedAt, intakeOf(call)),
     DataTransfer: async (call) => {
       const handler = deps.vendorHandler(call.params.vendorId);
       // The plugin gets the call without the internal connection (no ocpp-rpc client for plugins).

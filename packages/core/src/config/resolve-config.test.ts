@@ -25,7 +25,7 @@ describe('resolveConfig', () => {
       heartbeatInterval: 300,
       tls: null,
       logLevel: 'info',
-      ocpp: { maxFrameBytes: 65_536, maxBadMessages: 20 },
+      ocpp: { maxFrameBytes: 8_388_608, maxBadMessages: 20, silentTimeout: 900 },
       hooks: { decideTimeoutMs: 2_000 },
       pluginSetupTimeoutMs: 10_000,
     });

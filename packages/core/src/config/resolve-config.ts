@@ -44,6 +44,16 @@ export function resolveConfig(input: CsmsConfigInput = {}, env: Record<string, s
     problems.push('tls.certFile (CHARGE_IT_TLS_CERT_FILE) and tls.keyFile (CHARGE_IT_TLS_KEY_FILE) must be set together');
   }
 
+  const silent = flat['ocpp.silentTimeout'] as number | undefined;
+  const heartbeat = flat['heartbeatInterval'] as number | undefined;
+  const silentSet = getPath(input, 'ocpp.silentTimeout') != null || (env['CHARGE_IT_OCPP_SILENT_TIMEOUT'] ?? '') !== '';
+  if (typeof silent === 'number' && typeof heartbeat === 'number' && silent !== 0 && silent <= 2 * heartbeat && !silentSet) {
+    flat['ocpp.silentTimeout'] = 2 * heartbeat + 60; // the default follows a long heartbeat interval
+  } else if (typeof silent === 'number' && typeof heartbeat === 'number' && silent !== 0 && silent <= heartbeat) {
+    problems.push(
+      `ocpp.silentTimeout (CHARGE_IT_OCPP_SILENT_TIMEOUT) must be 0 or longer than heartbeatInterval (${heartbeat} s), else healthy chargers that only send heartbeats are cut off; got ${silent}`,
+    );
+  }
   if (problems.length > 0) {
     throw new CsmsError(
       CsmsErrorCode.CONFIG_INVALID,

@@ -46,6 +46,8 @@ export interface CsmsConfig {
     maxPendingHandshakesPerIp: number;
     /** Charge point timestamps further than this from the receive time are flagged `clock-skew`. */
     clockSkewTolerance: number;
+    /** A connection without any OCPP message for this many seconds is closed (pings do not count); 0 = never. */
+    silentTimeout: number;
   };
   hooks: { decideTimeoutMs: number; observeTimeoutMs: number };
   /** Time one plugin may take in setup(). */
@@ -99,12 +101,13 @@ export const optionSpecs: readonly OptionSpec[] = [
   { path: 'logLevel', env: 'CHARGE_IT_LOG_LEVEL', kind: 'enum', values: LOG_LEVELS, default: 'info', description: 'pino log level' },
   { path: 'ocpp.callTimeoutMs', env: 'CHARGE_IT_OCPP_CALL_TIMEOUT_MS', kind: 'int', default: 30_000, min: 100, max: 600_000, description: 'timeout of calls to a charge point' },
   { path: 'ocpp.pingInterval', env: 'CHARGE_IT_OCPP_PING_INTERVAL', kind: 'int', default: 60, min: 0, max: 86_400, description: 'websocket ping interval in seconds (0 = off)' },
-  { path: 'ocpp.maxFrameBytes', env: 'CHARGE_IT_OCPP_MAX_FRAME_BYTES', kind: 'int', default: 65_536, min: 1024, max: 16_777_216, description: 'largest accepted websocket frame' },
+  { path: 'ocpp.maxFrameBytes', env: 'CHARGE_IT_OCPP_MAX_FRAME_BYTES', kind: 'int', default: 8_388_608, min: 1024, max: 67_108_864, description: 'largest accepted websocket frame in bytes (8 MiB as SteVe: a long session\'s StopTransaction.transactionData is ~0.4 KB per reading); a larger frame closes the connection with 1009' },
   { path: 'ocpp.handshakeTimeoutMs', env: 'CHARGE_IT_OCPP_HANDSHAKE_TIMEOUT_MS', kind: 'int', default: 10_000, min: 100, max: 120_000, description: 'time allowed to complete the websocket handshake' },
   { path: 'ocpp.maxBadMessages', env: 'CHARGE_IT_OCPP_MAX_BAD_MESSAGES', kind: 'int', default: 20, min: 1, max: 1_000_000, description: 'consecutive malformed frames before the connection is closed' },
   { path: 'ocpp.maxConnectionsPerIp', env: 'CHARGE_IT_OCPP_MAX_CONNECTIONS_PER_IP', kind: 'int', default: 100_000, min: 1, max: 10_000_000, description: 'open websocket connections allowed from one IP address (chargers behind one NAT share an IP)' },
   { path: 'ocpp.maxPendingHandshakesPerIp', env: 'CHARGE_IT_OCPP_MAX_PENDING_HANDSHAKES_PER_IP', kind: 'int', default: 1_000, min: 1, max: 1_000_000, description: 'websocket handshakes in progress allowed from one IP address (a NAT full of chargers reconnects at once after an outage)' },
   { path: 'ocpp.clockSkewTolerance', env: 'CHARGE_IT_OCPP_CLOCK_SKEW_TOLERANCE', kind: 'int', default: 300, min: 1, max: 86_400 * 365, description: 'seconds between a charge point timestamp and the receive time before the data is flagged clock-skew' },
+  { path: 'ocpp.silentTimeout', env: 'CHARGE_IT_OCPP_SILENT_TIMEOUT', kind: 'int', default: 900, min: 0, max: 86_400, description: 'seconds a connection may stay open without sending any OCPP message (websocket pongs do not count) before it is closed; keep it above heartbeatInterval (0 = never)' },
   { path: 'hooks.decideTimeoutMs', env: 'CHARGE_IT_HOOKS_DECIDE_TIMEOUT_MS', kind: 'int', default: 2_000, min: 1, max: 20_000, description: 'time one plugin may take to answer a decide hook' },
   { path: 'hooks.observeTimeoutMs', env: 'CHARGE_IT_HOOKS_OBSERVE_TIMEOUT_MS', kind: 'int', default: 30_000, min: 1, max: 600_000, description: 'time one plugin may take in an observe hook' },
   { path: 'pluginSetupTimeoutMs', env: 'CHARGE_IT_PLUGIN_SETUP_TIMEOUT_MS', kind: 'int', default: 10_000, min: 1, max: 600_000, description: 'time one plugin may take in setup()' },

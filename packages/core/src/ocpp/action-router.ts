@@ -99,7 +99,23 @@ export class ActionRouter {
    */
   attach(connection: ChargePointConnection): void {
     const session = publicSession(connection);
-    const dispatch = (call: IncomingRpcCall) => this.#dispatch(connection, session, call);
+    // A CALL resent with the same message id while the first is still being handled has one
+    // effect: the copy waits for the first and gets its answer. (ocpp-rpc refuses a second copy
+    // while the first is in flight, but its clean-up forgets the first, so a third copy got through.)
+    const inFlight = new Map<string, Promise<unknown>>();
+    const dispatch = (call: IncomingRpcCall) => {
+      const key = `${call.method}\u0000${call.messageId}`;
+      const first = inFlight.get(key);
+      if (first) {
+        this.#deps.log.info({ chargePointId: session.chargePointId, action: call.method, messageId: call.messageId }, 'same CALL received again while the first is in flight: answered with the first one\'s result');
+        return first;
+      }
+      const promise = this.#dispatch(connection, session, call);
+      inFlight.set(key, promise);
+      const forget = () => inFlight.delete(key);
+      promise.then(forget, forget);
+      return promise;
+    };
     for (const action of this.#handlers.keys()) connection.client.handle(action, dispatch);
   }
 

@@ -132,3 +132,99 @@ export function loadOcpp16Schemas(): readonly JsonSchema[] {
 export function createOcpp16Validator(patches: readonly SchemaPatch[] = OCPP16_SCHEMA_PATCHES): Validator {
   return createValidator('ocpp1.6', patchOcpp16Schemas(loadOcpp16Schemas(), patches));
 }
+
+/** Why a transaction message was accepted although it breaks the 1.6 schema (see `schemaViolationOf`). */
+export interface SchemaViolation {
+  /** The first failing JSON-schema keyword and its JSON pointer, e.g. `enum` at `/meterValue/0/sampledValue/0/unit`. */
+  keyword: string;
+  path: string;
+  /** ajv's text of every failure (cut to 500 characters). */
+  message: string;
+}
+
+/**
+ * The readable core of each transaction message: what the handlers need to keep the transaction
+ * record right. A message that breaks the full schema but passes this one is processed (and
+ * answered with a CALLRESULT, DESIGN.md), its violation recorded for the handler to flag.
+ */
+const READABLE_CORE: Record<string, JsonSchema> = {
+  'urn:StartTransaction.req': {
+    type: 'object',
+    required: ['connectorId', 'idTag', 'meterStart', 'timestamp'],
+    properties: { connectorId: { type: 'integer' }, idTag: { type: 'string' }, meterStart: { type: 'integer' }, timestamp: { type: 'string' }, reservationId: { type: 'integer' } },
+  },
+  'urn:StopTransaction.req': {
+    type: 'object',
+    required: ['transactionId', 'meterStop', 'timestamp'],
+    properties: {
+      transactionId: { type: 'integer' },
+      meterStop: { type: 'integer' },
+      timestamp: { type: 'string' },
+      idTag: { type: 'string' },
+      reason: { type: 'string' },
+      transactionData: { type: 'array', items: { $ref: '#/definitions/meterValue' } },
+    },
+  },
+  'urn:MeterValues.req': {
+    type: 'object',
+    required: ['connectorId', 'meterValue'],
+    properties: { connectorId: { type: 'integer' }, transactionId: { type: 'integer' }, meterValue: { type: 'array', items: { $ref: '#/definitions/meterValue' } } },
+  },
+};
+const METER_VALUE_CORE: JsonSchema = {
+  type: 'object',
+  required: ['timestamp', 'sampledValue'],
+  properties: {
+    timestamp: { type: 'string' },
+    sampledValue: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['value'],
+        properties: { value: { type: 'string' }, context: { type: 'string' }, format: { type: 'string' }, measurand: { type: 'string' }, phase: { type: 'string' }, location: { type: 'string' }, unit: { type: 'string' } },
+      },
+    },
+  },
+};
+
+const violations = new WeakMap<object, SchemaViolation>();
+
+/** The schema violation a transaction message was let through with, if any (keyed by the params object the handler gets). */
+export function schemaViolationOf(params: unknown): SchemaViolation | undefined {
+  return typeof params === 'object' && params !== null ? violations.get(params) : undefined;
+}
+
+/**
+ * The validator the gateway gives ocpp-rpc: strict for every message, except that a
+ * StartTransaction, StopTransaction or MeterValues that breaks the schema but whose readable core
+ * (ids, meter readings, timestamps, sampled values as strings) is intact passes; its violation is
+ * kept for `schemaViolationOf(params)`. ocpp-rpc passes the same params object to the handler.
+ */
+export function createGatewayValidator(patches: readonly SchemaPatch[] = OCPP16_SCHEMA_PATCHES): Validator {
+  const strict = createOcpp16Validator(patches);
+  const coreCheck = createValidator(
+    'ocpp1.6',
+    Object.entries(READABLE_CORE).map(([id, schema]) => ({ ...schema, $id: id, definitions: { meterValue: METER_VALUE_CORE } })),
+  );
+  const lenient = Object.create(strict) as Validator;
+  lenient.validate = (schemaId: string, params: unknown) => {
+    try {
+      return strict.validate(schemaId, params);
+    } catch (err) {
+      if (!(schemaId in READABLE_CORE) || typeof params !== 'object' || params === null) throw err;
+      try {
+        coreCheck.validate(schemaId, params);
+      } catch {
+        throw err; // not even the core is readable: the strict CALLERROR stands
+      }
+      const first = (err as { details?: { errors?: Array<{ keyword?: string; instancePath?: string }> } }).details?.errors?.[0];
+      violations.set(params, {
+        keyword: first?.keyword ?? 'unknown',
+        path: first?.instancePath ?? '',
+        message: String((err as Error).message).slice(0, 500),
+      });
+      return true;
+    }
+  };
+  return lenient;
+}

@@ -16,7 +16,7 @@ import {
   parseBasicAuth,
 } from './handshake-checks.js';
 import { toOcpp16CallError } from './ocpp16-errors.js';
-import { createOcpp16Validator } from './ocpp16-validator.js';
+import { createGatewayValidator } from './ocpp16-validator.js';
 
 /**
  * The OCPP 1.6J websocket endpoint: an ocpp-rpc RPCServer attached to the application's one HTTP(S)
@@ -93,7 +93,7 @@ export const DEFAULT_RPC_GATEWAY_OPTIONS: Readonly<RpcGatewayOptions> = Object.f
   callTimeoutMs: 30_000,
   pingIntervalMs: 30_000,
   maxBadMessages: 20,
-  maxPayload: 64 * 1024,
+  maxPayload: 8 * 1024 * 1024,
   handshakeTimeoutMs: 10_000,
   maxConnectionsPerIp: 100,
   maxPendingHandshakesPerIp: 10,
@@ -237,7 +237,7 @@ export function createRpcGateway(deps: RpcGatewayDeps): RpcGateway {
   const rpcServer = new RPCServer({
     protocols: [OCPP16_SUBPROTOCOL],
     strictMode: true,
-    strictModeValidators: [createOcpp16Validator()],
+    strictModeValidators: [createGatewayValidator()],
     callTimeoutMs: options.callTimeoutMs,
     pingIntervalMs: options.pingIntervalMs,
     maxBadMessages: options.maxBadMessages,

@@ -30,9 +30,20 @@ export interface SiteSettings {
   defaultChargePointMaxKw: number;
 }
 
+/** How sessions flagged for review are billed. */
+export interface BillingSettings {
+  /**
+   * Bill sessions whose idTag was not Accepted (an offline start with an unknown, blocked or
+   * expired card: flagged `id-tag-invalid`, ...). Off (default): their cost is 0, the computed price
+   * is kept in `costBreakdown.notBilled`, and they are flagged `not-billed` for review.
+   */
+  billUnauthorizedSessions: boolean;
+}
+
 export interface Settings {
   tariff: TariffSettings;
   site: SiteSettings;
+  billing: BillingSettings;
   /** On: every connector is made Inoperative (also on charge points that connect later). */
   maintenanceMode: boolean;
 }
@@ -42,6 +53,7 @@ export type SettingKey = keyof Settings;
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   tariff: { energyPricePerKwh: 2_467, pricePerMinute: 0, idleFeePerMinute: 0, idleGraceMinutes: 15, taxPercent: 11 },
   site: { maxGridPowerKw: null, minPowerPerConnectorKw: 1.4, defaultChargePointMaxKw: 22 },
+  billing: { billUnauthorizedSessions: false },
   maintenanceMode: false,
 });
 
@@ -70,6 +82,7 @@ const VALIDATORS: { [K in SettingKey]: (value: unknown) => FieldProblems } = {
     }
     return problems;
   },
+  billing: (value) => checkObject(value, 'billing', { billUnauthorizedSessions: (v) => (typeof v === 'boolean' ? null : 'must be true or false') }),
   maintenanceMode: (value): FieldProblems => (typeof value === 'boolean' ? {} : { maintenanceMode: 'must be true or false' }),
 };
 
@@ -112,6 +125,7 @@ export class SettingsService {
       this.#cache = {
         tariff: { ...DEFAULT_SETTINGS.tariff, ...(stored.tariff as Partial<TariffSettings> | undefined) },
         site: { ...DEFAULT_SETTINGS.site, ...(stored.site as Partial<SiteSettings> | undefined) },
+        billing: { ...DEFAULT_SETTINGS.billing, ...(stored.billing as Partial<BillingSettings> | undefined) },
         maintenanceMode: (stored.maintenanceMode as boolean | undefined) ?? DEFAULT_SETTINGS.maintenanceMode,
       };
     }

@@ -13,6 +13,7 @@ import type {
   StopTransactionResponse,
 } from '../../ocpp/v16/messages.js';
 import {
+  DeviceEventSchema,
   MeterSampleSchema,
   OrphanMessageSchema,
   ReservationSchema,
@@ -39,6 +40,19 @@ export interface TransactionServiceDeps {
   log: Logger;
 }
 
+/**
+ * A transaction message let through although it breaks the 1.6 schema (its readable core was
+ * intact): the transaction is flagged `schema-violation` and the raw payload is kept as a
+ * DeviceEvent of kind `SchemaViolation` for review.
+ */
+export interface MessageIntake {
+  schemaViolation?: { keyword: string; path: string; message: string } | undefined;
+  messageId?: string | undefined;
+}
+
+/** Flags of sessions that are not billed unless the `billing` setting says so (shown for review). */
+export const UNAUTHORIZED_SESSION_FLAGS: readonly string[] = ['id-tag-invalid', 'id-tag-blocked', 'id-tag-expired', 'id-tag-concurrenttx'];
+
 /** How many recent MeterValues per transaction are remembered for duplicate detection (in memory only). */
 const RECENT_METER_VALUES = 16;
 
@@ -59,25 +73,34 @@ export class TransactionService {
   readonly #open = new Map<number, OpenTransaction>();
   /** Transactions whose StopTransaction is being written: their MeterValues look in the database. */
   readonly #stopping = new Set<number>();
+  /**
+   * `chargePoint\0transactionId` of every StopTransaction received and not yet committed, set the
+   * moment it arrives: a MeterValues that arrives after it (pipelined behind the Stop) is late and
+   * is never attached to the transaction, whatever order the two writes reach the database in.
+   */
+  readonly #stopArrived = new Map<string, number>();
 
   constructor(deps: TransactionServiceDeps) {
     this.#deps = deps;
   }
 
-  async start(chargePointId: string, request: StartTransactionRequest, receivedAt: Date): Promise<StartTransactionResponse> {
+  async start(chargePointId: string, request: StartTransactionRequest, receivedAt: Date, intake: MessageIntake = {}): Promise<StartTransactionResponse> {
     const { batcher, authorization, hooks, config } = this.#deps;
     const idTagInfo = await authorization.authorize(chargePointId, request.idTag, 'StartTransaction');
     const tariff = await this.#deps.settings.get('tariff');
     const startTimestamp = parseTimestamp(request.timestamp) ?? receivedAt;
-    const { tx, created } = await batcher.run(async (em) => {
+    // An over-long idTag (a schema failure let through) is stored cut to the column's 20 characters;
+    // the whole one stays in the kept raw payload.
+    const idTag = request.idTag.length > 20 ? request.idTag.slice(0, 20) : request.idTag;
+    const { tx, created, gapWh } = await batcher.run(async (em) => {
       const existing = await em.findOne(TransactionSchema, {
         chargePoint: chargePointId,
         connectorId: request.connectorId,
-        idTag: request.idTag,
+        idTag,
         startTimestamp,
         meterStart: request.meterStart,
       });
-      if (existing) return { tx: existing, created: false };
+      if (existing) return { tx: existing, created: false, gapWh: 0 };
 
       const flags = timestampFlags(startTimestamp, receivedAt, config.ocpp.clockSkewTolerance);
       if (request.meterStart < 0) flags.push('meter-start-negative');
@@ -87,12 +110,17 @@ export class TransactionService {
         { orderBy: { id: 'desc' } },
       );
       if (previous?.meterStop != null && request.meterStart < previous.meterStop) flags.push('register-reset');
+      // Energy the meter counted between the previous session's stop and this start went to no
+      // session: reported, never billed.
+      const gapWh = previous?.meterStop != null ? request.meterStart - previous.meterStop : 0;
+      if (gapWh > 0) flags.push('energy-gap');
+      if (intake.schemaViolation) flags.push('schema-violation');
       if (idTagInfo.status !== 'Accepted') flags.push(`id-tag-${idTagInfo.status.toLowerCase()}`);
 
       const tx = em.create(TransactionSchema, {
         chargePoint: chargePointId,
         connectorId: request.connectorId,
-        idTag: request.idTag,
+        idTag,
         idTagStatus: idTagInfo.status,
         parentIdTag: idTagInfo.parentIdTag ?? null,
         reservationId: request.reservationId ?? null,
@@ -106,11 +134,22 @@ export class TransactionService {
       });
       await em.flush();
       if (request.reservationId !== undefined) await this.#useReservation(em, chargePointId, request.reservationId, tx);
-      return { tx, created: true };
+      this.#keepViolation(em, chargePointId, 'StartTransaction', request, intake, receivedAt, tx.id);
+      if (gapWh > 0) {
+        em.create(DeviceEventSchema, {
+          chargePoint: chargePointId,
+          kind: 'EnergyGap',
+          status: 'flagged',
+          payload: { connectorId: request.connectorId, previousTransactionId: previous!.id, previousMeterStop: previous!.meterStop, meterStart: request.meterStart, gapWh, transactionId: tx.id },
+          receivedAt,
+        });
+      }
+      return { tx, created: true, gapWh };
     });
     if (created) {
       this.#open.set(tx.id, openTransaction(tx, { value: tx.meterStart, at: tx.startTimestamp.getTime() }));
       this.#deps.log.info({ chargePointId, transactionId: tx.id, idTag: request.idTag, status: idTagInfo.status }, 'transaction started');
+      if (gapWh > 0) this.#deps.log.warn({ chargePointId, connectorId: request.connectorId, transactionId: tx.id, gapWh }, 'energy gap between the previous stop and this start: flagged energy-gap');
       hooks.observe('onTransactionStarted', { chargePointId, transaction: toTransactionInfo(tx) }, chargePointId);
       return { transactionId: tx.id, idTagInfo };
     }
@@ -118,9 +157,19 @@ export class TransactionService {
     return { transactionId: tx.id, idTagInfo: { ...idTagInfo, status: tx.idTagStatus as StartTransactionResponse['idTagInfo']['status'] } };
   }
 
-  async meterValues(chargePointId: string, request: MeterValuesRequest, receivedAt: Date): Promise<void> {
+  async meterValues(chargePointId: string, request: MeterValuesRequest, receivedAt: Date, intake: MessageIntake = {}): Promise<void> {
     const { batcher, hooks } = this.#deps;
     const { transactionId } = request;
+    if (transactionId !== undefined && this.#stopArrived.has(`${chargePointId}\0${transactionId}`)) {
+      // Decided by order of arrival: the Stop of this transaction came first.
+      await batcher.run((em) => {
+        em.create(OrphanMessageSchema, { chargePoint: chargePointId, action: 'MeterValues', claimedTransactionId: transactionId, reason: 'after-stop', payload: request, receivedAt });
+        this.#keepViolation(em, chargePointId, 'MeterValues', request, intake, receivedAt, null);
+      });
+      this.#deps.log.warn({ chargePointId, transactionId }, 'meter values received after the StopTransaction of their transaction: kept apart as late (orphan after-stop)');
+      hooks.observe('onMeterValues', { chargePointId, transactionId: null, request, receivedAt }, chargePointId);
+      return;
+    }
     const cached = transactionId === undefined ? undefined : this.#open.get(transactionId);
     // A charger that lost our answer resends the same message: acknowledge it, store nothing twice.
     const fingerprint = transactionId === undefined ? undefined : `${chargePointId}|${request.connectorId}|${JSON.stringify(request.meterValue)}`;
@@ -144,6 +193,7 @@ export class TransactionService {
               payload: request,
               receivedAt,
             });
+            this.#keepViolation(em, chargePointId, 'MeterValues', request, intake, receivedAt, null);
             return null;
           }
           // After a restart the register is taken from the samples already stored, so a register
@@ -155,7 +205,11 @@ export class TransactionService {
         }
       }
       const result = this.#insertSamples(rows, chargePointId, request.connectorId, open, meterValue, receivedAt);
+      if (open && intake.schemaViolation && !(result.flags ?? open.flags).includes('schema-violation')) {
+        result.flags = [...(result.flags ?? open.flags), 'schema-violation'];
+      }
       if (open && result.flags) await em.nativeUpdate(TransactionSchema, { id: open.id }, { flags: result.flags });
+      this.#keepViolation(em, chargePointId, 'MeterValues', request, intake, receivedAt, open?.id ?? null);
       return { open, ...result };
     });
     if (!outcome) {
@@ -177,9 +231,23 @@ export class TransactionService {
     );
   }
 
-  async stop(chargePointId: string, request: StopTransactionRequest, receivedAt: Date): Promise<StopTransactionResponse> {
+  async stop(chargePointId: string, request: StopTransactionRequest, receivedAt: Date, intake: MessageIntake = {}): Promise<StopTransactionResponse> {
+    // Marked before anything is awaited: this is the order of arrival on the charger's connection.
+    const arrivalKey = `${chargePointId}\0${request.transactionId}`;
+    this.#stopArrived.set(arrivalKey, (this.#stopArrived.get(arrivalKey) ?? 0) + 1);
+    try {
+      return await this.#stop(chargePointId, request, receivedAt, intake);
+    } finally {
+      const left = (this.#stopArrived.get(arrivalKey) ?? 1) - 1;
+      if (left > 0) this.#stopArrived.set(arrivalKey, left);
+      else this.#stopArrived.delete(arrivalKey);
+    }
+  }
+
+  async #stop(chargePointId: string, request: StopTransactionRequest, receivedAt: Date, intake: MessageIntake): Promise<StopTransactionResponse> {
     const { batcher, authorization, hooks, config } = this.#deps;
     const idTagInfo = request.idTag ? await authorization.authorize(chargePointId, request.idTag, 'StopTransaction') : undefined;
+    const billing = await this.#deps.settings.get('billing');
     const tariff = await this.#deps.settings.get('tariff');
     const stopTimestamp = parseTimestamp(request.timestamp) ?? receivedAt;
     this.#stopping.add(request.transactionId);
@@ -198,6 +266,7 @@ export class TransactionService {
           payload: request,
           receivedAt,
         });
+        this.#keepViolation(em, chargePointId, 'StopTransaction', request, intake, receivedAt, null);
         return { kind: 'orphan', reason };
       }
 
@@ -205,6 +274,7 @@ export class TransactionService {
       if (request.meterStop < tx.meterStart) flags.add('meter-stop-below-start');
       if (stopTimestamp.getTime() < tx.startTimestamp.getTime()) flags.add('stop-before-start');
       if (idTagInfo && idTagInfo.status !== 'Accepted') flags.add(`stop-id-tag-${idTagInfo.status.toLowerCase()}`);
+      if (intake.schemaViolation) flags.add('schema-violation');
       em.assign(tx, {
         meterStop: request.meterStop,
         stopTimestamp,
@@ -223,7 +293,16 @@ export class TransactionService {
         const { flags: withSampleFlags } = this.#insertSamples(rows, chargePointId, tx.connectorId, { ...open, flags: tx.flags ?? [] }, transactionData, receivedAt);
         if (withSampleFlags) tx.flags = withSampleFlags;
       }
-      em.assign(tx, await finalCostFields(em, tx, tariff));
+      const cost = await finalCostFields(em, tx, tariff);
+      const unauthorized = (tx.flags ?? []).filter((f) => UNAUTHORIZED_SESSION_FLAGS.includes(f));
+      if (unauthorized.length > 0 && !billing.billUnauthorizedSessions) {
+        // Not billed (operator setting `billing.billUnauthorizedSessions`): the computed price is
+        // kept in the breakdown and the session is flagged for review.
+        em.assign(tx, { cost: 0, costBreakdown: { ...cost.costBreakdown, notBilled: { reason: unauthorized, computedCost: cost.cost } }, flags: [...(tx.flags ?? []), 'not-billed'] });
+      } else {
+        em.assign(tx, cost);
+      }
+      this.#keepViolation(em, chargePointId, 'StopTransaction', request, intake, receivedAt, tx.id);
       return { kind: 'stopped', tx };
     }).finally(() => this.#stopping.delete(request.transactionId));
 
@@ -237,6 +316,18 @@ export class TransactionService {
       this.#deps.log.warn({ chargePointId, transactionId: request.transactionId, reason: outcome.reason }, 'StopTransaction kept as orphan for review');
     }
     return idTagInfo ? { idTagInfo } : {};
+  }
+
+  /** Keeps the raw payload of a message let through with a schema violation (DeviceEvent `SchemaViolation`). */
+  #keepViolation(em: EntityManager, chargePointId: string, action: string, request: unknown, intake: MessageIntake, receivedAt: Date, transactionId: number | null): void {
+    if (!intake.schemaViolation) return;
+    em.create(DeviceEventSchema, {
+      chargePoint: chargePointId,
+      kind: 'SchemaViolation',
+      status: action,
+      payload: { action, messageId: intake.messageId ?? null, transactionId, violation: intake.schemaViolation, request },
+      receivedAt,
+    });
   }
 
   async #useReservation(em: EntityManager, chargePointId: string, reservationId: number, tx: Transaction): Promise<void> {

@@ -29,6 +29,15 @@ const VALUE_SCHEMAS: Record<SettingKey, Record<string, unknown>> = {
     },
     ['maxGridPowerKw', 'minPowerPerConnectorKw', 'defaultChargePointMaxKw'],
   ),
+  billing: strictObject(
+    {
+      billUnauthorizedSessions: {
+        type: 'boolean',
+        description: 'Bill sessions whose idTag was not Accepted (offline starts flagged id-tag-invalid, ...). Off (default): cost 0, price kept in costBreakdown.notBilled, flagged not-billed for review.',
+      },
+    },
+    ['billUnauthorizedSessions'],
+  ),
   maintenanceMode: { type: 'boolean', description: 'On: every connector is made Inoperative (also on chargers that connect later); off: Operative again.' },
 };
 

@@ -1,0 +1,44 @@
+import type { Logger } from '../kernel/logger.js';
+
+/** What `watchSilence` needs of an ocpp-rpc client. */
+interface SilenceWatchable {
+  on(event: 'message', listener: (event: { outbound: boolean }) => void): unknown;
+  once(event: 'close', listener: () => void): unknown;
+  close(options: { code: number; reason: string }): unknown;
+}
+
+/**
+ * Closes a connection that sends no OCPP message (CALL, CALLRESULT or CALLERROR) for `timeoutMs`.
+ * Websocket pongs do not count: a socket that answers pings but never boots, heartbeats or
+ * answers would otherwise stay open (and be shown online) for ever. One timer per connection,
+ * re-armed only when it fires (a message only stores its time). `timeoutMs` 0 = off.
+ */
+export function watchSilence(
+  client: SilenceWatchable,
+  timeoutMs: number,
+  info: { identity: string; remoteAddress: string },
+  log: Pick<Logger, 'warn'>,
+  now: () => number = Date.now,
+): void {
+  if (!(timeoutMs > 0)) return;
+  let last = now();
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (ms: number) => {
+    timer = setTimeout(check, ms);
+    timer.unref();
+  };
+  const check = () => {
+    const silentFor = now() - last;
+    if (silentFor < timeoutMs) return arm(timeoutMs - silentFor);
+    log.warn(
+      { event: 'ocpp-silent-closed', identity: info.identity, remoteAddress: info.remoteAddress, silentMs: silentFor },
+      'closing a connection that sent no OCPP message within ocpp.silentTimeout',
+    );
+    void client.close({ code: 1008, reason: 'no OCPP message received' });
+  };
+  client.on('message', (event) => {
+    if (!event.outbound) last = now();
+  });
+  client.once('close', () => clearTimeout(timer));
+  arm(timeoutMs);
+}
