@@ -32,6 +32,7 @@ import { AdminUserService } from './domain/admin-users/admin-user-service.js';
 import { HistoryService } from './domain/history/history-service.js';
 import { QueryService } from './domain/queries/query-service.js';
 import { ChargePointRegistry } from './domain/charge-points/charge-point-registry.js';
+import { watchSilence } from './ocpp/silent-connection.js';
 import { createRpcGateway, type RpcGateway } from './ocpp/rpc-gateway.js';
 import { Sessions, type ChargePointConnection, type RpcConnection } from './ocpp/sessions.js';
 import { createTlsOptions } from './ocpp/tls-options.js';
@@ -311,6 +312,7 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
       };
       pendingRegistration.delete(info.identity);
       router.attach(session);
+      watchSilence(client, config.ocpp.silentTimeout * 1000, info, log.child({ component: 'gateway' }));
       const replaced = sessions.add(session);
       if (replaced) {
         log.warn({ chargePointId: info.identity }, 'charge point reconnected while its previous connection was open; closing the old one');
