@@ -33,7 +33,7 @@
       return splits.map(function (s) { return f.format(new Date(s * 1000)); });
     },
   };
-  var xSeries = { value: function (u, v) { return v == null ? '—' : fullFmt.format(new Date(v * 1000)); } };
+  var xSeries = { label: body.getAttribute('data-locale') === 'id' ? 'Waktu' : 'Time', value: function (u, v) { return v == null ? '—' : fullFmt.format(new Date(v * 1000)); } };
 
   // Site power over 24 h against the grid limit (Dashboard).
   function sitePower(el) {

@@ -5,7 +5,7 @@ import { dashboardServices } from './core-api.js';
 import type { DashboardDeps } from './http/context.js';
 import { createDashboardRoutes } from './http/register-dashboard.js';
 import { EventFeed } from './live/event-feed.js';
-import { closeAllStreams } from './live/live-stream.js';
+import { StreamRegistry } from './live/live-stream.js';
 import { resolveDashboardOptions, type DashboardOptions } from './options.js';
 
 /**
@@ -25,6 +25,7 @@ export function dashboard(options: DashboardOptions = {}): Readonly<CsmsPlugin> 
         limiter: new LoginLimiter({ limit: resolved.loginAttemptsPer15Min }),
         log: ctx.log,
         feed,
+        streams: new StreamRegistry(),
       };
 
       // The recent-events feed of the Dashboard view.
@@ -58,7 +59,7 @@ export function dashboard(options: DashboardOptions = {}): Readonly<CsmsPlugin> 
           app.get('/', async (_request, reply) => reply.redirect(`${resolved.prefix}/`, 302));
         });
       }
-      ctx.onClose(() => closeAllStreams());
+      ctx.onClose(() => deps.streams.closeAll());
     },
   });
 }

@@ -146,4 +146,40 @@ describe('every view renders from real data; GET changes nothing', () => {
     expect(detail.body).toContain('&lt;b&gt;E42&lt;/b&gt;');
     expect((await admin.get('/dashboard/transactions')).body).toContain('&quot;&gt;&lt;i&gt;x&lt;/i&gt;');
   });
+
+  it('the live stream (SSE): signed-in only; first message re-renders the page’s live parts; changes follow as htmx out-of-band swaps', async () => {
+    const anonymous = await fetch(`${h.t.url}/dashboard/events?view=dashboard`);
+    expect(anonymous.status).toBe(401);
+    await anonymous.body?.cancel();
+    const controller = new AbortController();
+    const res = await fetch(`${h.t.url}/dashboard/events?view=station:CP-1`, { headers: { cookie: admin.cookie, 'accept-language': 'en' }, signal: controller.signal });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let buffer = '';
+    const nextMessage = async (): Promise<string> => {
+      for (;;) {
+        const end = buffer.indexOf('\n\n');
+        if (end >= 0) {
+          const message = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          if (!message.startsWith(':')) return message;
+          continue;
+        }
+        const { value, done } = await reader.read();
+        if (done) throw new Error('stream ended');
+        buffer += decoder.decode(value, { stream: true });
+      }
+    };
+    const first = await nextMessage();
+    expect(first.startsWith('event: update\ndata: ')).toBe(true);
+    expect(first).toContain('id="station-connectors" hx-swap-oob="true"');
+    expect(first).toContain('id="station-live" hx-swap-oob="true"');
+    await cp.status(2, 'Unavailable', 'NoError');
+    let update = '';
+    for (let i = 0; i < 20 && !update.includes('Unavailable'); i++) update = await nextMessage();
+    expect(update).toContain('Unavailable');
+    controller.abort();
+  });
 });

@@ -6,6 +6,7 @@ import type { DashboardSession, Role, SessionStore } from '../auth/session-store
 import type { Fmt } from '../format.js';
 import type { Html } from '../html.js';
 import type { EventFeed } from '../live/event-feed.js';
+import type { StreamRegistry } from '../live/live-stream.js';
 import type { ResolvedDashboardOptions } from '../options.js';
 import type { ViewCtx } from '../views/layout.js';
 
@@ -16,6 +17,7 @@ export interface DashboardDeps {
   readonly limiter: LoginLimiter;
   readonly log: Logger;
   readonly feed: EventFeed;
+  readonly streams: StreamRegistry;
 }
 
 /** Per request: set by the auth hook for every signed-in route. */

@@ -10,10 +10,26 @@ import { stationHeaderLive, connectorCards } from '../views/station-detail-view.
 import { stationRow } from '../views/stations-view.js';
 import { transactionLive } from '../views/transaction-detail-view.js';
 
-/** Open streams, ended when the CSMS closes (else the HTTP server would wait for them). */
+/** Every open stream of the process (tests end them all to simulate a dropped connection). */
 const openStreams = new Set<() => void>();
 export function closeAllStreams(): void {
   for (const end of [...openStreams]) end();
+}
+
+/** The streams of one dashboard instance, ended when its CSMS closes (else the HTTP server would wait for them). */
+export class StreamRegistry {
+  readonly #ends = new Set<() => void>();
+  add(end: () => void): void {
+    this.#ends.add(end);
+    openStreams.add(end);
+  }
+  delete(end: () => void): void {
+    this.#ends.delete(end);
+    openStreams.delete(end);
+  }
+  closeAll(): void {
+    for (const end of [...this.#ends]) end();
+  }
 }
 
 /** Formats one SSE message: every line of the data gets its own `data:` prefix. */
@@ -72,10 +88,10 @@ export function registerLiveStream(app: FastifyInstance, deps: DashboardDeps): v
       clearInterval(heartbeat);
       unsubscribe();
       unfeed();
-      openStreams.delete(end);
+      deps.streams.delete(end);
       res.end();
     };
-    openStreams.add(end);
+    deps.streams.add(end);
     request.raw.on('close', end);
     res.on('error', end);
   });

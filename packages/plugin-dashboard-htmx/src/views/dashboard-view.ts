@@ -26,7 +26,7 @@ ${kpis(ctx, snapshot.site, snapshot.at, today)}
       data-label-power="${t('Power')}" data-label-limit="${t('Grid limit')}" data-error="${t('Chart data could not be loaded.')}"></div>`)}
   ${card(t('Connectors by status'), statusSummary(ctx, snapshot))}
 </div>
-<div class="grid grid-2">
+<div class="grid grid-main">
   ${card(t('Running sessions'), runningSessions(ctx, snapshot), { cls: 'flush-card' })}
   ${card(t('Recent events'), feedList(ctx, feed))}
 </div>`,
@@ -99,7 +99,7 @@ export function feedItem(ctx: ViewCtx, item: FeedItem): Html {
   const where = html`<a href="${ctx.prefix}/stations/${encodeURIComponent(item.chargePointId)}">${item.chargePointId}</a>${item.connectorId ? html` <span class="muted">#${item.connectorId}</span>` : null}`;
   let what: Html;
   switch (item.kind) {
-    case 'boot': what = html`${where} ${t('booted')} (${item.detail ?? ''})`; break;
+    case 'boot': what = html`${where} ${t('booted')} (${t(item.detail ?? '')})`; break;
     case 'connected': what = html`${where} ${t('connected')}`; break;
     case 'disconnected': what = html`${where} ${t('disconnected')}`; break;
     case 'fault': what = html`${where} ${t('reported a fault')}: <span class="mono">${item.detail ?? ''}</span>`; break;
