@@ -29,14 +29,16 @@ import { CommandService, type ChargePointCommands } from './ocpp/commands.js';
 import { SettingsService } from './domain/settings/settings-service.js';
 import { IdTagService } from './domain/id-tags/id-tag-service.js';
 import { AdminUserService } from './domain/admin-users/admin-user-service.js';
-import { HistoryService } from './domain/history/history-service.js';
 import { QueryService } from './domain/queries/query-service.js';
 import { ChargePointRegistry } from './domain/charge-points/charge-point-registry.js';
+import { HistoryService } from './domain/history/history-service.js';
 import { watchSilence } from './ocpp/silent-connection.js';
 import { createRpcGateway, type RpcGateway } from './ocpp/rpc-gateway.js';
 import { Sessions, type ChargePointConnection, type RpcConnection } from './ocpp/sessions.js';
 import { createTlsOptions } from './ocpp/tls-options.js';
 import { createCoreHandlers } from './ocpp-handlers.js';
+import { CsmsMetrics } from './observability/metrics.js';
+import { registerMetricsRoute, startMetricsServer, type MetricsServer } from './http/metrics/metrics-routes.js';
 import { createOrm } from './persistence/create-orm.js';
 import { WriteBatcher } from './persistence/write-batcher.js';
 import type { CsmsPlugin, CsmsPluginContext } from './plugin.js';
@@ -61,6 +63,8 @@ export interface ListenAddress {
   url: string;
   /** Base URL charge points connect to: `<ocppUrl>/<chargePointId>`. */
   ocppUrl: string;
+  /** `http://host:port/metrics` of the separate metrics port (`metrics.port`), else undefined. */
+  metricsUrl?: string | undefined;
 }
 
 export interface Csms {
@@ -105,6 +109,13 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
   const https = config.tls ? await createTlsOptions(config.tls) : null;
   const http = createHttpApp({ logger: log, https });
 
+  // Prometheus metrics (docs/metrics.md): counters reported by the components, gauges read at scrape time.
+  const metrics = new CsmsMetrics({
+    connectedChargePoints: () => container.cradle.sessions.size,
+    hookQueueDepth: () => container.cradle.hooks.pendingCount,
+    hookFailures: () => container.cradle.hooks.failureCounts,
+  });
+
   const orm = await createOrm({
     databaseUrl: config.databaseUrl,
     extraEntities: userPlugins.flatMap((p) => [...(p.entities ?? [])]),
@@ -120,9 +131,13 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
     log: asValue(log),
     clock: asValue(clock),
     orm: asValue(orm),
+    metrics: asValue(metrics),
     batcher: asFunction(
       ({ orm: o, log: l }: Pick<CoreInternalServices & CsmsServices, 'orm' | 'log'>) =>
-        new WriteBatcher({ orm: o, log: l, maxDelayMs: config.persistence.batchDelayMs, maxBatch: config.persistence.maxBatch }),
+        new WriteBatcher({
+          orm: o, log: l, maxDelayMs: config.persistence.batchDelayMs, maxBatch: config.persistence.maxBatch,
+          onBatch: (b) => metrics.batchCommitted(b),
+        }),
     ).singleton(),
     hooks: asValue(
       new HookRunner<CsmsHooks>({
@@ -170,6 +185,7 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
         chargePoints.seen(id, at);
         live.seen(id, at);
       },
+      onCallHandled: (action, outcome) => metrics.callHandled(action, outcome),
     },
     createCoreHandlers({
       chargePoints,
@@ -282,6 +298,7 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
       settings: cradle.settings, chargePointService: chargePoints, pluginRoutes: pluginApiRoutes,
     });
     container.register('apiKeys', asValue(apiKeys));
+    if (config.metrics.enabled && config.metrics.port === undefined) registerMetricsRoute(http, { metrics, apiKeys });
     // The public driver view (/public/v1/connectors/...), only when `publicLive` is on.
     if (config.publicLive) registerPublicLiveRoutes(http, { config, live, clock, log: log.child({ component: 'public-live' }) });
   } catch (err) {
@@ -302,6 +319,8 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
       return found;
     },
     registerChargePoint: (identity) => chargePoints.register(identity),
+    onRefused: (status, reason) => metrics.handshakeRefused(status, reason),
+    onCallErrorSent: (code) => metrics.callErrorSent(code),
     onConnection: (client, info) => {
       const session: ChargePointConnection = {
         chargePointId: info.identity,
@@ -339,6 +358,7 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
   });
   chargePoints.start();
 
+  let metricsServer: MetricsServer | undefined;
   let closing: Promise<void> | undefined;
   const csms: Csms = {
     config,
@@ -357,6 +377,16 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
           cause: err,
         });
       }
+      if (config.metrics.enabled && config.metrics.port !== undefined && !metricsServer) {
+        try {
+          metricsServer = await startMetricsServer({ metrics, port: config.metrics.port, host: config.metrics.host, log });
+        } catch (err) {
+          await http.close();
+          throw new CsmsError(CsmsErrorCode.LISTEN, `cannot listen for metrics on ${config.metrics.host}:${config.metrics.port}: ${(err as Error).message}; set CHARGE_IT_METRICS_PORT / CHARGE_IT_METRICS_HOST`, {
+            cause: err,
+          });
+        }
+      }
       const address = http.server.address() as AddressInfo;
       const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
       const shownHost = config.host === '0.0.0.0' ? '127.0.0.1' : host;
@@ -364,7 +394,8 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
       const url = `${scheme}://${shownHost}:${address.port}`;
       const ocppUrl = `${config.tls ? 'wss' : 'ws'}://${shownHost}:${address.port}/ocpp`;
       log.info({ url, ocppUrl, database: redactUrl(config.databaseUrl), plugins: loaded.order }, 'Charge-IT CSMS listening');
-      return { host: address.address, port: address.port, url, ocppUrl };
+      const metricsUrl = metricsServer ? `http://${config.metrics.host === '0.0.0.0' ? '127.0.0.1' : config.metrics.host}:${metricsServer.port}/metrics` : undefined;
+      return { host: address.address, port: address.port, url, ocppUrl, metricsUrl };
     },
     drain: () => hooks.drain(),
     close() {
@@ -378,6 +409,8 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
         await chargePoints.stop();
         await batcher.close();
         await http.close();
+        await metricsServer?.close();
+        metrics.close();
         await orm.close();
         log.info('Charge-IT CSMS closed');
       })();

@@ -25,6 +25,7 @@ import type { ChargePointRegistry } from './domain/charge-points/charge-point-re
 import type { ApiKeyService } from './http/api/api-keys.js';
 import type { LiveStateService } from './domain/live/live-types.js';
 import type { HistoryService } from './domain/history/history-service.js';
+import type { CsmsMetrics } from './observability/metrics.js';
 
 /**
  * The services plugins can `get`, by name: the core's public services and, by declaration merging,
@@ -60,6 +61,8 @@ export interface CsmsServices {
   adminUsers: AdminUserService;
   /** Read models: charge points, transactions (filters, pages, sort allowlist), meter series, history, audit log, aggregates. */
   queries: QueryService;
+  /** Prometheus metrics (prom-client): `metrics.registry` takes a plugin's own metrics, served at GET /metrics. */
+  metrics: CsmsMetrics;
   /** Registers charge points (Basic-auth key generated and returned once for profiles 1/2). */
   chargePointRegistry: ChargePointRegistry;
   /** REST API keys: create (key returned once), list, revoke. */

@@ -1,9 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRecordingLogger, createTestCsms, FakeChargePoint, type TestCsms } from '@charge-it/core/testing';
 import { ml, seedSyntheticHistory } from '../src/index.js';
+import { testDatabases, type TestDatabase } from './support/databases.js';
 
 const KEY = 'ml-plugin-test-admin-key-0123456789';
 const auth = { authorization: `Bearer ${KEY}` };
@@ -103,18 +101,18 @@ describe('ml plugin training schedule', () => {
   });
 });
 
-describe('ml plugin on a synthetic history', () => {
-  let dir: string;
+describe.each(testDatabases())('ml plugin on a synthetic history ($name)', (db) => {
+  let database: TestDatabase;
   let databaseUrl: string;
   let t: TestCsms;
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'ml-plugin-'));
-    databaseUrl = `sqlite:${join(dir, 'csms.db')}`;
+    database = await db.create();
+    databaseUrl = database.databaseUrl;
     t = await createTestCsms({ databaseUrl, plugins: [ml({ trainOnStart: false, intervalMinutes: 0, timeZone: 'Asia/Jakarta', perChargePoint: true })], apiAdminKey: KEY });
   });
   afterAll(async () => {
     await t?.close();
-    await rm(dir, { recursive: true, force: true });
+    await database?.dispose();
   });
 
   it('writes the history through the core, marked synthetic, idempotently', async () => {

@@ -67,6 +67,13 @@ export interface CsmsConfig {
     /** Seconds between SSE heartbeat comments. */
     sseHeartbeatSeconds: number;
   };
+  /** Prometheus metrics: `GET /metrics` (viewer API key) on the main port, or on a port of its own without a key. */
+  metrics: {
+    enabled: boolean;
+    /** Serve /metrics on this port (no key; bind `metrics.host` to a monitoring network) instead of the main port. */
+    port: number | undefined;
+    host: string;
+  };
 }
 
 type Kind = 'int' | 'bool' | 'string' | 'enum';
@@ -119,4 +126,7 @@ export const optionSpecs: readonly OptionSpec[] = [
   { path: 'live.publicCorsOrigins', env: 'CHARGE_IT_LIVE_PUBLIC_CORS_ORIGINS', kind: 'string', default: undefined, description: 'origins allowed to read the public view from a browser, comma-separated (e.g. https://driver.example.id), or * for any; unset = same origin only' },
   { path: 'live.publicRateLimitPerMinute', env: 'CHARGE_IT_LIVE_PUBLIC_RATE_LIMIT', kind: 'int', default: 120, min: 1, max: 1_000_000, description: 'requests per minute one IP address may make to the public view (then HTTP 429 with Retry-After)' },
   { path: 'live.sseHeartbeatSeconds', env: 'CHARGE_IT_LIVE_SSE_HEARTBEAT_SECONDS', kind: 'int', default: 15, min: 1, max: 3_600, description: 'seconds between heartbeat comments on the live SSE streams (keeps proxies from closing them)' },
+  { path: 'metrics.enabled', env: 'CHARGE_IT_METRICS_ENABLED', kind: 'bool', default: true, description: 'serve Prometheus metrics (GET /metrics); on the main port it needs an API key with the viewer role' },
+  { path: 'metrics.port', env: 'CHARGE_IT_METRICS_PORT', kind: 'int', default: undefined, min: 0, max: 65535, description: 'serve GET /metrics on this port instead, without an API key (keep it on a monitoring network); 0 picks a free port; unset = on the main port with a key' },
+  { path: 'metrics.host', env: 'CHARGE_IT_METRICS_HOST', kind: 'string', default: '127.0.0.1', description: 'address the separate metrics port listens on (only with metrics.port)' },
 ];

@@ -40,6 +40,8 @@ export const CsmsErrorCode = {
   CALL_TIMEOUT: 'CSMS_ERR_CALL_TIMEOUT',
   /** A charge point answered a call with a CALLERROR. */
   CALL_ERROR: 'CSMS_ERR_CALL_ERROR',
+  /** A call was sent, but the charge point's connection closed before it answered (it may have acted on it). */
+  CONNECTION_LOST: 'CSMS_ERR_CONNECTION_LOST',
   /** A runtime setting (tariff, site limit, ...) has a bad value; `details.fields` maps field → problem. */
   SETTING_INVALID: 'CSMS_ERR_SETTING_INVALID',
   /** A command's request does not match the OCPP 1.6 schema (the message says which field). */

@@ -81,6 +81,8 @@ export class HookRunner<H extends HookSpecs> {
   readonly #handlers = new Map<string, Registration[]>();
   readonly #taps = new Map<string, ((arg: unknown) => void)[]>();
   readonly #queues = new Map<string, Promise<void>>();
+  readonly #failures = new Map<string, number>();
+  #pending = 0;
   #frozen = false;
 
   constructor(options: HookRunnerOptions<H>) {
@@ -129,6 +131,20 @@ export class HookRunner<H extends HookSpecs> {
     return this.#queues.size;
   }
 
+  /** Observe-hook calls queued or running (one per plugin handler); for metrics. */
+  get pendingCount(): number {
+    return this.#pending;
+  }
+
+  /** Hook calls that threw or timed out so far, by hook name; for metrics. */
+  get failureCounts(): ReadonlyMap<string, number> {
+    return this.#failures;
+  }
+
+  #failed(name: string): void {
+    this.#failures.set(name, (this.#failures.get(name) ?? 0) + 1);
+  }
+
   /** True when at least one plugin handles the hook (lets hosts skip building arguments). */
   has(name: keyof H & string): boolean {
     return (this.#handlers.get(name)?.length ?? 0) > 0;
@@ -146,11 +162,13 @@ export class HookRunner<H extends HookSpecs> {
         const answer = await withTimeout(() => handler(arg), this.#decideTimeoutMs);
         if (answer === TIMED_OUT) {
           this.#log.warn({ plugin, hook: name, timeoutMs: this.#decideTimeoutMs }, 'decide hook timed out; no decision');
+          this.#failed(name);
           continue;
         }
         if (answer !== undefined) return answer as never;
       } catch (err) {
         this.#log.error({ plugin, hook: name, err }, 'decide hook threw; no decision');
+        this.#failed(name);
       }
     }
     return undefined;
@@ -193,6 +211,7 @@ export class HookRunner<H extends HookSpecs> {
     if (!registrations?.length) return;
     if (this.#freezeArgs) deepFreeze(arg);
     const previous = this.#queues.get(queueKey) ?? Promise.resolve();
+    this.#pending += registrations.length;
     // Start after the current I/O turn: the caller's reply (e.g. the OCPP CALLRESULT, written in
     // the same chain of microtasks) is on the wire before any plugin reacts, so a plugin that
     // calls the charge point back never overtakes the answer to the charge point's own call.
@@ -201,10 +220,14 @@ export class HookRunner<H extends HookSpecs> {
         try {
           const outcome = await withTimeout(() => handler(arg), this.#observeTimeoutMs);
           if (outcome === TIMED_OUT) {
+            this.#failed(name);
             this.#log.warn({ plugin, hook: name, timeoutMs: this.#observeTimeoutMs }, 'observe hook timed out');
           }
         } catch (err) {
+          this.#failed(name);
           this.#log.error({ plugin, hook: name, err }, 'observe hook threw');
+        } finally {
+          this.#pending--;
         }
       }
     });

@@ -40,6 +40,8 @@ export interface ActionRouterDeps {
   log: Logger;
   /** Any received PDU is a sign of life. */
   markSeen(chargePointId: string, at: Date): void;
+  /** A call was handled: outcome 'ok' or the CALLERROR code answered (metrics). */
+  onCallHandled?: (action: string, outcome: string) => void;
 }
 
 /**
@@ -137,9 +139,15 @@ export class ActionRouter {
       }
       const call: IncomingCall = { chargePointId: session.chargePointId, action, params, messageId, receivedAt, signal, session };
       // Plugins get the plain session; only the core's handlers see the connection.
-      return await (owner === 'core' ? (handler as CoreActionHandler)({ ...call, connection }) : (handler as ActionHandler)(call));
+      const result = await (owner === 'core' ? (handler as CoreActionHandler)({ ...call, connection }) : (handler as ActionHandler)(call));
+      this.#deps.onCallHandled?.(action, 'ok');
+      return result;
     } catch (err) {
-      if (isRpcError(err)) throw err;
+      if (isRpcError(err)) {
+        this.#deps.onCallHandled?.(action, String((err as { rpcErrorCode: unknown }).rpcErrorCode));
+        throw err;
+      }
+      this.#deps.onCallHandled?.(action, 'InternalError');
       this.#deps.log.error({ err, chargePointId: session.chargePointId, action, owner, messageId }, 'handler failed; answering InternalError');
       throw createRPCError('InternalError', `the central system could not process ${action}; retry later`);
     } finally {

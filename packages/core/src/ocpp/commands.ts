@@ -3,8 +3,9 @@ import type { Clock } from '../clock.js';
 import type { CsmsConfig } from '../config/index.js';
 import { CsmsError, CsmsErrorCode } from '../kernel/errors.js';
 import type { Logger } from '../kernel/logger.js';
-import { AuditLogSchema } from '../persistence/entities/index.js';
+import { AuditLogSchema, ChargePointSchema } from '../persistence/entities/index.js';
 import type { WriteBatcher } from '../persistence/write-batcher.js';
+import { hashAuthKey } from './credentials.js';
 import { createOcpp16Validator } from './ocpp16-validator.js';
 import type { Sessions } from './sessions.js';
 import type { CentralSystemAction, CentralSystemActions } from './v16/central-system-messages.js';
@@ -12,7 +13,10 @@ import type { CentralSystemAction, CentralSystemActions } from './v16/central-sy
 export interface CommandOptions {
   /** Who asked, for the audit log: 'api:<key name>', 'dashboard:<user>', 'system:load-management', ... */
   actor?: string;
-  /** Overrides `ocpp.callTimeoutMs` for this call. */
+  /**
+   * Overrides `ocpp.callTimeoutMs` for this call. One deadline for the whole command: the wait
+   * behind earlier commands to the same charge point counts, then the wait for the answer.
+   */
   timeoutMs?: number;
 }
 
@@ -29,6 +33,55 @@ export interface CommandServiceDeps {
   config: CsmsConfig;
   clock: Clock;
   log: Logger;
+  /** Told the result of every command (the audit outcome), for metrics. */
+  metrics?: { commandDone(action: string, result: string): void };
+}
+
+/**
+ * One command at a time per charge point, first come first served, with a deadline: a command
+ * still waiting when its time is up leaves the line unsent. (ocpp-rpc has a queue too, but its
+ * call timeout starts only when the call leaves that queue.)
+ */
+class CommandLine {
+  readonly #lines = new Map<string, { busy: boolean; waiters: Array<() => void> }>();
+
+  /** Resolves with a release function once it is this command's turn; false when the deadline passed first. */
+  async enter(key: string, deadline: number): Promise<(() => void) | false> {
+    let line = this.#lines.get(key);
+    if (!line) {
+      line = { busy: false, waiters: [] };
+      this.#lines.set(key, line);
+    }
+    if (line.busy) {
+      const l = line;
+      const turn = await new Promise<boolean>((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          resolve(true);
+        };
+        const timer = setTimeout(() => {
+          const i = l.waiters.indexOf(wake);
+          if (i >= 0) l.waiters.splice(i, 1);
+          resolve(false);
+        }, Math.max(0, deadline - Date.now()));
+        l.waiters.push(wake);
+      });
+      if (!turn) return false;
+    }
+    line.busy = true;
+    const l = line;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = l.waiters.shift();
+      if (next) next();
+      else {
+        l.busy = false;
+        this.#lines.delete(key);
+      }
+    };
+  }
 }
 
 type Request<A extends CentralSystemAction> = CentralSystemActions[A]['request'];
@@ -45,6 +98,7 @@ type Response<A extends CentralSystemAction> = CentralSystemActions[A]['response
 export class CommandService {
   readonly #deps: CommandServiceDeps;
   readonly #validator = createOcpp16Validator();
+  readonly #line = new CommandLine();
 
   constructor(deps: CommandServiceDeps) {
     this.#deps = deps;
@@ -57,6 +111,8 @@ export class CommandService {
 
   async send<A extends CentralSystemAction>(chargePointId: string, action: A, request: Request<A>, options: CommandOptions = {}): Promise<Response<A>> {
     const actor = options.actor ?? 'system';
+    const timeoutMs = options.timeoutMs ?? this.#deps.config.ocpp.callTimeoutMs;
+    const deadline = Date.now() + timeoutMs;
     const fail = async (code: CsmsErrorCode, outcome: string, message: string, cause?: unknown, details: Record<string, unknown> = {}): Promise<never> => {
       await this.#audit(chargePointId, actor, action, request, { error: message, ...details }, outcome);
       throw new CsmsError(code, message, { cause, details: { chargePointId, action, ...details } });
@@ -67,8 +123,38 @@ export class CommandService {
     } catch (err) {
       return fail(CsmsErrorCode.COMMAND_INVALID, 'invalid', `invalid ${action} request: ${(err as Error).message}`, err);
     }
+    if (!this.#deps.sessions.get(chargePointId)) {
+      return fail(CsmsErrorCode.CHARGE_POINT_OFFLINE, 'offline', `charge point ${chargePointId} is not connected; nothing was sent`, undefined, { sent: false });
+    }
+    const release = await this.#line.enter(chargePointId, deadline);
+    if (!release) {
+      return fail(
+        CsmsErrorCode.CALL_TIMEOUT,
+        'timeout',
+        `${action} to charge point ${chargePointId} waited ${timeoutMs} ms behind earlier commands and was not sent`,
+        undefined,
+        { sent: false, timeoutMs },
+      );
+    }
+    try {
+      return await this.#sendInLine(chargePointId, action, request, deadline, timeoutMs, fail, actor);
+    } finally {
+      release();
+    }
+  }
+
+  async #sendInLine<A extends CentralSystemAction>(
+    chargePointId: string,
+    action: A,
+    request: Request<A>,
+    deadline: number,
+    timeoutMs: number,
+    fail: (code: CsmsErrorCode, outcome: string, message: string, cause?: unknown, details?: Record<string, unknown>) => Promise<never>,
+    actor: string,
+  ): Promise<Response<A>> {
+    // Looked up again after the wait: the charge point may have left (or come back) meanwhile.
     const session = this.#deps.sessions.get(chargePointId);
-    if (!session) return fail(CsmsErrorCode.CHARGE_POINT_OFFLINE, 'offline', `charge point ${chargePointId} is not connected`);
+    if (!session) return fail(CsmsErrorCode.CHARGE_POINT_OFFLINE, 'offline', `charge point ${chargePointId} is not connected; nothing was sent`, undefined, { sent: false });
     const boot = session.registrationStatus;
     if (boot === 'Rejected' && !(action === 'TriggerMessage' && (request as Request<'TriggerMessage'>).requestedMessage === 'BootNotification')) {
       return fail(CsmsErrorCode.CALL_NOT_ALLOWED, 'not-allowed', `charge point ${chargePointId} was Rejected at boot; the central system sends it nothing until it is Accepted`);
@@ -78,25 +164,55 @@ export class CommandService {
     }
 
     let response: Response<A>;
+    const remaining = Math.max(1, deadline - Date.now());
     try {
-      response = (await session.client.call(action, request, { callTimeoutMs: options.timeoutMs ?? this.#deps.config.ocpp.callTimeoutMs })) as Response<A>;
+      response = (await session.client.call(action, request, { callTimeoutMs: remaining })) as Response<A>;
     } catch (err) {
       if (err instanceof TimeoutError) {
-        return fail(CsmsErrorCode.CALL_TIMEOUT, 'timeout', `charge point ${chargePointId} did not answer ${action} in time`, err);
+        return fail(CsmsErrorCode.CALL_TIMEOUT, 'timeout', `charge point ${chargePointId} did not answer ${action} within ${timeoutMs} ms`, err, { sent: true, timeoutMs });
       }
       const rpcCode = (err as { rpcErrorCode?: string }).rpcErrorCode;
       if (rpcCode) {
         return fail(CsmsErrorCode.CALL_ERROR, 'call-error', `charge point ${chargePointId} answered ${action} with ${rpcCode}: ${(err as Error).message}`, err, { rpcErrorCode: rpcCode });
       }
-      return fail(CsmsErrorCode.CHARGE_POINT_OFFLINE, 'offline', `charge point ${chargePointId} disconnected during ${action}: ${(err as Error).message}`, err);
+      if (/not open/i.test((err as Error).message)) {
+        // ocpp-rpc refuses before writing anything when the socket is already closing.
+        return fail(CsmsErrorCode.CHARGE_POINT_OFFLINE, 'offline', `charge point ${chargePointId} disconnected before ${action} was sent; nothing was sent`, err, { sent: false });
+      }
+      return fail(
+        CsmsErrorCode.CONNECTION_LOST,
+        'connection-lost',
+        `${action} was sent to charge point ${chargePointId}, but its connection closed before it answered; it may or may not have acted on it`,
+        err,
+        { sent: true },
+      );
     }
     const status = (response as { status?: string }).status;
+    if (action === 'ChangeConfiguration') await this.#afterKeyChange(chargePointId, request as Request<'ChangeConfiguration'>, status, actor);
     await this.#audit(chargePointId, actor, action, request, response, status ? status.toLowerCase() : 'ok');
     this.#deps.log.info({ chargePointId, action, actor, status }, 'command answered');
     return response;
   }
 
+  /**
+   * Security whitepaper A01 (update the charge point password): once the charger Accepts
+   * ChangeConfiguration(AuthorizationKey) the new key is stored (hashed) and the old one is refused
+   * from the next handshake on; RebootRequired counts as Accepted (the charger uses the new key
+   * when it reconnects). Rejected / NotSupported: the old key stays.
+   */
+  async #afterKeyChange(chargePointId: string, request: Request<'ChangeConfiguration'>, status: string | undefined, actor: string): Promise<void> {
+    if (!SECRET_CONFIGURATION_KEYS.has(request.key)) return;
+    if (status !== 'Accepted' && status !== 'RebootRequired') {
+      this.#deps.log.warn({ chargePointId, actor, status }, 'the charger did not accept the new AuthorizationKey; the old key stays valid');
+      return;
+    }
+    const authKeyHash = await hashAuthKey(request.value);
+    await this.#deps.batcher.run((em) => em.nativeUpdate(ChargePointSchema, { id: chargePointId }, { authKeyHash }));
+    this.#deps.log.info({ chargePointId, actor, status }, 'the charger accepted the new AuthorizationKey: stored; the old key is refused from now on');
+  }
+
   async #audit(chargePointId: string, actor: string, action: string, request: unknown, result: unknown, outcome: string): Promise<void> {
+    this.#deps.metrics?.commandDone(action, outcome);
     try {
       await this.#deps.batcher.run((em) => {
         em.create(AuditLogSchema, { at: this.#deps.clock.now(), actor, action, chargePoint: chargePointId, request: redact(action, request), result, outcome });

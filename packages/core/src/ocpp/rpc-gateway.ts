@@ -116,6 +116,10 @@ export interface RpcGatewayDeps {
   onConnection(client: RPCServerClient, info: ConnectionInfo): void;
   /** The websocket of a connected charge point closed. */
   onDisconnect?: (client: RPCServerClient, info: DisconnectInfo) => void;
+  /** A handshake was refused (metrics); the reason is the one logged. */
+  onRefused?: (status: number, reason: string) => void;
+  /** A CALLERROR was sent, with its OCPP-J 1.6 code (metrics). */
+  onCallErrorSent?: (code: string) => void;
   options?: Partial<RpcGatewayOptions> | undefined;
 }
 
@@ -254,7 +258,10 @@ export function createRpcGateway(deps: RpcGatewayDeps): RpcGateway {
   const handshakeAborts = new Set<AbortController>();
   const clients = new Set<RPCServerClient>();
 
-  const logRejected = (fields: Record<string, unknown>) => log.info({ event: 'ocpp-rejected', ...fields }, 'OCPP connection rejected');
+  const logRejected = (fields: { status: number; reason: string } & Record<string, unknown>) => {
+    log.info({ event: 'ocpp-rejected', ...fields }, 'OCPP connection rejected');
+    deps.onRefused?.(fields.status, fields.reason);
+  };
 
   // ---- handshake timeout for connections that never send a request head (slowloris) ----------
   // Keyed by the peer's address:port, which is the same on a TLS socket and the raw TCP socket
@@ -541,6 +548,7 @@ export function createRpcGateway(deps: RpcGatewayDeps): RpcGateway {
         },
         'CALLERROR sent',
       );
+      deps.onCallErrorSent?.(String(rewritten[2]));
       send(JSON.stringify(rewritten));
     };
   }

@@ -107,6 +107,8 @@ export interface WriteBatcherDeps {
   /** How long an idle batcher waits for more works before it commits (default 2 ms). */
   maxDelayMs?: number;
   log?: Logger;
+  /** Told about every batch (works, time to run and commit, outcome); for metrics. Must not throw. */
+  onBatch?: (batch: { works: number; durationMs: number; ok: boolean; error?: unknown }) => void;
 }
 
 interface Pending {
@@ -135,6 +137,7 @@ export class WriteBatcher {
   readonly #maxBatch: number;
   readonly #maxDelayMs: number;
   readonly #log: Logger;
+  readonly #onBatch: WriteBatcherDeps['onBatch'];
   #queue: Pending[] = [];
   #timer: NodeJS.Timeout | undefined;
   #inFlight: Promise<void> | undefined;
@@ -146,6 +149,7 @@ export class WriteBatcher {
     this.#maxBatch = Math.max(1, deps.maxBatch ?? 256);
     this.#maxDelayMs = Math.max(0, deps.maxDelayMs ?? 2);
     this.#log = deps.log ?? silentLogger;
+    this.#onBatch = deps.onBatch;
   }
 
   /** Queues a work; resolves with its result after its batch has committed. */
@@ -219,13 +223,16 @@ export class WriteBatcher {
 
   async #runBatch(batch: Pending[]): Promise<void> {
     let results: unknown[];
+    const started = performance.now();
     try {
       results = await this.#transaction(async (em, rows) => {
         const out: unknown[] = [];
         for (const item of batch) out.push(await item.work(em, rows));
         return out;
       });
+      this.#onBatch?.({ works: batch.length, durationMs: performance.now() - started, ok: true });
     } catch (err) {
+      this.#onBatch?.({ works: batch.length, durationMs: performance.now() - started, ok: false, error: err });
       if (batch.length === 1) {
         batch[0]!.reject(err);
         return;

@@ -31,6 +31,7 @@ const STATUS: Partial<Record<CsmsErrorCode, number>> = {
   [CsmsErrorCode.CALL_NOT_ALLOWED]: 409,
   [CsmsErrorCode.SERVICE_MISSING]: 501,
   [CsmsErrorCode.CALL_ERROR]: 502,
+  [CsmsErrorCode.CONNECTION_LOST]: 502,
   [CsmsErrorCode.RATE_LIMITED]: 429,
   [CsmsErrorCode.CLOSED]: 503,
   [CsmsErrorCode.CALL_TIMEOUT]: 504,
