@@ -64,6 +64,7 @@ describe('every view renders from real data; GET changes nothing', () => {
     const list = await admin.get('/dashboard/transactions?status=Active&sort=energyWh&order=asc');
     expect(list.statusCode).toBe(200);
     expect(list.body).toContain(`/dashboard/transactions/${txId}`);
+    expect(list.body).toMatch(/0[.,]62 kWh/); // a running session shows its energy so far (live state), not a blank
     const none = await admin.get('/dashboard/transactions?idTag=NOBODY');
     expect(none.body).not.toContain(`/dashboard/transactions/${txId}"`);
     const bad = await admin.get('/dashboard/transactions?from=31-12-2026', { 'accept-language': 'en' });

@@ -10,6 +10,7 @@ import { errorPage } from '../views/error-page.js';
 import { changeConfigForm, configurationPanel, stationDetailPage, type ConfigRead } from '../views/station-detail-view.js';
 import { registeredPage, registerPage, stationsPage } from '../views/stations-view.js';
 import { COMMANDS, FieldErrors, runCommand } from './station-commands.js';
+import { withLiveFigures } from '../live/live-fill.js';
 
 export function formValues(body: unknown): Record<string, string> {
   const out: Record<string, string> = {};
@@ -102,7 +103,7 @@ export function registerStationRoutes(app: FastifyInstance, deps: DashboardDeps)
     const cp = live().chargePoint(id);
     if (!cp && !stored) return sendHtml(reply, errorPage(view, 404, fmt.t('No charge point with this id.')), 404);
     const liveCp = cp ?? offlineFromStored(stored!);
-    return sendHtml(reply, stationDetailPage(view, { live: liveCp, stored, history, sessions: sessions.items, commands: commandsPanel(view, id, await choices(id)) }));
+    return sendHtml(reply, stationDetailPage(view, { live: liveCp, stored, history, sessions: withLiveFigures(sessions.items, live()), commands: commandsPanel(view, id, await choices(id)) }));
   });
 
   // GetConfiguration: a POST (it sends a call to the charger and writes the audit log).

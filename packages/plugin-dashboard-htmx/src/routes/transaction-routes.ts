@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { LiveStateService, QueryService, TransactionQuery, TransactionRow } from '../core-api.js';
 import { sendHtml, state, type DashboardDeps } from '../http/context.js';
 import { parseLocalDate } from '../time.js';
+import { withLiveFigures } from '../live/live-fill.js';
 import { errorPage } from '../views/error-page.js';
 import { transactionDetailPage, type CostParts } from '../views/transaction-detail-view.js';
 import { FLAG_EXPLANATIONS, PAGE_SIZE, transactionsPage, type TxFilter } from '../views/transactions-view.js';
@@ -55,7 +56,8 @@ export function registerTransactionRoutes(app: FastifyInstance, deps: DashboardD
     const { view, fmt } = state(request);
     const { filter, q, errors } = parseFilter(request.query as Record<string, unknown>, deps.options.timeZone);
     const translated = Object.fromEntries(Object.entries(errors).map(([k, v]) => [k, fmt.t(v)]));
-    const result = Object.keys(errors).length ? { items: [], total: 0 } : await queries().transactions(q);
+    const found = Object.keys(errors).length ? { items: [], total: 0 } : await queries().transactions(q);
+    const result = { ...found, items: withLiveFigures(found.items, deps.svc.live()) };
     // The filter's charge point list from the live state (in memory), not a database read.
     const chargePoints = deps.svc.live().snapshot().chargePoints.map((c) => c.id).sort();
     return sendHtml(reply, transactionsPage(view, filter, result, chargePoints, translated), Object.keys(errors).length ? 422 : 200);
