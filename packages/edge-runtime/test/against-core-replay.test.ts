@@ -119,6 +119,7 @@ describe('edge runtime against the real core: exactly-once replay under SIGKILL 
     const withheld: string[] = [];
     let run = 0;
     let txResults = 0;
+    const killedRuns = new Set<number>();
     let child: ChildChargePoint | undefined;
     // Run 1: killed on the answer to its BootNotification. Run 2: on its first transaction message
     // (the Start). Every later run: on its second one (the first is the resend of the message the
@@ -127,6 +128,7 @@ describe('edge runtime against the real core: exactly-once replay under SIGKILL 
       const which = run === 1 ? action === 'BootNotification' : TX_ACTIONS.has(action) && ++txResults === (run === 2 ? 1 : 2);
       if (!which) return false;
       withheld.push(action);
+      killedRuns.add(run);
       child?.kill9();
       return true;
     };
@@ -144,6 +146,7 @@ describe('edge runtime against the real core: exactly-once replay under SIGKILL 
       } catch (err) {
         if (child.alive) throw err;
         await within(child.exited(), 'killed child gone');
+        if (!killedRuns.has(run)) throw new Error(`run ${run}: the charge point died without being killed (exit ${child.proc.exitCode}, signal ${child.proc.signalCode}): ${(err as Error).message}`);
       }
     }
     expect(withheld).toEqual(['BootNotification', 'StartTransaction', ...Array(samples).fill('MeterValues'), 'StopTransaction']);
