@@ -119,18 +119,25 @@ describe.each(testDatabases())('REST API writes on $name', (db) => {
     expect((await cp.boot()).status).toBe('Accepted');
     expect((await api.call('GET', '/charge-points/CP-SECURE')).body.online).toBe(true);
 
+    // The route sends the new key with ChangeConfiguration (A01) and stores it once the charger accepts it.
+    const received: string[] = [];
+    cp.handle('ChangeConfiguration', (params: { key: string; value: string }) => {
+      received.push(`${params.key}=${params.value}`);
+      return { status: 'Accepted' };
+    });
     const rotated = await api.call('POST', '/charge-points/CP-SECURE/rotate-key');
     expect(rotated.status).toBe(200);
     const newKey = rotated.body.authKey as string;
     expect(newKey).toMatch(/^[0-9a-f]{40}$/);
     expect(newKey).not.toBe(key);
+    expect(received).toEqual([`AuthorizationKey=${newKey}`]);
     await cp.close();
     await expect(new FakeChargePoint({ url, identity: 'CP-SECURE', password: key }).connect()).rejects.toThrow();
     const again = await api.h.connect('CP-SECURE', { password: newKey });
     expect((await again.boot()).status).toBe('Accepted');
 
     const audit = await api.h.em().find(AuditLogSchema, { chargePoint: 'CP-SECURE' }, { orderBy: { id: 'asc' } });
-    expect(audit.map((a) => a.action)).toEqual(['RegisterChargePoint', 'RotateChargePointKey']);
+    expect(audit.map((a) => a.action)).toEqual(['RegisterChargePoint', 'ChangeConfiguration', 'RotateChargePointKey']);
     expect(JSON.stringify(audit)).not.toContain(key);
     expect(JSON.stringify(audit)).not.toContain(newKey);
   });

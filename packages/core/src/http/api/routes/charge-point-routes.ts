@@ -189,8 +189,10 @@ export function registerChargePointRoutes(app: FastifyInstance, ctx: ApiContext)
         tags: ['charge points'],
         summary: 'Replace the Basic-auth key; the new key is returned once',
         description:
-          'The old key stops working for new connections at once; an open connection stays up. Configure the charger with the new key ' +
-          '(on the charger, or with the ChangeConfiguration command, key AuthorizationKey) before it reconnects.',
+          'Security whitepaper A01. Charger connected: the new key is sent with ChangeConfiguration (AuthorizationKey); when the charger ' +
+          'answers Accepted (or RebootRequired) the new key is stored and the old one refused from the next handshake on; when it answers ' +
+          'Rejected/NotSupported, does not answer, or the connection drops, the old key stays and the answer is an error (409, 504, 502). ' +
+          'Charger offline: the new key is stored at once (the old one stops working) and must be configured on the charger by hand.',
         params: idParams,
         response: { 200: withKey('The new key'), ...errors(400, 401, 403, 404, 409) },
       },
@@ -202,14 +204,24 @@ export function registerChargePointRoutes(app: FastifyInstance, ctx: ApiContext)
         throw new CsmsError(CsmsErrorCode.CONFLICT, `charge point "${id}" uses security profile 0 (no key); raise its profile with PATCH first`);
       }
       const authKey = generateAuthKey();
-      const authKeyHash = await hashAuthKey(authKey);
       const actor = actorOf(request);
+      const online = ctx.sessions.get(id) !== undefined;
+      if (online) {
+        // The command service stores the new key only once the charger accepted it (A01).
+        const answer = await ctx.commands.for(id).changeConfiguration({ key: 'AuthorizationKey', value: authKey }, { actor });
+        if (answer.status !== 'Accepted' && answer.status !== 'RebootRequired') {
+          throw new CsmsError(CsmsErrorCode.CONFLICT, `charge point "${id}" answered ${answer.status} to the new AuthorizationKey; its old key stays valid`, {
+            details: { chargePointId: id, status: answer.status },
+          });
+        }
+      }
+      const authKeyHash = online ? null : await hashAuthKey(authKey);
       const at = ctx.clock.now();
       await ctx.batcher.run(async (tem) => {
-        await tem.nativeUpdate(ChargePointSchema, { id }, { authKeyHash });
-        tem.create(AuditLogSchema, { at, actor, action: 'RotateChargePointKey', chargePoint: id, request: {}, result: null, outcome: 'ok' });
+        if (authKeyHash) await tem.nativeUpdate(ChargePointSchema, { id }, { authKeyHash });
+        tem.create(AuditLogSchema, { at, actor, action: 'RotateChargePointKey', chargePoint: id, request: { via: online ? 'ChangeConfiguration' : 'stored' }, result: null, outcome: 'ok' });
       });
-      ctx.log.info({ chargePointId: id, actor }, 'charge point key rotated');
+      ctx.log.info({ chargePointId: id, actor, via: online ? 'ChangeConfiguration' : 'stored (charger offline)' }, 'charge point key rotated');
       return { chargePoint: await viewOf(await requireChargePoint(em(), id)), authKey };
     },
   );
