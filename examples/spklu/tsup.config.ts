@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { main: 'src/main.ts', app: 'src/app.ts', 'demo/start-demo': 'src/demo/start-demo.ts' },
+  entry: { main: 'src/main.ts', index: 'src/index.ts', 'demo/start-demo': 'src/demo/start-demo.ts' },
   format: ['esm'],
   dts: false,
   sourcemap: true,

@@ -12,6 +12,8 @@ export interface Pn532ChargePointOptions {
   log: Logger;
   /** PEM CA for a `wss://` central system with a self-signed certificate. */
   caFile?: string;
+  /** MeterValueSampleInterval in seconds (default 10). */
+  meterIntervalS?: number;
   /** Called after the runtime decided about each tap. */
   onCard?: (event: Pn532CardEvent) => void;
 }
@@ -46,7 +48,7 @@ export async function startPn532ChargePoint(options: Pn532ChargePointOptions): P
       connectors: [{ maxPowerW: 7400, cable: 'always' }],
       boot: { chargePointVendor: 'Charge-IT', chargePointModel: 'Pi-PN532 (demo)', chargePointSerialNumber: options.identity },
       reconnect: { initialDelayMs: 500, maxDelayMs: 10_000 },
-      ocppConfig: { MeterValueSampleInterval: 10 },
+      ocppConfig: { MeterValueSampleInterval: options.meterIntervalS ?? 10 },
       ...(options.caFile ? { caFile: options.caFile } : {}),
     },
     { plugins: [reader], log: options.log },
