@@ -54,6 +54,16 @@
     var btn = e.target && e.target.closest ? e.target.closest('[data-copy]') : null;
     if (!btn) return;
     var src = document.getElementById(btn.getAttribute('data-copy'));
-    if (src && navigator.clipboard) navigator.clipboard.writeText(src.textContent.trim()).then(function () { toast(btn.getAttribute('data-done') || 'Copied'); });
+    if (!src) return;
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(src.textContent.trim()).then(function () { toast(btn.getAttribute('data-done') || 'Copied'); });
+    } else {
+      // Plain http on a LAN has no clipboard API: select the text so Ctrl+C / long-press copies it.
+      var range = document.createRange();
+      range.selectNodeContents(src);
+      var sel = window.getSelection();
+      sel.removeAllRanges();
+      sel.addRange(range);
+    }
   });
 })();

@@ -197,6 +197,26 @@ describe('the dashboard in headless Chromium', () => {
     expect(seen.errors).toEqual([]);
   });
 
+  it('registers a charge point: the key is shown once with a QR code made on the server', async () => {
+    await page.goto(`${base}/dashboard/stations/new`);
+    await page.fill('input[name=id]', 'CP-QR-1');
+    await page.selectOption('select[name=securityProfile]', '1');
+    await page.fill('input[name=maxPowerKw]', '22');
+    await page.fill('input[name=description]', 'Parkir depan, slot 3');
+    await Promise.all([page.waitForURL(`${base}/dashboard/stations`), page.click('main form[action$="/stations"] button[type=submit]')]);
+    await page.waitForSelector('.qr svg', { timeout: 20_000 });
+    const key = (await page.locator('#auth-key').textContent())!.trim();
+    expect(key.length).toBeGreaterThan(20);
+    await page.screenshot({ path: join(ARTIFACTS, 'register-done-desktop.png'), fullPage: true });
+    const cp = new FakeChargePoint({ url: h.t.ocppUrlFor('CP-QR-1'), identity: 'CP-QR-1', password: key });
+    await cp.connect();
+    expect((await cp.boot()).status).toBe('Accepted');
+    await cp.close();
+    // shown once: the station page never shows the key again
+    await page.goto(`${base}/dashboard/stations/CP-QR-1`);
+    expect(await page.content()).not.toContain(key);
+  });
+
   it('saves a screenshot of every view at desktop, tablet and phone size', async () => {
     const views: [string, string][] = [
       ['dashboard', '/dashboard/'], ['stations', '/dashboard/stations'], ['station-detail', '/dashboard/stations/CP-1'], ['register', '/dashboard/stations/new'],
