@@ -257,8 +257,17 @@ export class MlService {
       const power = series.filter((x) => x.measurand === MEASURANDS[1] && x.phase === null).flatMap((x) => x.points);
       if (energy && energy.points.length > 1) meterStreams.push({ transactionId: s.id, chargePointId: s.chargePointId, connectorId: s.connectorId, energy: energy.points, power });
     }
+    // Running sessions, so the last hours' load and occupancy are complete (started before `to`).
+    const running: SessionRecord[] = this.runningSessions()
+      .filter((r) => r.startedAt < to)
+      .map((r) => {
+        const elapsed = Math.max(1, nowMs - r.startedAt);
+        // Energy so far, pro rata up to `to` (the series ends at the last full hour).
+        const energyWh = (r.energyWh * Math.max(0, to - r.startedAt)) / elapsed;
+        return { id: -r.transactionId, chargePointId: r.chargePointId, connectorId: r.connectorId, idTag: r.idTag, startedAt: r.startedAt, stoppedAt: to, energyWh, maxPowerW: null, avgPowerW: null, idleS: null, flags: ['running'] };
+      });
     void live;
-    return { sessions, chargers, meterStreams, from, to, timeZone: this.options.timeZone, seed: this.options.seed, horizonHours: this.options.horizonHours, perChargePoint: this.options.perChargePoint };
+    return { sessions, running, chargers, meterStreams, from, to, timeZone: this.options.timeZone, seed: this.options.seed, horizonHours: this.options.horizonHours, perChargePoint: this.options.perChargePoint };
   }
 
   async #store(outcomes: TrainingOutcomes): Promise<void> {

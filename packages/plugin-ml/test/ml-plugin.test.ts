@@ -260,4 +260,25 @@ describe.each(testDatabases())('ml plugin on a synthetic history ($name)', (db) 
     // The anomaly model reloaded from the database scores a new session.
     expect(t.csms.services.get('ml').sessionAnomalies({ limit: 3 })).toMatchObject({ status: 'ok' });
   });
+
+  it('counts a session still running in the training data of the load series', async () => {
+    const cp = new FakeChargePoint({ url: t.ocppUrlFor('SYN-CP-1'), identity: 'SYN-CP-1' });
+    await cp.connect();
+    try {
+      await cp.boot();
+      await t.csms.services.get('idTags').ensure([{ idTag: 'SYN-EC001' }], 'test');
+      const started = await cp.startTransaction({ connectorId: 2, idTag: 'SYN-EC001', meterStart: 0, timestamp: new Date(Date.now() - 3 * 3_600_000).toISOString() });
+      await cp.meterValues({ connectorId: 2, transactionId: started.transactionId, energyWh: 9000 });
+      await t.csms.drain();
+      const data = await t.csms.services.get('ml').collect();
+      const running = data.running?.find((r) => r.id === -started.transactionId);
+      expect(running).toMatchObject({ chargePointId: 'SYN-CP-1', connectorId: 2, stoppedAt: data.to, flags: ['running'] });
+      // Energy so far, pro rata up to the last full hour.
+      expect(running!.energyWh).toBeGreaterThan(5000);
+      expect(running!.energyWh).toBeLessThanOrEqual(9000);
+      expect(data.sessions.some((s) => s.id === started.transactionId)).toBe(false);
+    } finally {
+      await cp.close();
+    }
+  });
 });

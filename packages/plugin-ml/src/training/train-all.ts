@@ -12,6 +12,11 @@ export interface TrainingData {
   sessions: SessionRecord[];
   chargers: ChargerInfo[];
   meterStreams: MeterStream[];
+  /**
+   * Sessions still running at `to` (energy so far, `stoppedAt` = `to`): part of the load series and
+   * the connectors' occupancy, so the last hours are not under-counted; not used by the other models.
+   */
+  running?: SessionRecord[];
   /** The history window (ms). */
   from: number;
   to: number;
@@ -51,15 +56,16 @@ export function trainAll(data: TrainingData, onProgress: ProgressListener = () =
   const range = { from: first, to: data.to };
   // A charger's rating is shared by its connectors: the site cannot draw more than the sum of the ratings.
   const capacity = data.chargers.reduce((s, c) => s + (c.maxPowerKw ?? 0), 0) || null;
-  const forecast = trainForecast(hourlyLoad(data.sessions, range), { ...common, horizonHours: data.horizonHours, capacityKw: capacity });
+  const withRunning = data.running?.length ? [...data.sessions, ...data.running] : data.sessions;
+  const forecast = trainForecast(hourlyLoad(withRunning, range), { ...common, horizonHours: data.horizonHours, capacityKw: capacity });
   step('forecast');
   const forecastByChargePoint: Record<string, ModelOutcome<ForecastResult>> = {};
   for (const id of cps) {
     const rating = data.chargers.find((c) => c.id === id)?.maxPowerKw ?? null;
-    forecastByChargePoint[id] = trainForecast(hourlyLoad(data.sessions, range, (s) => s.chargePointId === id), { ...common, horizonHours: data.horizonHours, capacityKw: rating });
+    forecastByChargePoint[id] = trainForecast(hourlyLoad(withRunning, range, (s) => s.chargePointId === id), { ...common, horizonHours: data.horizonHours, capacityKw: rating });
     step(`forecast:${id}`);
   }
-  const availability = trainAvailability(data.sessions, data.chargers, range, common);
+  const availability = trainAvailability(withRunning, data.chargers, range, common);
   step('availability');
   const sessionAnomalies = trainSessionAnomalies(data.sessions, data.chargers, common);
   step('sessionAnomalies');
