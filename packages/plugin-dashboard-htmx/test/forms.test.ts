@@ -1,16 +1,19 @@
 import { FakeChargePoint } from '@charge-it/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testDatabases, type TestDatabase } from './support/databases.js';
 import { startHarness, type Client, type Harness } from './support/harness.js';
 
 const EN = { 'accept-language': 'en' };
 
-describe('forms act through the core services, show errors beside the field, and are audited', () => {
+describe.each(testDatabases().map((k) => [k.name, k] as const))('forms act through the core services, show errors beside the field, and are audited (%s)', (_name, kind) => {
+  let db: TestDatabase;
   let h: Harness;
   let admin: Client;
   let cp: FakeChargePoint;
 
   beforeAll(async () => {
-    h = await startHarness({ csms: { chargePoints: ['CP-1'] } });
+    db = await kind.create();
+    h = await startHarness({ csms: { databaseUrl: db.databaseUrl, chargePoints: ['CP-1'] } });
     admin = await h.login();
     // English texts for assertions
     await admin.post('/dashboard/preferences/locale', { locale: 'en', return: '/' });
@@ -26,6 +29,7 @@ describe('forms act through the core services, show errors beside the field, and
   afterAll(async () => {
     await cp?.close();
     await h?.close();
+    await db?.dispose();
   });
 
   const audit = async (action: string) => (await h.t.csms.services.get('queries').auditLog({ action, limit: 5 })).items;

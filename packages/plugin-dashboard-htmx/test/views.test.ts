@@ -1,15 +1,18 @@
 import { FakeChargePoint } from '@charge-it/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testDatabases, type TestDatabase } from './support/databases.js';
 import { startHarness, type Client, type Harness } from './support/harness.js';
 
-describe('every view renders from real data; GET changes nothing', () => {
+describe.each(testDatabases().map((k) => [k.name, k] as const))('every view renders from real data; GET changes nothing (%s)', (_name, kind) => {
+  let db: TestDatabase;
   let h: Harness;
   let admin: Client;
   let cp: FakeChargePoint;
   let txId: number;
 
   beforeAll(async () => {
-    h = await startHarness({ csms: { chargePoints: ['CP-1'], idTags: { 'TAG-<b>1</b>': 'Accepted', 'DEMO-123': 'Accepted' } } });
+    db = await kind.create();
+    h = await startHarness({ csms: { databaseUrl: db.databaseUrl, chargePoints: ['CP-1'], idTags: { 'TAG-<b>1</b>': 'Accepted', 'DEMO-123': 'Accepted' } } });
     admin = await h.login();
     cp = new FakeChargePoint({ url: h.t.ocppUrlFor('CP-1'), identity: 'CP-1' });
     await cp.connect();
@@ -29,6 +32,7 @@ describe('every view renders from real data; GET changes nothing', () => {
   afterAll(async () => {
     await cp?.close();
     await h?.close();
+    await db?.dispose();
   });
 
   it('Dashboard: KPIs, running session, status summary, chart source, SSE link', async () => {
