@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +9,17 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 /** The built entry point, as `npm start` and the Docker image run it. turbo builds it before this package's tests. */
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'main.js');
-const READY_TIMEOUT_MS = 20_000;
+const READY_TIMEOUT_MS = 30_000;
+/** The `charge-it-edge` command as npm links it (node_modules/.bin → the package's bin wrapper). */
+const EDGE_BIN = join(dirname(createRequire(import.meta.url).resolve('@charge-it/edge-runtime/package.json')), 'bin', 'charge-it-edge.js');
+
+async function until(probe: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 interface Run {
   child: ChildProcess;
@@ -36,10 +47,13 @@ describe('node dist/main.js', () => {
     await rm(cwd, { recursive: true, force: true });
   });
 
-  function run(env: Record<string, string>): Run {
+  /** A light demo unless a test asks for more: no simulated fleet, no synthetic history. */
+  const LIGHT_DEMO = { CHARGE_IT_SPKLU_DEMO_CHARGE_POINTS: '0', CHARGE_IT_SPKLU_DEMO_PN532: 'false', CHARGE_IT_SPKLU_DEMO_HISTORY_DAYS: '0' };
+
+  function run(env: Record<string, string>, args: string[] = []): Run {
     // The test runner's own CHARGE_IT_* variables (e.g. CI's MariaDB URL) must not leak into the app.
-    const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('CHARGE_IT_')));
-    const child = spawn(process.execPath, [MAIN], { cwd, env: { ...inherited, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('CHARGE_IT_') && key !== 'NODE_ENV'));
+    const child = spawn(process.execPath, [MAIN, ...args], { cwd, env: { ...inherited, ...LIGHT_DEMO, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     running.push(child);
     const result: Run = {
       child,
@@ -53,8 +67,8 @@ describe('node dist/main.js', () => {
   }
 
   /** Resolves with the first JSON log line whose msg matches; fails if the process exits or time runs out. */
-  async function waitForLog(runInfo: Run, msg: RegExp): Promise<Record<string, unknown>> {
-    const deadline = Date.now() + READY_TIMEOUT_MS;
+  async function waitForLog(runInfo: Run, msg: RegExp, timeoutMs = READY_TIMEOUT_MS): Promise<Record<string, unknown>> {
+    const deadline = Date.now() + timeoutMs;
     let exited = false;
     void runInfo.exited.then(() => (exited = true));
     while (Date.now() < deadline) {
@@ -106,5 +120,126 @@ describe('node dist/main.js', () => {
     expect(second.stdout).not.toContain('seeded demo idTag');
     second.child.kill('SIGTERM');
     expect((await second.exited).code).toBe(0);
+  });
+
+  it('--help prints the usage and exits 0', async () => {
+    const app = run({}, ['--help']);
+    expect((await app.exited).code).toBe(0);
+    expect(app.stdout).toContain('--no-demo');
+    expect(app.stdout).toContain('.env.example');
+  });
+
+  it('prints the URLs and the demo login, and runs the demo charge point with the emulated PN532 reader', async () => {
+    const app = run({ CHARGE_IT_PORT: '0', CHARGE_IT_HOST: '127.0.0.1', CHARGE_IT_SPKLU_DEMO_PN532: 'true' });
+    const ready = await waitForLog(app, /^SPKLU app ready/);
+    await until(() => app.stderr.includes('Demo login'), 'the banner');
+    const base = String(ready.http);
+    expect(app.stderr).toContain(`Dashboard     ${base}/dashboard/`);
+    expect(app.stderr).toContain(`Health        ${base}/health`);
+    expect(app.stderr).toContain('/driver/live.html?cp=DEMO-PI-01&c=1');
+    expect(app.stderr).toContain('admin / charge-it-demo');
+    // The demo charge point connects through the edge runtime and its reader's tap starts a session.
+    await waitForLog(app, /^demo card 04A1B2C3 tapped on DEMO-PI-01: started/, 60_000);
+    const view = (await (await fetch(`${base}/public/v1/connectors/DEMO-PI-01/1`)).json()) as { status: string; session: unknown };
+    expect(view.session).not.toBeNull();
+    app.child.kill('SIGTERM');
+    expect((await app.exited).code).toBe(0);
+  });
+
+  it('--no-demo starts clean: no demo card, no demo login, no auto-registration', async () => {
+    const app = run({ CHARGE_IT_PORT: '0', CHARGE_IT_HOST: '127.0.0.1' }, ['--no-demo']);
+    const ready = await waitForLog(app, /^SPKLU app ready/);
+    expect(ready.autoRegister).toBe(false);
+    expect(app.stdout).not.toContain('seeded demo idTag');
+    await until(() => app.stderr.includes('Charge-IT SPKLU'), 'the banner');
+    expect(app.stderr).not.toContain('Demo login');
+    app.child.kill('SIGTERM');
+    expect((await app.exited).code).toBe(0);
+  });
+
+  it('production mode refuses demo credentials, the demo and auto-registration, listing every problem', async () => {
+    const app = run(
+      {
+        CHARGE_IT_SPKLU_MODE: 'production',
+        CHARGE_IT_DASHBOARD_ADMIN_USER: 'admin',
+        CHARGE_IT_DASHBOARD_ADMIN_PASSWORD: 'charge-it-demo',
+        CHARGE_IT_DATABASE_URL: 'mysql://charge_it:charge-it-demo@127.0.0.1:3306/charge_it',
+        CHARGE_IT_AUTO_REGISTER: 'true',
+      },
+      ['--demo'],
+    );
+    expect((await app.exited).code).toBe(1);
+    expect(app.stderr).toContain('CHARGE_IT_DASHBOARD_ADMIN_PASSWORD is the demo password');
+    expect(app.stderr).toContain('CHARGE_IT_DATABASE_URL uses the demo database password');
+    expect(app.stderr).toContain('CHARGE_IT_AUTO_REGISTER=true');
+    expect(app.stderr).toContain('the demo');
+    expect(app.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it('production mode refuses a database whose dashboard user still has the demo password', async () => {
+    const demo = run({ CHARGE_IT_PORT: '0', CHARGE_IT_HOST: '127.0.0.1' });
+    await waitForLog(demo, /^SPKLU app ready/);
+    demo.child.kill('SIGTERM');
+    expect((await demo.exited).code).toBe(0);
+
+    const prod = run({ CHARGE_IT_PORT: '0', CHARGE_IT_HOST: '127.0.0.1', NODE_ENV: 'production' });
+    expect((await prod.exited).code).toBe(1);
+    expect(prod.stderr).toContain('still has the demo password');
+    expect(prod.stderr).toContain('charge-it-dashboard set-password');
+  });
+
+  it('production mode reads a .env-style config file (--config), the environment winning over it', async () => {
+    const file = join(cwd, 'spklu.env');
+    await writeFile(file, 'CHARGE_IT_SPKLU_MODE=production\nCHARGE_IT_HOST=127.0.0.1\nCHARGE_IT_PORT=abc\n');
+    const bad = run({}, ['--config', file]);
+    expect((await bad.exited).code).toBe(1);
+    expect(bad.stderr).toContain('CHARGE_IT_PORT');
+
+    const good = run({ CHARGE_IT_PORT: '0' }, ['--config', file]);
+    const ready = await waitForLog(good, /^SPKLU app ready/);
+    expect(ready).toMatchObject({ mode: 'production', demo: false, autoRegister: false });
+    good.child.kill('SIGTERM');
+    expect((await good.exited).code).toBe(0);
+  });
+
+  it('`charge-it-edge simulate --count 5` against the demo app charges: sessions, no refused cards', async () => {
+    const key = 'test-admin-key-0123456789abcdef';
+    const app = run({ CHARGE_IT_PORT: '0', CHARGE_IT_HOST: '127.0.0.1', CHARGE_IT_API_ADMIN_KEY: key });
+    const ready = await waitForLog(app, /^SPKLU app ready/);
+    const ocpp = String(ready.ocpp).replace('/<chargePointId>', '');
+    const sim = spawn(
+      process.execPath,
+      [EDGE_BIN, 'simulate', '--csms', ocpp, '--count', '5', '--sessions', 'scripted', '--session-seconds', '2', '--duration', '12'],
+      { cwd, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let simErr = '';
+    sim.stderr!.setEncoding('utf8').on('data', (c: string) => (simErr += c));
+    const code = await new Promise<number | null>((resolve) => sim.once('exit', resolve));
+    expect(code, simErr).toBe(0);
+    // The final line: "done: 5/5 booted at the end, 15 sessions started, 0 errors"; the status lines say "… N refused".
+    const done = /(\d+)\/5 booted at the end, (\d+) sessions started, (\d+) errors/.exec(simErr);
+    expect(done, simErr).not.toBeNull();
+    expect(Number(done![1])).toBe(5);
+    expect(Number(done![2])).toBeGreaterThanOrEqual(5);
+    expect(Number(done![3])).toBe(0);
+    const refused = [...simErr.matchAll(/(\d+) refused/g)].map((x) => Number(x[1]));
+    expect(refused.length, simErr).toBeGreaterThan(0);
+    expect(refused.at(-1)).toBe(0);
+    const res = await fetch(`${String(ready.http)}/api/v1/transactions?limit=100`, { headers: { authorization: `Bearer ${key}` } });
+    const body = (await res.json()) as { items: { idTag: string; status: string }[] };
+    expect(body.items.filter((t) => /^SIM00\d1A$/.test(t.idTag) && t.status === 'Completed').length).toBeGreaterThanOrEqual(5);
+    app.child.kill('SIGTERM');
+    expect((await app.exited).code).toBe(0);
+  }, 60_000);
+
+  it('the charge-it-edge command (a committed wrapper) says how to build when dist is missing', async () => {
+    const pkg = join(cwd, 'edge-runtime');
+    await mkdir(join(pkg, 'bin'), { recursive: true });
+    await copyFile(EDGE_BIN, join(pkg, 'bin', 'charge-it-edge.js'));
+    const child = spawn(process.execPath, [join(pkg, 'bin', 'charge-it-edge.js'), '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
+    expect(await new Promise((resolve) => child.once('exit', resolve))).toBe(1);
+    expect(err).toContain('npm run build -w @charge-it/edge-runtime');
   });
 });

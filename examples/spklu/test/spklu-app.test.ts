@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { IdTagSchema, TransactionSchema, ChargePointSchema, type Csms } from '@charge-it/core';
 import { FakeChargePoint } from '@charge-it/core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createSpkluApp, SPKLU_DEMO_ID_TAG, type SpkluAppOptions } from '../src/app.js';
+import { createSpkluApp, DEMO_ADMIN, SPKLU_DEMO_ID_TAG, type SpkluAppOptions } from '../src/index.js';
+import { createRecordingLogger } from '@charge-it/core/testing';
 
 describe('SPKLU app', () => {
   let dataDir: string;
@@ -98,6 +99,58 @@ describe('SPKLU app', () => {
     expect(tx.meterStop).toBe(2_000);
   });
 
+  it('accepts the cards of charge-it-edge simulate in the demo (added to the card table once), but not its stranger card', async () => {
+    const { csms, address } = await startApp();
+    const cp = await connect(address.ocppUrl, 'SIM-001');
+    await cp.boot();
+    expect((await cp.authorize('SIM0011A')).idTagInfo.status).toBe('Accepted');
+    expect((await cp.authorize('SIM0011A')).idTagInfo.status).toBe('Accepted');
+    expect((await cp.authorize('SIM001X')).idTagInfo.status).toBe('Invalid');
+    const tag = await csms.services.get('idTags').get('SIM0011A');
+    expect(tag).toMatchObject({ status: 'Accepted', ownerName: 'simulator (demo)' });
+    // An operator's block sticks: the table decides, the demo only adds missing cards.
+    await csms.services.get('idTags').block('SIM0011A', 'test');
+    expect((await cp.authorize('SIM0011A')).idTagInfo.status).toBe('Blocked');
+  });
+
+  it('the production configuration (demo: false): no demo cards, no simulator cards, no auto-registration, no demo login, no public view', async () => {
+    const { csms, address } = await startApp({ demo: false });
+    expect(csms.config.autoRegister).toBe(false);
+    expect(csms.config.publicLive).toBe(false);
+    expect(await csms.services.get('idTags').get(SPKLU_DEMO_ID_TAG)).toBeNull();
+    expect(await csms.services.get('adminUsers').count()).toBe(0);
+    await csms.services.get('chargePointRegistry').register({ id: 'SIM-001', securityProfile: 0 }, 'test');
+    const cp = await connect(address.ocppUrl, 'SIM-001');
+    await cp.boot();
+    expect((await cp.authorize('SIM0011A')).idTagInfo.status).toBe('Invalid');
+  });
+
+  it('demo: the demo login works and the driver page with its LAN view is served', async () => {
+    const { csms, address } = await startApp();
+    expect(await csms.services.get('adminUsers').verify(DEMO_ADMIN.username, DEMO_ADMIN.password)).not.toBeNull();
+    expect((await fetch(`${address.url}/driver/live.html`)).status).toBe(200);
+    expect(await (await fetch(`${address.url}/driver/config.json`)).json()).toMatchObject({ lan: '../public/v1' });
+    const root = await fetch(`${address.url}/`, { redirect: 'manual' });
+    expect(root.headers.get('location')).toMatch(/\/dashboard\/?$/);
+  });
+
+  it('does not warn about its own variables (knownEnv), but still about a typo', async () => {
+    const logger = createRecordingLogger();
+    const csms = await createSpkluApp({
+      databaseUrl: `sqlite:${join(dataDir, 'spklu.db')}`,
+      logger,
+      env: { CHARGE_IT_SPKLU_DEMO: 'false', CHARGE_IT_DASHBOARD_TIME_ZONE: 'Asia/Makassar', CHARGE_IT_FIREBASE_PATH: 'v1', CHARGE_IT_SPKLU_DEMO_HISTORY_DAYS: '5', CHARGE_IT_AUTO_REGISTR: 'true' },
+      ml: { trainOnStart: false },
+    });
+    open.push(csms);
+    const unknown = logger.entries.filter((e) => /unknown|not read|no option/i.test(String(e.msg)));
+    const text = JSON.stringify(unknown);
+    expect(text).toContain('CHARGE_IT_AUTO_REGISTR');
+    expect(text).not.toContain('CHARGE_IT_SPKLU_DEMO');
+    expect(text).not.toContain('CHARGE_IT_DASHBOARD_TIME_ZONE');
+    expect(text).not.toContain('CHARGE_IT_FIREBASE_PATH');
+  });
+
   it('refuses an unknown idTag (only DEMO-123 is seeded)', async () => {
     const { address } = await startApp();
     const cp = await connect(address.ocppUrl, 'SPKLU-NEW-02');
@@ -129,7 +182,7 @@ describe('SPKLU app', () => {
     expect(tx2.transactionId).toBeGreaterThan(tx1.transactionId);
 
     const em2 = second.csms.orm.em.fork();
-    expect(await em2.count(IdTagSchema, {})).toBe(1);
+    expect(await em2.count(IdTagSchema, {})).toBe(2); // DEMO-123 and the demo PN532 card, each once
     expect((await em2.findOneOrFail(IdTagSchema, { idTag: SPKLU_DEMO_ID_TAG })).ownerName).toBe('kept by the operator');
     expect(await em2.findOne(TransactionSchema, { id: tx1.transactionId })).not.toBeNull();
   });
