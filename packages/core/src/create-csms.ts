@@ -33,6 +33,7 @@ import { QueryService } from './domain/queries/query-service.js';
 import { ChargePointRegistry } from './domain/charge-points/charge-point-registry.js';
 import { HistoryService } from './domain/history/history-service.js';
 import { watchSilence } from './ocpp/silent-connection.js';
+import { SecurityEventService } from './domain/security/security-event-service.js';
 import { createRpcGateway, type RpcGateway } from './ocpp/rpc-gateway.js';
 import { Sessions, type ChargePointConnection, type RpcConnection } from './ocpp/sessions.js';
 import { createTlsOptions } from './ocpp/tls-options.js';
@@ -163,6 +164,7 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
         new QueryService({ orm: o, sessions: s, log: l, optional: (name) => (container.hasRegistration(name) ? container.resolve(name) : undefined) }),
     ).singleton(),
     chargePointRegistry: asClass(ChargePointRegistry).singleton(),
+    securityEvents: asClass(SecurityEventService).singleton(),
   });
   const cradle = container.cradle;
   const { hooks, sessions, chargePointService: chargePoints, batcher, commands } = cradle;
@@ -194,6 +196,13 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
       vendorHandler: (vendorId) => router.vendorHandler(vendorId),
     }),
   );
+
+  // The 1.6 security extension messages a charger may send (stored, answered; critical events alerted).
+  const securityEvents = cradle.securityEvents;
+  router.claim('core', 'SecurityEventNotification', async (call) => (await securityEvents.securityEvent(call.chargePointId, call.params, call.receivedAt), {}));
+  router.claim('core', 'SignedFirmwareStatusNotification', async (call) => (await securityEvents.signedFirmwareStatus(call.chargePointId, call.params, call.receivedAt), {}));
+  router.claim('core', 'LogStatusNotification', async (call) => (await securityEvents.logStatus(call.chargePointId, call.params, call.receivedAt), {}));
+  router.claim('core', 'SignCertificate', (call) => securityEvents.signCertificate(call.chargePointId, call.params, call.receivedAt));
 
   // Core features built on the plugin contract (load management, maintenance mode, ...), set up
   // before the application's plugins. They get the internals they need from here, not from ctx.

@@ -1,5 +1,6 @@
 import type { DecideHookSpec, HookKinds, ObserveHookSpec } from './kernel/hooks.js';
 import type { TransactionInfo } from './domain/transactions/transaction-info.js';
+import type { SecurityEventPayload } from './domain/security/security-event-service.js';
 import type {
   BootNotificationRequest,
   IdTagInfo,
@@ -48,6 +49,8 @@ export type CsmsHooks = {
   onSettingsChanged: ObserveHookSpec<HookPayload<{ key: string; value: unknown; previous: unknown }>>;
   /** The IdTag table changed (the `idTags` service, after the commit): which tags, how, by whom. */
   onIdTagsChanged: ObserveHookSpec<IdTagsChangedPayload>;
+  /** A SecurityEventNotification was stored; `critical` per the security whitepaper (alerts: subscribe and act on critical ones). */
+  onSecurityEvent: ObserveHookSpec<SecurityEventPayload>;
 };
 
 /** Payload of `onIdTagsChanged` (plain read-only data). */
@@ -69,4 +72,5 @@ export const csmsHookKinds: HookKinds<CsmsHooks> = {
   onTransactionStopped: 'observe',
   onSettingsChanged: 'observe',
   onIdTagsChanged: 'observe',
+  onSecurityEvent: 'observe',
 };

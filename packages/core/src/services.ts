@@ -1,3 +1,4 @@
+import type { SecurityEventService } from './domain/security/security-event-service.js';
 import type { MikroORM } from '@mikro-orm/core';
 import type { Clock } from './clock.js';
 import type { CsmsConfig } from './config/index.js';
@@ -71,6 +72,8 @@ export interface CsmsServices {
   live: LiveStateService;
   /** Writes completed historical sessions (CSV imports, synthetic demo data) flagged `imported` / `synthetic`. */
   history: HistoryService;
+  /** SecurityEventNotification / SignedFirmwareStatusNotification / LogStatusNotification / SignCertificate as stored (`list`). */
+  securityEvents: SecurityEventService;
 }
 
 /**

@@ -11,6 +11,7 @@ import { registerChargingProfileRoutes } from './routes/charging-profile-routes.
 import { registerCommandRoutes } from './routes/command-routes.js';
 import { registerIdTagRoutes } from './routes/id-tag-routes.js';
 import { registerLiveRoutes } from './routes/live-routes.js';
+import { registerSecurityEventRoutes } from './routes/security-event-routes.js';
 import { registerLogRoutes } from './routes/log-routes.js';
 import { registerReservationRoutes } from './routes/reservation-routes.js';
 import { registerSettingRoutes } from './routes/setting-routes.js';
@@ -86,6 +87,7 @@ export async function registerApiV1(app: FastifyInstance, deps: ApiDeps): Promis
       registerChargePointRoutes(api, ctx);
       registerTransactionRoutes(api, ctx);
       registerLogRoutes(api, ctx);
+      registerSecurityEventRoutes(api, ctx);
       registerIdTagRoutes(api, ctx);
       registerSettingRoutes(api, ctx);
       registerCommandRoutes(api, ctx);
