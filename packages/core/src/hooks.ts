@@ -1,6 +1,5 @@
 import type { DecideHookSpec, HookKinds, ObserveHookSpec } from './kernel/hooks.js';
 import type { TransactionInfo } from './domain/transactions/transaction-info.js';
-import type { SecurityEventPayload } from './domain/security/security-event-service.js';
 import type {
   BootNotificationRequest,
   IdTagInfo,
@@ -49,8 +48,10 @@ export type CsmsHooks = {
   onSettingsChanged: ObserveHookSpec<HookPayload<{ key: string; value: unknown; previous: unknown }>>;
   /** The IdTag table changed (the `idTags` service, after the commit): which tags, how, by whom. */
   onIdTagsChanged: ObserveHookSpec<IdTagsChangedPayload>;
-  /** A SecurityEventNotification was stored; `critical` per the security whitepaper (alerts: subscribe and act on critical ones). */
-  onSecurityEvent: ObserveHookSpec<SecurityEventPayload>;
+  /** An idTag was decided (Authorize, or the re-check in Start/StopTransaction): the status the charger was given, and by whom. */
+  onAuthorizeResult: ObserveHookSpec<
+    HookPayload<{ chargePointId: string; idTag: string; reason: 'Authorize' | 'StartTransaction' | 'StopTransaction'; status: IdTagInfo['status']; decidedBy: 'plugin' | 'idTag table' }>
+  >;
 };
 
 /** Payload of `onIdTagsChanged` (plain read-only data). */
@@ -72,5 +73,5 @@ export const csmsHookKinds: HookKinds<CsmsHooks> = {
   onTransactionStopped: 'observe',
   onSettingsChanged: 'observe',
   onIdTagsChanged: 'observe',
-  onSecurityEvent: 'observe',
+  onAuthorizeResult: 'observe',
 };

@@ -27,8 +27,10 @@ export class AuthorizationService {
 
   async authorize(chargePointId: string, idTag: string, reason: AuthorizationReason): Promise<IdTagInfo> {
     const decided = await this.#deps.hooks.decide('onAuthorize', { chargePointId, idTag, reason });
-    if (decided) return decided;
-    return this.lookup(idTag);
+    const info = decided ?? (await this.lookup(idTag));
+    // Observers (e.g. the dashboard's event feed) learn the answer, refused cards included.
+    this.#deps.hooks.observe('onAuthorizeResult', { chargePointId, idTag, reason, status: info.status, decidedBy: decided ? 'plugin' : 'idTag table' }, chargePointId);
+    return info;
   }
 
   /** The IdTag table's answer alone (no plugins). */
