@@ -1,5 +1,6 @@
 import type { DecideHookSpec, HookKinds, ObserveHookSpec } from './kernel/hooks.js';
 import type { TransactionInfo } from './domain/transactions/transaction-info.js';
+import type { SecurityEventPayload } from './domain/security/security-event-service.js';
 import type {
   BootNotificationRequest,
   IdTagInfo,
@@ -52,6 +53,8 @@ export type CsmsHooks = {
   onAuthorizeResult: ObserveHookSpec<
     HookPayload<{ chargePointId: string; idTag: string; reason: 'Authorize' | 'StartTransaction' | 'StopTransaction'; status: IdTagInfo['status']; decidedBy: 'plugin' | 'idTag table' }>
   >;
+  /** A SecurityEventNotification was stored; `critical` per the security whitepaper (alerts: subscribe and act on critical ones). */
+  onSecurityEvent: ObserveHookSpec<SecurityEventPayload>;
 };
 
 /** Payload of `onIdTagsChanged` (plain read-only data). */
@@ -74,4 +77,5 @@ export const csmsHookKinds: HookKinds<CsmsHooks> = {
   onSettingsChanged: 'observe',
   onIdTagsChanged: 'observe',
   onAuthorizeResult: 'observe',
+  onSecurityEvent: 'observe',
 };
