@@ -6,6 +6,7 @@ import type { Logger } from '../kernel/logger.js';
 import { AuditLogSchema, ChargePointSchema } from '../persistence/entities/index.js';
 import type { WriteBatcher } from '../persistence/write-batcher.js';
 import { hashAuthKey } from './credentials.js';
+import { scopedCommandTimeout } from './command-context.js';
 import { createOcpp16Validator } from './ocpp16-validator.js';
 import type { Sessions } from './sessions.js';
 import type { CentralSystemAction, CentralSystemActions } from './v16/central-system-messages.js';
@@ -111,7 +112,7 @@ export class CommandService {
 
   async send<A extends CentralSystemAction>(chargePointId: string, action: A, request: Request<A>, options: CommandOptions = {}): Promise<Response<A>> {
     const actor = options.actor ?? 'system';
-    const timeoutMs = options.timeoutMs ?? this.#deps.config.ocpp.callTimeoutMs;
+    const timeoutMs = options.timeoutMs ?? scopedCommandTimeout() ?? this.#deps.config.ocpp.callTimeoutMs;
     const deadline = Date.now() + timeoutMs;
     const fail = async (code: CsmsErrorCode, outcome: string, message: string, cause?: unknown, details: Record<string, unknown> = {}): Promise<never> => {
       await this.#audit(chargePointId, actor, action, request, { error: message, ...details }, outcome);

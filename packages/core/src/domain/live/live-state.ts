@@ -269,6 +269,12 @@ export class LiveState implements LiveStateService {
     this.#emitSite(true);
   }
 
+  /** The charge point was deleted (REST `DELETE /charge-points/{id}`): it leaves the state and the site totals. */
+  forget(chargePointId: string): void {
+    if (!this.#chargePoints.delete(chargePointId)) return;
+    this.#emitSite(true);
+  }
+
   /** Any message received (no event: `lastSeenAt` is read with the state). */
   seen(chargePointId: string, at: Date): void {
     const cp = this.#chargePoints.get(chargePointId);

@@ -12,7 +12,9 @@ import type {
   StopTransactionRequest,
   StopTransactionResponse,
 } from '../../ocpp/v16/messages.js';
+import { CsmsError, CsmsErrorCode } from '../../kernel/errors.js';
 import {
+  AuditLogSchema,
   DeviceEventSchema,
   MeterSampleSchema,
   OrphanMessageSchema,
@@ -316,6 +318,68 @@ export class TransactionService {
       this.#deps.log.warn({ chargePointId, transactionId: request.transactionId, reason: outcome.reason }, 'StopTransaction kept as orphan for review');
     }
     return idTagInfo ? { idTagInfo } : {};
+  }
+
+  /**
+   * An operator closes a transaction the charger never stopped (lost Stop, replaced charger):
+   * Completed now, stop reason `Other`, flagged `closed-by-operator`, meterStop = the given reading
+   * or the last stored energy register (else meterStart), priced like a Stop, audited
+   * (`CloseTransaction` with the reason), then `onTransactionStopped` as for a Stop. NOT_FOUND for an
+   * unknown id, CONFLICT when it is not Active. A Stop the charger sends later is kept as an orphan.
+   */
+  async closeByOperator(transactionId: number, input: { reason: string; meterStopWh?: number; actor: string; chargePointId?: string }): Promise<Transaction> {
+    const { batcher, hooks } = this.#deps;
+    const tariff = await this.#deps.settings.get('tariff');
+    const billing = await this.#deps.settings.get('billing');
+    const now = this.#deps.clock.now();
+    this.#stopping.add(transactionId);
+    const tx = await batcher
+      .run(async (em) => {
+        const where = input.chargePointId === undefined ? { id: transactionId } : { id: transactionId, chargePoint: input.chargePointId };
+        const found = await em.findOne(TransactionSchema, where);
+        if (!found) throw new CsmsError(CsmsErrorCode.NOT_FOUND, `transaction ${transactionId} not found`, { details: { transactionId } });
+        if (found.status !== 'Active') {
+          throw new CsmsError(CsmsErrorCode.CONFLICT, `transaction ${transactionId} is ${found.status}, not Active; only an open transaction can be closed`, {
+            details: { transactionId, status: found.status },
+          });
+        }
+        const meterStop = input.meterStopWh ?? (await this.#latestStoredRegister(em, found)).value;
+        const flags = new Set([...(found.flags ?? []), 'closed-by-operator']);
+        if (meterStop < found.meterStart) flags.add('meter-stop-below-start');
+        em.assign(found, {
+          meterStop,
+          stopTimestamp: now,
+          stopReceivedAt: now,
+          stopReason: 'Other',
+          stopIdTag: null,
+          energyWh: Math.max(0, meterStop - found.meterStart),
+          flags: [...flags],
+          status: 'Completed',
+        });
+        const cost = await finalCostFields(em, found, tariff);
+        const unauthorized = (found.flags ?? []).filter((f) => UNAUTHORIZED_SESSION_FLAGS.includes(f));
+        if (unauthorized.length > 0 && !billing.billUnauthorizedSessions) {
+          em.assign(found, { cost: 0, costBreakdown: { ...cost.costBreakdown, notBilled: { reason: unauthorized, computedCost: cost.cost } }, flags: [...(found.flags ?? []), 'not-billed'] });
+        } else {
+          em.assign(found, cost);
+        }
+        em.create(AuditLogSchema, {
+          at: now,
+          actor: input.actor,
+          action: 'CloseTransaction',
+          chargePoint: found.chargePoint as unknown as string,
+          request: { transactionId, reason: input.reason, ...(input.meterStopWh !== undefined ? { meterStopWh: input.meterStopWh } : {}) },
+          result: { meterStop, energyWh: found.energyWh, cost: found.cost },
+          outcome: 'ok',
+        });
+        return found;
+      })
+      .finally(() => this.#stopping.delete(transactionId));
+    this.#open.delete(tx.id);
+    const chargePointId = tx.chargePoint as unknown as string;
+    this.#deps.log.warn({ chargePointId, transactionId, actor: input.actor, reason: input.reason }, 'transaction closed by an operator');
+    hooks.observe('onTransactionStopped', { chargePointId, transaction: toTransactionInfo(tx) }, chargePointId);
+    return tx;
   }
 
   /** Keeps the raw payload of a message let through with a schema violation (DeviceEvent `SchemaViolation`). */

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { CORE_VERSION } from '../../version.js';
 import type { ApiContext, ApiDeps } from './api-context.js';
 import { installAuthentication, type ApiRouteConfig } from './api-auth.js';
+import { installCommandTimeoutOption } from './command-timeout.js';
 import { errorResponseSchema, installErrorHandling } from './api-errors.js';
 import { ApiKeyService } from './api-keys.js';
 import { registerApiKeyRoutes } from './routes/api-key-routes.js';
@@ -34,7 +35,8 @@ const OPENAPI_DECORATOR = 'apiV1OpenApi';
  */
 export async function registerApiV1(app: FastifyInstance, deps: ApiDeps): Promise<ApiKeyService> {
   const apiKeys = new ApiKeyService({ orm: deps.orm, batcher: deps.batcher, clock: deps.clock, log: deps.log.child({ component: 'api-keys' }) });
-  await apiKeys.syncBootstrapKey(deps.config.apiAdminKey);
+  // Only checked here; stored once listen() succeeded (createCsms), so a failed start changes no credentials.
+  apiKeys.checkBootstrapKey(deps.config.apiAdminKey);
   const ctx: ApiContext = { ...deps, apiKeys };
 
   void app.register(
@@ -75,6 +77,7 @@ export async function registerApiV1(app: FastifyInstance, deps: ApiDeps): Promis
       installErrorHandling(api);
       installAuthentication(api, apiKeys);
       installUnknownFieldCheck(api);
+      installCommandTimeoutOption(api);
 
       api.get(
         '/openapi.json',

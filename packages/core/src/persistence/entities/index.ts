@@ -3,6 +3,7 @@ import { ApiKeySchema } from './api-key.js';
 import { AuditLogSchema } from './audit-log.js';
 import { ChargePointSchema } from './charge-point.js';
 import { ChargingProfileSchema } from './charging-profile.js';
+import { ChargingProfileTemplateSchema } from './charging-profile-template.js';
 import { ConnectorSchema } from './connector.js';
 import { DeviceEventSchema } from './device-event.js';
 import { IdTagSchema } from './id-tag.js';
@@ -19,6 +20,7 @@ export { ApiKeySchema, type ApiKey, type ApiRole } from './api-key.js';
 export { AuditLogSchema, type AuditLog } from './audit-log.js';
 export { ChargePointSchema, type ChargePoint, type RegistrationStatus } from './charge-point.js';
 export { ChargingProfileSchema, type ChargingProfile, type ChargingScheduleJson } from './charging-profile.js';
+export { ChargingProfileTemplateSchema, type ChargingProfileTemplate } from './charging-profile-template.js';
 export { ConnectorSchema, type Connector } from './connector.js';
 export { DeviceEventSchema, type DeviceEvent } from './device-event.js';
 export { IdTagSchema, type IdTag, type IdTagStatus } from './id-tag.js';
@@ -42,6 +44,7 @@ export const coreEntities = [
   OrphanMessageSchema,
   ReservationSchema,
   ChargingProfileSchema,
+  ChargingProfileTemplateSchema,
   LocalAuthListSchema,
   SettingSchema,
   AdminUserSchema,

@@ -14,6 +14,8 @@ export const LocalAuthListSchema = defineEntity({
     syncedAt: p.datetime(3).nullable(),
     /** What the charge point holds after the last accepted SendLocalList (idTag → idTagInfo), to compute differential updates. */
     entries: p.json<Record<string, unknown>>().nullable(),
+    /** Off: no automatic sync for this charge point (after boot or IdTag changes); a manual SendLocalList turns it off. */
+    autoSync: p.boolean().default(true),
   },
 });
 

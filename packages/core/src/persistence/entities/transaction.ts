@@ -58,6 +58,8 @@ export const TransactionSchema = defineEntity({
     { name: 'charge_transaction_status_start_idx', properties: ['status', 'startTimestamp'] },
     { name: 'charge_transaction_id_tag_start_idx', properties: ['idTag', 'startTimestamp'] },
     { name: 'charge_transaction_stop_ts_idx', properties: ['stopTimestamp'] },
+    // "Latest" by server receive time (REST default sort): immune to charger clocks that are off.
+    { name: 'charge_transaction_start_received_idx', properties: ['startReceivedAt'] },
     { name: 'charge_transaction_energy_idx', properties: ['energyWh'] },
     { name: 'charge_transaction_cost_idx', properties: ['cost'] },
     { name: 'charge_transaction_start_stats_idx', properties: ['startTimestamp', 'status', 'energyWh', 'cost'] },

@@ -99,7 +99,7 @@ export function registerChargingProfileRoutes(app: FastifyInstance, ctx: ApiCont
   app.post<{ Params: { id: string }; Body: CentralSystemActions['SetChargingProfile']['request'] }>(
     '/charge-points/:id/charging-profiles',
     {
-      config: operator,
+      config: { ...operator, waitsForChargePoint: true },
       preValidation: async (request) => checkOcpp('urn:SetChargingProfile.req', request.body ?? {}, 'charging profile'),
       schema: {
         tags: ['charging profiles'],
@@ -129,7 +129,7 @@ export function registerChargingProfileRoutes(app: FastifyInstance, ctx: ApiCont
   app.post<{ Params: { id: string }; Body: CentralSystemActions['ClearChargingProfile']['request'] }>(
     '/charge-points/:id/charging-profiles/clear',
     {
-      config: operator,
+      config: { ...operator, waitsForChargePoint: true },
       preValidation: async (request) => {
         if (request.body === undefined || request.body === null) request.body = {};
         checkOcpp('urn:ClearChargingProfile.req', request.body, 'clear filter');

@@ -75,7 +75,7 @@ export function registerReservationRoutes(app: FastifyInstance, ctx: ApiContext)
   app.post<{ Params: { id: string }; Body: { connectorId: number; idTag: string; expiryDate: string; parentIdTag?: string | null } }>(
     '/charge-points/:id/reservations',
     {
-      config: operator,
+      config: { ...operator, waitsForChargePoint: true },
       schema: {
         tags: ['reservations'],
         summary: 'Reserve a connector (0 = any) for an idTag until expiryDate',
@@ -114,7 +114,7 @@ export function registerReservationRoutes(app: FastifyInstance, ctx: ApiContext)
   app.post<{ Params: { id: number } }>(
     '/reservations/:id/cancel',
     {
-      config: operator,
+      config: { ...operator, waitsForChargePoint: true },
       schema: {
         tags: ['reservations'],
         summary: 'Cancel a reservation (CancelReservation)',
