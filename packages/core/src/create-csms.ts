@@ -382,6 +382,7 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
       try {
         await http.listen({ port: config.port, host: config.host });
       } catch (err) {
+        log.error({ err, host: config.host, port: config.port }, 'start failed: cannot listen; stored credentials (the bootstrap API key) were left unchanged');
         throw new CsmsError(CsmsErrorCode.LISTEN, `cannot listen on ${config.host}:${config.port}: ${(err as Error).message}; set CHARGE_IT_PORT / CHARGE_IT_HOST`, {
           cause: err,
         });
@@ -395,6 +396,13 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
             cause: err,
           });
         }
+      }
+      // Stored credentials change only now that the start has succeeded (issue 8 §5).
+      try {
+        await services.get('apiKeys').syncBootstrapKey(config.apiAdminKey);
+      } catch (err) {
+        await http.close();
+        throw err;
       }
       const address = http.server.address() as AddressInfo;
       const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;

@@ -148,10 +148,23 @@ export class ApiKeyService {
     return { keyId: row.id, name: row.name, role: row.role };
   }
 
+  /** Checks `config.apiAdminKey` without touching the database (a bad key fails the start early). */
+  checkBootstrapKey(key: string | undefined): void {
+    if (key !== undefined && key.length < MIN_BOOTSTRAP_KEY_LENGTH) {
+      throw new CsmsError(
+        CsmsErrorCode.CONFIG_INVALID,
+        `apiAdminKey (CHARGE_IT_API_ADMIN_KEY) is ${key.length} characters; use at least ${MIN_BOOTSTRAP_KEY_LENGTH} random ones, e.g. the output of \`openssl rand -hex 32\``,
+        { details: { option: 'apiAdminKey' } },
+      );
+    }
+  }
+
   /**
    * Keeps the `bootstrap-admin` row in step with `config.apiAdminKey`: set → stored (hashed) with
    * the admin role and un-revoked; unset → an existing bootstrap row is revoked, so removing the
-   * variable really withdraws the key.
+   * variable really withdraws the key. `createCsms` calls it only once `listen()` has succeeded:
+   * a start that fails (e.g. EADDRINUSE because an instance already runs on this database) never
+   * changes stored credentials.
    */
   async syncBootstrapKey(key: string | undefined): Promise<void> {
     if (key !== undefined && key.length < MIN_BOOTSTRAP_KEY_LENGTH) {
@@ -179,7 +192,11 @@ export class ApiKeyService {
       }
       return true;
     });
-    if (changed) this.#deps.log.info({ name: BOOTSTRAP_KEY_NAME, active: key !== undefined }, 'bootstrap API key updated from the configuration');
+    if (changed && key === undefined) {
+      this.#deps.log.warn({ name: BOOTSTRAP_KEY_NAME, active: false }, 'CHARGE_IT_API_ADMIN_KEY is not set: the bootstrap admin API key stored by an earlier start is revoked');
+    } else if (changed) {
+      this.#deps.log.info({ name: BOOTSTRAP_KEY_NAME, active: true }, 'bootstrap API key updated from the configuration');
+    }
   }
 
   #noteUse(id: number): void {
