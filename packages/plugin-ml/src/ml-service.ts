@@ -81,7 +81,9 @@ type PublicSessionAnomalies = Omit<SessionAnomalyResult, 'model'>;
 type PublicRegression = Omit<SessionRegressionResult, 'model'>;
 
 const MEASURANDS = ['Energy.Active.Import.Register', 'Power.Active.Import'];
-const WINDOW_MS = 30 * DAY_MS;
+// A week of sessions per query: on SQLite (a synchronous driver) a query blocks the event loop while it
+// runs, and 10,000 sessions take a few hundred ms (bench/query-volume.mjs); a week is a few thousand.
+const WINDOW_MS = 7 * DAY_MS;
 
 /**
  * The ML plugin's service (`services.get('ml')`): trains the models in a worker thread (on start, on
@@ -222,7 +224,7 @@ export class MlService {
     const nowMs = this.#deps.now().getTime();
     const to = floorHour(nowMs);
     const from = to - this.options.historyDays * DAY_MS;
-    // Read in 30-day windows, newest first: each query (and its row mapping) is a bounded piece of
+    // Read in 7-day windows, newest first: each query (and its row mapping) is a bounded piece of
     // main-thread work, and the event loop runs between them.
     const rows: Awaited<ReturnType<MlQueries['sessionsForAnalysis']>> = [];
     for (let end = to; end > from && rows.length < this.options.maxSessions; end -= WINDOW_MS) {
