@@ -23,7 +23,7 @@ export const ID: Record<string, string> = {
   'Connectors by status': 'Konektor menurut status', 'No connectors yet': 'Belum ada konektor', 'Connectors appear here when a charge point connects and reports its status.': 'Konektor muncul di sini saat charge point tersambung dan melaporkan statusnya.',
   'Running sessions': 'Sesi berjalan', 'No session is running': 'Tidak ada sesi berjalan', 'Sessions show here, live, as soon as a car starts charging.': 'Sesi tampil di sini secara langsung begitu mobil mulai mengisi.',
   'Recent events': 'Peristiwa terbaru', 'No events since the server started.': 'Belum ada peristiwa sejak server dimulai.', booted: 'melakukan boot', connected: 'tersambung', disconnected: 'terputus',
-  'reported a fault': 'melaporkan gangguan', 'started session': 'memulai sesi', 'finished session': 'menyelesaikan sesi', 'Cost so far': 'Biaya sejauh ini', Started: 'Mulai', Card: 'Kartu', Energy: 'Energi',
+  'reported a fault': 'melaporkan gangguan', 'started session': 'memulai sesi', 'refused card': 'menolak kartu', 'finished session': 'menyelesaikan sesi', 'Cost so far': 'Biaya sejauh ini', Started: 'Mulai', Card: 'Kartu', Energy: 'Energi',
   // statuses
   Available: 'Tersedia', Preparing: 'Persiapan', Charging: 'Mengisi', SuspendedEV: 'Ditangguhkan (EV)', SuspendedEVSE: 'Ditangguhkan (EVSE)', Finishing: 'Menyelesaikan', Reserved: 'Dipesan',
   Unavailable: 'Tidak tersedia', Faulted: 'Gangguan', Offline: 'Luring', Online: 'Daring', Accepted: 'Diterima', Pending: 'Tertunda', Rejected: 'Ditolak', Blocked: 'Diblokir', Expired: 'Kedaluwarsa',

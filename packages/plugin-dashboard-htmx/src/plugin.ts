@@ -41,6 +41,10 @@ export function dashboard(options: DashboardOptions = {}): Readonly<CsmsPlugin> 
           detail: fault ? [s.errorCode, s.vendorErrorCode, s.info].filter(Boolean).join(' · ') : s.status,
         });
       });
+      ctx.on('onAuthorizeResult', (p) => {
+        if (p.status === 'Accepted' || p.reason === 'StopTransaction') return;
+        feed.push({ at: new Date().toISOString(), kind: 'refused', chargePointId: p.chargePointId, idTag: p.idTag, detail: p.status });
+      });
       ctx.on('onTransactionStarted', (p) => feed.push({ at: p.transaction.startedAt, kind: 'started', chargePointId: p.chargePointId, connectorId: p.transaction.connectorId, transactionId: p.transaction.id, idTag: p.transaction.idTag }));
       ctx.on('onTransactionStopped', (p) => feed.push({ at: p.transaction.stoppedAt ?? new Date().toISOString(), kind: 'stopped', chargePointId: p.chargePointId, connectorId: p.transaction.connectorId, transactionId: p.transaction.id, energyWh: p.transaction.energyWh, ...(p.transaction.stopReason ? { detail: p.transaction.stopReason } : {}) }));
 

@@ -168,6 +168,9 @@ describe('the dashboard in headless Chromium', () => {
     await page.click('tr:has-text("NEW-CARD-7") button:has-text("Block")');
     await page.locator('tr:has-text("NEW-CARD-7") .pill:has-text("Blocked")').waitFor({ timeout: 20_000 });
     expect((await cp1.authorize('NEW-CARD-7')).idTagInfo.status).toBe('Blocked');
+    // the refused card shows in the Dashboard's event feed
+    await page.goto(`${base}/dashboard/`);
+    await page.locator('#feed-list li:has-text("NEW-CARD-7")').waitFor({ timeout: 20_000 });
   });
 
   it('hostile idTags, info and firmware strings never run as script, and the CSP holds', async () => {

@@ -49,6 +49,17 @@ describe.each(testDatabases().map((k) => [k.name, k] as const))('every view rend
     expect(data.points.at(-1)![1]).toBe(7100);
   });
 
+  it('the event feed lists boots, faults, starts and refused cards', async () => {
+    await cp.authorize('NOT-A-CARD');
+    await h.t.csms.drain();
+    const res = await admin.get('/dashboard/', { 'accept-language': 'en' });
+    const feed = res.body.slice(res.body.indexOf('id="feed-list"'));
+    expect(feed).toMatch(/refused card <span class="mono">NOT-A-CARD<\/span> \(Invalid\)/);
+    expect(feed).toContain('booted');
+    expect(feed).toContain('reported a fault');
+    expect(feed).toContain('started session');
+  });
+
   it('Stations list and detail escape charger-supplied strings', async () => {
     const list = await admin.get('/dashboard/stations');
     expect(list.statusCode).toBe(200);

@@ -1,4 +1,4 @@
-export type FeedKind = 'boot' | 'connected' | 'disconnected' | 'fault' | 'status' | 'started' | 'stopped';
+export type FeedKind = 'boot' | 'connected' | 'disconnected' | 'fault' | 'status' | 'started' | 'stopped' | 'refused';
 
 export interface FeedItem {
   readonly seq: number;
@@ -15,7 +15,7 @@ export interface FeedItem {
 
 /**
  * The Dashboard's "recent events" feed: a bounded ring of what the hooks reported since start
- * (boots, connections, faults, status changes, starts, stops), pushed to open SSE streams.
+ * (boots, connections, faults, status changes, starts, stops, refused cards), pushed to open SSE streams.
  */
 export class EventFeed {
   readonly #items: FeedItem[] = [];

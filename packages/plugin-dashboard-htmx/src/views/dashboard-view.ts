@@ -91,7 +91,7 @@ export function runningSessions(ctx: ViewCtx, snapshot: LiveSnapshot, oob = fals
       )}</tbody></table></div>`}</div>`;
 }
 
-const FEED_DOT: Record<string, string> = { boot: 'info', connected: 'ok', disconnected: 'warn', fault: 'bad', status: 'info', started: 'ok', stopped: 'info' };
+const FEED_DOT: Record<string, string> = { boot: 'info', connected: 'ok', disconnected: 'warn', fault: 'bad', status: 'info', started: 'ok', stopped: 'info', refused: 'warn' };
 
 export function feedItem(ctx: ViewCtx, item: FeedItem): Html {
   const { fmt } = ctx;
@@ -105,6 +105,7 @@ export function feedItem(ctx: ViewCtx, item: FeedItem): Html {
     case 'fault': what = html`${where} ${t('reported a fault')}: <span class="mono">${item.detail ?? ''}</span>`; break;
     case 'status': what = html`${where} → ${t(item.detail ?? '')}`; break;
     case 'started': what = html`${where} ${t('started session')} <a href="${ctx.prefix}/transactions/${item.transactionId ?? ''}">#${item.transactionId ?? ''}</a> (<span class="mono">${item.idTag ?? ''}</span>)`; break;
+    case 'refused': what = html`${where} ${t('refused card')} <span class="mono">${item.idTag ?? ''}</span> (${t(item.detail ?? '')})`; break;
     case 'stopped': what = html`${where} ${t('finished session')} <a href="${ctx.prefix}/transactions/${item.transactionId ?? ''}">#${item.transactionId ?? ''}</a>: ${fmt.kwh(item.energyWh ?? null)}${item.detail ? html` (${item.detail})` : null}`; break;
   }
   return html`<li><span class="dot dot-${FEED_DOT[item.kind] ?? 'info'}"></span><span class="when">${fmt.time(item.at)}</span><span class="what">${what}</span></li>`;
