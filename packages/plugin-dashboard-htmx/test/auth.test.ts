@@ -123,3 +123,24 @@ describe('sign-in, sessions, CSRF, roles, headers', () => {
 function stringify(o: object): Record<string, string> {
   return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, String(v)]));
 }
+
+describe('cookies under TLS', () => {
+  it('marks the session cookie Secure when secureCookies is on (as it is automatically for requests over TLS)', async () => {
+    const h = await startHarness({ dashboard: { secureCookies: true } });
+    try {
+      const page = await h.inject({ method: 'GET', url: '/dashboard/login' });
+      const pre = cookieOf(page.headers['set-cookie'], 'ci_pre');
+      const res = await h.inject({
+        method: 'POST', url: '/dashboard/login',
+        headers: { cookie: `ci_pre=${pre}`, 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({ _csrf: csrfFrom(page.body), username: ADMIN.username, password: ADMIN.password }).toString(),
+      });
+      const setCookie = ([] as string[]).concat(res.headers['set-cookie'] as string[]).find((c) => c.startsWith('ci_sid='))!;
+      expect(setCookie).toMatch(/; Secure/);
+      expect(setCookie).toMatch(/HttpOnly/);
+      expect(setCookie).toMatch(/Path=\/dashboard/);
+    } finally {
+      await h.close();
+    }
+  });
+});
