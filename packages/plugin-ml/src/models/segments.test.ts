@@ -28,6 +28,14 @@ describe('driver segments (K-Means, k by silhouette)', () => {
     expect(out.result.segments.find((s) => s.name === 'evening commuters')!.description).toMatch(/arriving around 1[789]:00/);
   });
 
+  it('leaves out sessions without a known driver (imported as UNKNOWN)', () => {
+    const withUnknown = [...records, ...records.slice(0, 50).map((r, i) => ({ ...r, id: 100_000 + i, idTag: 'UNKNOWN' }))];
+    const out = trainSegments(withUnknown, { timeZone: 'Asia/Jakarta', seed: 1 });
+    if (out.status !== 'ok') throw new Error(out.message);
+    expect(out.result.assignments.UNKNOWN).toBeUndefined();
+    expect(out.result.k).toBe(4);
+  });
+
   it('is deterministic with a seed', () => {
     const a = trainSegments(records, { timeZone: 'Asia/Jakarta', seed: 5, trainedAt: new Date(0) });
     const b = trainSegments(records, { timeZone: 'Asia/Jakarta', seed: 5, trainedAt: new Date(0) });

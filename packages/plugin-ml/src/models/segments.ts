@@ -7,6 +7,7 @@ import { notEnoughData, type ModelOutcome, type SessionRecord } from '../types.j
 export const SEGMENTS_MIN_ID_TAGS = 12;
 const MIN_SESSIONS_PER_TAG = 2;
 const K_RANGE = [2, 3, 4, 5, 6, 7, 8];
+const UNKNOWN_ID_TAG = 'UNKNOWN';
 
 /** Per-idTag behaviour the segments are built from. */
 export interface DriverBehaviour {
@@ -44,6 +45,8 @@ const FEATURE_NAMES = ['sessionsPerWeek', 'kwhPerSession', 'durationH', 'hourSin
 export function driverBehaviour(sessions: readonly SessionRecord[], timeZone: string): DriverBehaviour[] {
   const byTag = new Map<string, SessionRecord[]>();
   for (const s of sessions) {
+    // Imported rows without a user column are all `UNKNOWN` (the core's history service): not a driver.
+    if (s.idTag === UNKNOWN_ID_TAG) continue;
     const list = byTag.get(s.idTag) ?? [];
     list.push(s);
     byTag.set(s.idTag, list);
