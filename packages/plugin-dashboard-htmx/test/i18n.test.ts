@@ -5,6 +5,7 @@ import { createFmt } from '../src/format.js';
 import { ID } from '../src/i18n-id.js';
 import { translate } from '../src/i18n.js';
 import { startOfDay, parseLocalDate } from '../src/time.js';
+import { toastHeader } from '../src/http/context.js';
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? files(join(dir, f)) : f.endsWith('.ts') ? [join(dir, f)] : []));
@@ -41,5 +42,12 @@ describe('languages and formats', () => {
     expect(parseLocalDate('2026-12-07', 'Asia/Jakarta')!.toISOString()).toBe('2026-12-06T17:00:00.000Z');
     expect(parseLocalDate('2026-12-07', 'Asia/Jakarta', true)!.toISOString()).toBe('2026-12-07T17:00:00.000Z');
     expect(parseLocalDate('2026-02-30', 'Asia/Jakarta')).toBeNull();
+  });
+
+  it('toasts travel in an ASCII-only header and read back unchanged', () => {
+    const text = 'Kunci API baru “billing” — tersimpan';
+    const header = toastHeader(text);
+    expect(/^[\x20-\x7e]*$/.test(header)).toBe(true);
+    expect(JSON.parse(header)).toEqual({ toast: text });
   });
 });

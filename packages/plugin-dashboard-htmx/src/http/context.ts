@@ -58,3 +58,8 @@ export function field(body: unknown, name: string): string {
   const first = Array.isArray(value) ? value[0] : value;
   return typeof first === 'string' ? first.trim() : '';
 }
+
+/** `HX-Trigger: {"toast": text}` (ASCII-escaped JSON: header values must not carry other characters). */
+export function toastHeader(text: string): string {
+  return JSON.stringify({ toast: text }).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

@@ -2,7 +2,7 @@ import { isCsmsError, type Settings } from '@charge-it/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AdminRole, AdminUserService } from '../core-api.js';
 import type { Html } from '../html.js';
-import { isHtmx, sendHtml, state, type DashboardDeps } from '../http/context.js';
+import { isHtmx, sendHtml, state, toastHeader, type DashboardDeps } from '../http/context.js';
 import { localDateString, parseLocalDate } from '../time.js';
 import { errorPage } from '../views/error-page.js';
 import { card } from '../views/layout.js';
@@ -49,7 +49,7 @@ export function registerSettingsRoutes(app: FastifyInstance, deps: DashboardDeps
     const current = await settings().all();
     if (isHtmx(request)) {
       const fragment = which === 'tariff' ? tariffForm(view, form) : which === 'site' ? siteForm(view, form) : maintenanceForm(view, current.maintenanceMode, form);
-      if (status === 200) reply.header('hx-trigger', JSON.stringify({ toast: form.notice ?? '' }));
+      if (status === 200) reply.header('hx-trigger', toastHeader(form.notice ?? ''));
       return sendHtml(reply, fragment, status);
     }
     return sendHtml(reply, settingsPage(view, 'general', generalSettings(view, {
@@ -156,7 +156,7 @@ export function registerSettingsRoutes(app: FastifyInstance, deps: DashboardDeps
       try {
         await idTags().create({ idTag: values.idTag!, ...input }, actor);
         if (isHtmx(request)) {
-          reply.header('hx-trigger', JSON.stringify({ toast: fmt.t('Card {id} added.', { id: values.idTag! }) }));
+          reply.header('hx-trigger', toastHeader(fmt.t('Card {id} added.', { id: values.idTag! })));
           return sendHtml(reply, addCardForm(view, { values: {}, errors: {}, notice: fmt.t('Card {id} added.', { id: values.idTag! }) }));
         }
         return reply.redirect(`${deps.options.prefix}/settings/cards?search=${encodeURIComponent(values.idTag!)}`, 303);
@@ -208,7 +208,7 @@ export function registerSettingsRoutes(app: FastifyInstance, deps: DashboardDeps
       try {
         const row = await idTags()[op](request.params.idTag, actor);
         if (isHtmx(request)) {
-          reply.header('hx-trigger', JSON.stringify({ toast: op === 'block' ? fmt.t('Card {id} blocked.', { id: row.idTag }) : fmt.t('Card {id} unblocked.', { id: row.idTag }) }));
+          reply.header('hx-trigger', toastHeader(op === 'block' ? fmt.t('Card {id} blocked.', { id: row.idTag }) : fmt.t('Card {id} unblocked.', { id: row.idTag })));
           return sendHtml(reply, cardRow(view, row));
         }
         return reply.redirect(`${deps.options.prefix}/settings/cards`, 303);
@@ -289,7 +289,7 @@ export function registerSettingsRoutes(app: FastifyInstance, deps: DashboardDeps
       if (!isCsmsError(err)) throw err;
       return sendHtml(reply, errorPage(view, 422, err.message), 422);
     }
-    if (isHtmx(request)) return reply.header('hx-trigger', JSON.stringify({ toast: fmt.t('User removed.') })).send('');
+    if (isHtmx(request)) return reply.header('hx-trigger', toastHeader(fmt.t('User removed.'))).send('');
     return reply.redirect(`${deps.options.prefix}/settings/users`, 303);
   });
 
