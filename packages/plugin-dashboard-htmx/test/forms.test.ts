@@ -21,6 +21,8 @@ describe.each(testDatabases().map((k) => [k.name, k] as const))('forms act throu
     cp.handle('Reset', () => ({ status: 'Accepted' }));
     cp.handle('UnlockConnector', () => ({ status: 'Unlocked' }));
     cp.handle('GetConfiguration', () => ({ configurationKey: [{ key: 'HeartbeatInterval', readonly: false, value: '300' }, { key: 'NumberOfConnectors', readonly: true, value: '2' }], unknownKey: [] }));
+    cp.handle('ReserveNow', () => ({ status: 'Accepted' }));
+    cp.handle('CancelReservation', () => ({ status: 'Accepted' }));
     cp.handle('ChangeConfiguration', ({ key }: { key: string }) => ({ status: key === 'HeartbeatInterval' ? 'Accepted' : 'NotSupported' }));
     await cp.connect();
     await cp.boot();
@@ -183,5 +185,14 @@ describe.each(testDatabases().map((k) => [k.name, k] as const))('forms act throu
     expect(cfg.body).toContain('read-only');
     const change = await admin.post('/dashboard/stations/CP-1/configuration', { key: 'HeartbeatInterval', value: '60' }, { htmx: true });
     expect(change.body).toContain('data-status="Accepted"');
+    // reserve, then the reservation is offered in the cancel form and cancelled
+    const reserved = await admin.post('/dashboard/stations/CP-1/commands/reserve', { connectorId: '1', idTag: 'RES-TAG', expiryMinutes: '30' }, { htmx: true });
+    expect(reserved.statusCode).toBe(200);
+    expect(reserved.body).toContain('data-status="Accepted"');
+    const page = await admin.get('/dashboard/stations/CP-1');
+    const option = /<form class="cmd" id="cmd-cancel-reservation"[\s\S]*?<option value="(\d+)"[^>]*>#\d+ · RES-TAG<\/option>/.exec(page.body);
+    expect(option).not.toBeNull();
+    const cancelled = await admin.post('/dashboard/stations/CP-1/commands/cancel-reservation', { reservationId: option![1]! }, { htmx: true });
+    expect(cancelled.body).toContain('data-status="Accepted"');
   });
 });

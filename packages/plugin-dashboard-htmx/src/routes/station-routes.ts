@@ -45,7 +45,7 @@ export function registerStationRoutes(app: FastifyInstance, deps: DashboardDeps)
     const transactions = (cp?.connectors ?? []).filter((c) => c.session).map((c) => ({ id: c.session!.transactionId, label: `#${c.session!.transactionId} · #${c.connectorId} · ${c.session!.idTag}` }));
     let reservations: CommandChoices['reservations'] = [];
     try {
-      const list = await deps.svc.reservations().list({ chargePointId, status: 'Reserved' as never, limit: 50 });
+      const list = await deps.svc.reservations().list({ chargePointId, status: ['Accepted', 'Pending'], limit: 50 });
       reservations = list.map((r) => ({ id: r.id, label: `#${r.id} · ${r.idTag}` }));
     } catch {
       reservations = [];
