@@ -362,6 +362,7 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
       maxBadMessages: config.ocpp.maxBadMessages,
       maxConnectionsPerIp: config.ocpp.maxConnectionsPerIp,
       maxPendingHandshakesPerIp: config.ocpp.maxPendingHandshakesPerIp,
+      maxAuthFailuresPerIp: config.ocpp.maxAuthFailuresPerIp,
       autoRegister: config.autoRegister,
     },
   });

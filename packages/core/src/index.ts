@@ -11,7 +11,7 @@ export { CsmsError, CsmsErrorCode, isCsmsError, type Logger } from './kernel/ind
 export { systemClock, type Clock } from './clock.js';
 export type { ActionHandler, DataTransferHandler, IncomingCall } from './ocpp/action-router.js';
 export type { ChargePointSession } from './ocpp/sessions.js';
-export { hashAuthKey, verifyAuthKey, generateAuthKey } from './ocpp/credentials.js';
+export { hashAuthKey, hashGeneratedAuthKey, verifyAuthKey, generateAuthKey } from './ocpp/credentials.js';
 export type * from './ocpp/v16/messages.js';
 export {
   coreEntities,

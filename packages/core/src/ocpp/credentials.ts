@@ -1,4 +1,4 @@
-import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { createHmac, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { CsmsError, CsmsErrorCode } from '../kernel/errors.js';
 
 /**
@@ -56,6 +56,47 @@ export async function hashAuthKey(key: string | Buffer): Promise<string> {
   return [SCHEME, N, r, p, salt.toString('base64url'), hash.toString('base64url')].join('$');
 }
 
+/**
+ * Keys made by `generateAuthKey()` (160 random bits) are stored as
+ *
+ *   hs256$<salt, base64url>$<HMAC-SHA256(salt, key), base64url>
+ *
+ * A slow KDF protects guessable secrets; a 160-bit random key is not guessable: with the database
+ * in hand an attacker still has to search 2^160 keys (at 10^12 HMACs per second: ~10^28 years),
+ * so scrypt would add nothing but CPU per handshake (~20 ms each; what made a password flood lock
+ * real chargers out). Keys an operator types keep scrypt (see docs/ocpp-gateway.md "Password checks").
+ */
+const FAST_SCHEME = 'hs256';
+const GENERATED_KEY_PATTERN = /^[0-9a-f]{40,}$/;
+
+/**
+ * Hashes a key made by `generateAuthKey()` (or any key of 40+ lower-case hex characters from a
+ * CSPRNG) with a salted HMAC-SHA256 — cheap to verify, as strong as scrypt for such a key.
+ * Throws when the key does not look generated (use `hashAuthKey` for typed keys).
+ */
+export function hashGeneratedAuthKey(key: string): string {
+  if (!GENERATED_KEY_PATTERN.test(key)) {
+    throw new CsmsError(CsmsErrorCode.CONFIG_INVALID, 'hashGeneratedAuthKey takes only keys made by generateAuthKey() (40+ hex characters); use hashAuthKey for typed keys');
+  }
+  const salt = randomBytes(SALT_BYTES);
+  const mac = createHmac('sha256', salt).update(key, 'utf8').digest();
+  return [FAST_SCHEME, salt.toString('base64url'), mac.toString('base64url')].join('$');
+}
+
+/** Whether a stored hash needs the slow KDF to check (scrypt) or is cheap (hs256). */
+export function isSlowAuthKeyHash(stored: string): boolean {
+  return stored.startsWith(`${SCHEME}$`);
+}
+
+function verifyFast(key: Buffer, stored: string): boolean | null {
+  const parts = stored.split('$');
+  if (parts.length !== 3 || parts[0] !== FAST_SCHEME) return null;
+  const salt = Buffer.from(parts[1]!, 'base64url');
+  const mac = Buffer.from(parts[2]!, 'base64url');
+  if (salt.length < 8 || mac.length !== 32) return null;
+  return timingSafeEqual(createHmac('sha256', salt).update(key).digest(), mac);
+}
+
 interface ParsedHash {
   N: number;
   r: number;
@@ -83,7 +124,7 @@ function parseStoredHash(stored: string): ParsedHash | null {
 
 /** True when `stored` looks like a string made by `hashAuthKey` (used to check rows and config). */
 export function isAuthKeyHash(stored: string): boolean {
-  return parseStoredHash(stored) !== null;
+  return parseStoredHash(stored) !== null || verifyFast(Buffer.alloc(0), stored) !== null;
 }
 
 /**
@@ -92,11 +133,13 @@ export function isAuthKeyHash(stored: string): boolean {
  * an operator has to fix, not a wrong password.
  */
 export async function verifyAuthKey(key: Buffer, stored: string): Promise<boolean> {
+  const fast = verifyFast(key, stored);
+  if (fast !== null) return fast;
   const parsed = parseStoredHash(stored);
   if (parsed === null) {
     throw new CsmsError(
       CsmsErrorCode.CONFIG_INVALID,
-      'The stored charge point auth key hash is not in the format scrypt$N$r$p$salt$hash; ' +
+      'The stored charge point auth key hash is not in the format scrypt$N$r$p$salt$hash or hs256$salt$mac; ' +
         'set a new key (hashAuthKey(generateAuthKey())) for this charge point.',
     );
   }

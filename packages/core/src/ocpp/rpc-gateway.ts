@@ -7,8 +7,8 @@ import { RPCServer } from 'ocpp-rpc';
 import type RPCServerClientModule from 'ocpp-rpc/lib/server-client.js';
 import { CsmsError, CsmsErrorCode, isCsmsError } from '../kernel/errors.js';
 import type { Logger } from '../kernel/logger.js';
+import { AuthGuard } from './auth-guard.js';
 import { ConnectionLimits, normalizeIp, type ConnectionSlot } from './connection-limits.js';
-import { verifyAuthKey } from './credentials.js';
 import {
   DEFAULT_IDENTITY_PATTERN,
   OCPP16_SUBPROTOCOL,
@@ -70,7 +70,7 @@ export interface RpcGatewayOptions {
   pingIntervalMs: number;
   /** Consecutive malformed frames tolerated; the next one closes the connection (1002). Default 20. */
   maxBadMessages: number;
-  /** Largest frame accepted, in bytes; a larger one closes the connection with 1009. Default 65 536. */
+  /** Largest frame accepted, in bytes; a larger one closes the connection with 1009. Default 8 MiB. */
   maxPayload: number;
   /**
    * Time a TCP connection may take to send its first complete request head, and, separately, the
@@ -81,6 +81,10 @@ export interface RpcGatewayOptions {
   maxConnectionsPerIp: number;
   /** Handshakes in progress (lookup, password check) per remote address. Default 10. */
   maxPendingHandshakesPerIp: number;
+  /** Failed handshakes (wrong password, unknown id) per address within `authFailureWindowMs` before it gets 429 without any lookup or hashing. Default 30. */
+  maxAuthFailuresPerIp: number;
+  /** The window of `maxAuthFailuresPerIp`. Default 60 000. */
+  authFailureWindowMs: number;
   /** Admit unknown ids (profile 0) after `registerChargePoint(id)`. Default false. */
   autoRegister: boolean;
   /** How long `close()` waits for charge points to finish the close handshake. Default 5 000. */
@@ -97,6 +101,8 @@ export const DEFAULT_RPC_GATEWAY_OPTIONS: Readonly<RpcGatewayOptions> = Object.f
   handshakeTimeoutMs: 10_000,
   maxConnectionsPerIp: 100,
   maxPendingHandshakesPerIp: 10,
+  maxAuthFailuresPerIp: 30,
+  authFailureWindowMs: 60_000,
   autoRegister: false,
   closeTimeoutMs: 5_000,
 });
@@ -169,6 +175,8 @@ export function resolveRpcGatewayOptions(partial: Partial<RpcGatewayOptions> = {
   checkCount(options, 'maxConnectionsPerIp', 1, true);
   checkCount(options, 'maxPendingHandshakesPerIp', 1, true);
   checkCount(options, 'closeTimeoutMs', 0, false);
+  checkCount(options, 'maxAuthFailuresPerIp', 1, true);
+  checkCount(options, 'authFailureWindowMs', 1, false);
   if (typeof options.autoRegister !== 'boolean') throw invalid('autoRegister', 'must be true or false.');
   return options;
 }
@@ -237,6 +245,7 @@ export function createRpcGateway(deps: RpcGatewayDeps): RpcGateway {
   }
   const { server, logger: log } = deps;
   const limits = new ConnectionLimits(options);
+  const guard = new AuthGuard({ maxFailuresPerIp: options.maxAuthFailuresPerIp, failureWindowMs: options.authFailureWindowMs });
 
   const rpcServer = new RPCServer({
     protocols: [OCPP16_SUBPROTOCOL],
@@ -302,6 +311,8 @@ export function createRpcGateway(deps: RpcGatewayDeps): RpcGateway {
   // ---- admission: lookup and security profile ------------------------------------------------
   async function admit(identity: string, request: IncomingMessage, tls: boolean, signal: AbortSignal): Promise<AdmitDecision> {
     const record = await deps.lookupChargePoint(identity, signal);
+    // Failures recorded while this lookup ran count: no answer (404/401) and no hashing past the budget.
+    if (guard.blockedFor(request.socket.remoteAddress) > 0) return { ok: false, status: 429, reason: 'too many failed handshakes from this address' };
     if (record === null) {
       if (!options.autoRegister || !deps.registerChargePoint) {
         return { ok: false, status: 404, reason: 'unknown charge point' };
@@ -333,9 +344,9 @@ export function createRpcGateway(deps: RpcGatewayDeps): RpcGateway {
     if (credentials.kind === 'wrong-username') {
       return { ok: false, status: 401, reason: 'Basic auth username is not the charge point id', headers: WWW_AUTHENTICATE };
     }
-    if (!(await verifyAuthKey(credentials.password, record.authKeyHash))) {
-      return { ok: false, status: 401, reason: 'wrong Basic auth password', headers: WWW_AUTHENTICATE };
-    }
+    const checked = await guard.check(identity, request.socket.remoteAddress, credentials.password, record.authKeyHash);
+    if (checked === 'throttled') return { ok: false, status: 429, reason: 'too many failed handshakes from this address' };
+    if (checked === 'wrong') return { ok: false, status: 401, reason: 'wrong Basic auth password', headers: WWW_AUTHENTICATE };
     return { ok: true, securityProfile: profile };
   }
 
@@ -356,6 +367,13 @@ export function createRpcGateway(deps: RpcGatewayDeps): RpcGateway {
       return;
     }
     const { identity } = check;
+    // An address past its failed-handshake budget is refused before any lookup or hashing.
+    const retryAfter = guard.blockedFor(socket.remoteAddress);
+    if (retryAfter > 0) {
+      logRejected({ ...base, identity, status: 429, reason: 'too many failed handshakes from this address' });
+      writeHttpError(socket, 429, { 'Retry-After': String(retryAfter) });
+      return;
+    }
     const slot = limits.tryAcquire(socket.remoteAddress);
     if (typeof slot === 'string') {
       logRejected({ ...base, identity, status: 429, reason: slot });
@@ -404,6 +422,7 @@ export function createRpcGateway(deps: RpcGatewayDeps): RpcGateway {
     }
 
     if (decision.ok && closing) decision = { ok: false, status: 503, reason: 'gateway is closing' };
+    if (!decision.ok && (decision.status === 401 || decision.status === 404)) guard.failed(socket.remoteAddress);
     if (!decision.ok) {
       logRejected({ ...base, identity, status: decision.status, reason: decision.reason });
       writeHttpError(socket, decision.status, decision.headers);

@@ -2,7 +2,7 @@ import type { Clock } from '../../clock.js';
 import type { CsmsConfig } from '../../config/index.js';
 import { CsmsError, CsmsErrorCode } from '../../kernel/errors.js';
 import type { Logger } from '../../kernel/logger.js';
-import { generateAuthKey, hashAuthKey } from '../../ocpp/credentials.js';
+import { generateAuthKey, hashGeneratedAuthKey } from '../../ocpp/credentials.js';
 import { DEFAULT_IDENTITY_PATTERN } from '../../ocpp/handshake-checks.js';
 import { AuditLogSchema, ChargePointSchema } from '../../persistence/entities/index.js';
 import type { WriteBatcher } from '../../persistence/write-batcher.js';
@@ -50,7 +50,7 @@ export class ChargePointRegistry {
       throw new CsmsError(CsmsErrorCode.INPUT_INVALID, `invalid charge point: ${Object.entries(problems).map(([f, p]) => `${f} ${p}`).join('; ')}`, { details: { fields: problems } });
     }
     const authKey = securityProfile > 0 ? generateAuthKey() : null;
-    const authKeyHash = authKey ? await hashAuthKey(authKey) : null;
+    const authKeyHash = authKey ? hashGeneratedAuthKey(authKey) : null;
     await this.#deps.batcher.run(async (em) => {
       const similar = await em.find(ChargePointSchema, { id: { $like: id } });
       const clash = similar.find((cp) => cp.id.toLowerCase() === id.toLowerCase());

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { CsmsError, CsmsErrorCode } from '../../../kernel/errors.js';
-import { generateAuthKey, hashAuthKey } from '../../../ocpp/credentials.js';
+import { generateAuthKey, hashGeneratedAuthKey } from '../../../ocpp/credentials.js';
 import { AuditLogSchema, ChargePointSchema, type ChargePoint } from '../../../persistence/entities/index.js';
 import type { ApiContext } from '../api-context.js';
 import { actorOf, type ApiRouteConfig } from '../api-auth.js';
@@ -108,7 +108,7 @@ export function registerChargePointRoutes(app: FastifyInstance, ctx: ApiContext)
       const { id, securityProfile: profile, maxPowerKw: maxKw, description: text } = request.body;
       checkProfileUsable(ctx, profile);
       const authKey = profile > 0 ? generateAuthKey() : undefined;
-      const authKeyHash = authKey ? await hashAuthKey(authKey) : null;
+      const authKeyHash = authKey ? hashGeneratedAuthKey(authKey) : null;
       const actor = actorOf(request);
       const at = ctx.clock.now();
       await ctx.batcher.run(async (tem) => {
@@ -161,7 +161,7 @@ export function registerChargePointRoutes(app: FastifyInstance, ctx: ApiContext)
       if (body.securityProfile !== undefined) checkProfileUsable(ctx, body.securityProfile);
       const raising = body.securityProfile !== undefined && body.securityProfile > 0 && !before.authKeyHash;
       const authKey = raising ? generateAuthKey() : undefined;
-      const authKeyHash = authKey ? await hashAuthKey(authKey) : undefined;
+      const authKeyHash = authKey ? hashGeneratedAuthKey(authKey) : undefined;
       const actor = actorOf(request);
       const at = ctx.clock.now();
       await ctx.batcher.run(async (tem) => {
@@ -215,7 +215,7 @@ export function registerChargePointRoutes(app: FastifyInstance, ctx: ApiContext)
           });
         }
       }
-      const authKeyHash = online ? null : await hashAuthKey(authKey);
+      const authKeyHash = online ? null : hashGeneratedAuthKey(authKey);
       const at = ctx.clock.now();
       await ctx.batcher.run(async (tem) => {
         if (authKeyHash) await tem.nativeUpdate(ChargePointSchema, { id }, { authKeyHash });
