@@ -15,6 +15,7 @@ import { realpathSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { DASHBOARD_ENV } from './options.js';
 
 export interface CliIo {
   env: Record<string, string | undefined>;
@@ -61,7 +62,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
   const role = parsed.values.role as 'admin' | 'operator' | 'viewer';
   const password = command === 'list' ? '' : await readPassword(io);
-  const csms = await createCsms({ env: { CHARGE_IT_LOG_LEVEL: 'warn', ...io.env } });
+  const csms = await createCsms({ env: { CHARGE_IT_LOG_LEVEL: 'warn', ...io.env }, knownEnv: [...DASHBOARD_ENV] });
   try {
     const users = csms.services.get('adminUsers');
     if (command === 'list') {

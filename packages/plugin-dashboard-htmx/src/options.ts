@@ -1,6 +1,17 @@
 import { CsmsError, CsmsErrorCode } from '@charge-it/core';
 import { isLocale, type Locale } from './i18n.js';
 
+/** The environment variables the dashboard reads; pass them to `createCsms({ knownEnv: [...DASHBOARD_ENV] })`. */
+export const DASHBOARD_ENV = [
+  'CHARGE_IT_DASHBOARD_PREFIX',
+  'CHARGE_IT_DASHBOARD_TIME_ZONE',
+  'CHARGE_IT_DASHBOARD_LOCALE',
+  'CHARGE_IT_DASHBOARD_ADMIN_USER',
+  'CHARGE_IT_DASHBOARD_ADMIN_PASSWORD',
+  'CHARGE_IT_DASHBOARD_SESSION_IDLE_MINUTES',
+  'CHARGE_IT_DASHBOARD_SECURE_COOKIES',
+] as const;
+
 export interface DashboardOptions {
   /** URL prefix of the dashboard (default `/dashboard`; env CHARGE_IT_DASHBOARD_PREFIX). */
   prefix?: string;

@@ -1,10 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { resolveDashboardOptions } from '../src/options.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DASHBOARD_ENV, resolveDashboardOptions } from '../src/options.js';
 import { startHarness } from './support/harness.js';
 
 describe('dashboard options', () => {
   it('has safe defaults: /dashboard, Asia/Jakarta, 8 h idle sessions', () => {
     expect(resolveDashboardOptions({ env: {} })).toMatchObject({ prefix: '/dashboard', timeZone: 'Asia/Jakarta', sessionIdleMs: 480 * 60_000, firstAdmin: null, redirectRoot: false });
+  });
+
+  it('DASHBOARD_ENV names exactly the variables the options read', () => {
+    const code = readFileSync(join(import.meta.dirname, '..', 'src', 'options.ts'), 'utf8').split('export interface DashboardOptions')[1]!;
+    const read = new Set([...code.matchAll(/env\.(CHARGE_IT_DASHBOARD_[A-Z_]+)/g)].map((m) => m[1]));
+    expect([...read].sort()).toEqual([...DASHBOARD_ENV].sort());
   });
 
   it('reads CHARGE_IT_DASHBOARD_* variables', () => {
