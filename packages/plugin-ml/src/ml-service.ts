@@ -95,6 +95,7 @@ export class MlService {
   readonly options: Readonly<MlServiceOptions>;
   #outcomes: Partial<Record<string, ModelOutcome<unknown>>> = {};
   #running: { training: RunningTraining | null; promise: Promise<MlStatus> } | null = null;
+  #next: Promise<MlStatus> | null = null;
   #progress: MlStatus['progress'] = null;
   #lastRun: MlStatus['lastRun'] = null;
   #nextRunAt: Date | null = null;
@@ -140,10 +141,22 @@ export class MlService {
     return { state: this.#running ? 'training' : 'idle', progress: this.#progress, lastRun: this.#lastRun, nextRunAt: this.#nextRunAt?.toISOString() ?? null, models };
   }
 
-  /** Trains every model now (single flight: a call during a run gets that run). */
+  /**
+   * Trains every model on the data as it is now. A call while a run is in progress gets a new run
+   * that starts when that one ends (so data written meanwhile, e.g. an import, is included); calls
+   * during the same run share that next run.
+   */
   train(trigger = 'on-demand'): Promise<MlStatus> {
     if (this.#closed) return Promise.reject(new CsmsError(CsmsErrorCode.INTERNAL, 'the ML service is closed'));
-    if (this.#running) return this.#running.promise;
+    if (this.#running) {
+      this.#next ??= this.#running.promise
+        .catch(() => {})
+        .then(() => {
+          this.#next = null;
+          return this.train(trigger);
+        });
+      return this.#next;
+    }
     const running: { training: RunningTraining | null; promise: Promise<MlStatus> } = { training: null, promise: Promise.resolve(this.status()) };
     const done = () => {
       this.#running = null;
@@ -417,6 +430,7 @@ export class MlService {
     const running = this.#running;
     if (running?.training) await running.training.terminate();
     await running?.promise.catch(() => {});
+    await this.#next?.catch(() => {});
   }
 }
 

@@ -43,6 +43,20 @@ describe('ml plugin on an empty database', () => {
     expect((await get(t, '/ml/advice')).body).toMatchObject({ status: 'not-enough-data', model: 'regression' });
   });
 
+  it('a training asked for during a run gets its own run right after it', async () => {
+    const service = t.csms.services.get('ml');
+    const first = service.train('first');
+    const second = service.train('second');
+    const third = service.train('third');
+    expect(second).not.toBe(first);
+    expect(third).toBe(second);
+    const a = await first;
+    const b = await second;
+    expect(a.lastRun).toMatchObject({ trigger: 'first', status: 'ok' });
+    expect(b.lastRun).toMatchObject({ trigger: 'second', status: 'ok' });
+    expect(Date.parse(b.lastRun!.startedAt)).toBeGreaterThanOrEqual(Date.parse(a.lastRun!.finishedAt!));
+  });
+
   it('a tiny database (three days) still gets "not enough data yet", with what it has', async () => {
     const seeded = await seedSyntheticHistory(t.csms, { days: 3, seed: 2 });
     expect(seeded.created).toBeGreaterThan(10);
