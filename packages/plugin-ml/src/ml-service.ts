@@ -233,7 +233,7 @@ export class MlService {
 
   /** Reads the training data from the core's services (main thread; the worker gets plain data). */
   async collect(): Promise<TrainingData> {
-    const { queries, live } = this.#deps;
+    const { queries } = this.#deps;
     const nowMs = this.#deps.now().getTime();
     const to = floorHour(nowMs);
     const from = to - this.options.historyDays * DAY_MS;
@@ -281,7 +281,6 @@ export class MlService {
         const energyWh = (r.energyWh * Math.max(0, to - r.startedAt)) / elapsed;
         return { id: -r.transactionId, chargePointId: r.chargePointId, connectorId: r.connectorId, idTag: r.idTag, startedAt: r.startedAt, stoppedAt: to, energyWh, maxPowerW: null, avgPowerW: null, idleS: null, flags: ['running'] };
       });
-    void live;
     return { sessions, running, chargers, meterStreams, from, to, timeZone: this.options.timeZone, seed: this.options.seed, horizonHours: this.options.horizonHours, perChargePoint: this.options.perChargePoint };
   }
 
@@ -381,8 +380,6 @@ export class MlService {
     const o = this.#answer<SessionRegressionResult>('regression', 'regression');
     if (o.status !== 'ok') return o;
     const s: SessionStart = { idTag: start.idTag, chargePointId: start.chargePointId, startedAt: (start.startedAt ?? this.#deps.now()).getTime() };
-    const { model: _m, ...rest } = o.result;
-    void rest;
     return { ...o, result: predictSession(o.result.model, s) };
   }
 
