@@ -43,7 +43,7 @@ export const ID: Record<string, string> = {
   'Copy key': 'Salin kunci', Copied: 'Disalin', 'Security profile 0: the charge point connects without a password.': 'Profil keamanan 0: charge point tersambung tanpa kata sandi.',
   'QR code with the connection details': 'Kode QR berisi detail koneksi', 'The QR code holds the OCPP URL, the id and the key as JSON.': 'Kode QR berisi URL OCPP, ID dan kunci dalam format JSON.',
   'Open the charge point': 'Buka charge point', 'Back to stations': 'Kembali ke stasiun', 'No charge point with this id.': 'Tidak ada charge point dengan ID ini.',
-  'Connected since': 'Tersambung sejak', 'Boot status': 'Status boot', 'Maximum power': 'Daya maksimum', 'Serial number': 'Nomor seri', Connector: 'Konektor', since: 'sejak', 'vendor code': 'kode vendor',
+  'Connected since': 'Tersambung sejak', 'Boot status': 'Status boot', 'Last heartbeat': 'Heartbeat terakhir', 'Last boot': 'Boot terakhir', 'Maximum power': 'Daya maksimum', 'Serial number': 'Nomor seri', Connector: 'Konektor', since: 'sejak', 'vendor code': 'kode vendor',
   SoC: 'SoC', Session: 'Sesi', 'Last session': 'Sesi terakhir', 'No connectors reported yet': 'Belum ada konektor yang dilaporkan',
   'Connectors appear after the charge point sends its first StatusNotification.': 'Konektor muncul setelah charge point mengirim StatusNotification pertamanya.',
   'Operator commands': 'Perintah operator', Configuration: 'Konfigurasi', 'Read from charger (GetConfiguration)': 'Baca dari charger (GetConfiguration)', 'Recent sessions': 'Sesi terbaru', All: 'Semua',

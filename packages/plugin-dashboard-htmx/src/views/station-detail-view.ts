@@ -66,6 +66,8 @@ export function stationDetailPage(ctx: ViewCtx, d: StationDetail): Html {
   ${card(t('Connectors'), connectorCards(ctx, cp))}
   ${card(t('Charge point'), html`${stationHeaderLive(ctx, cp)}
     <dl class="props">
+      <dt>${t('Last heartbeat')}</dt><dd>${d.stored?.lastHeartbeatAt ? fmt.dateTime(d.stored.lastHeartbeatAt) : '—'}</dd>
+      <dt>${t('Last boot')}</dt><dd>${d.stored?.lastBootAt ? fmt.dateTime(d.stored.lastBootAt) : '—'}</dd>
       <dt>${t('Security profile')}</dt><dd>${d.stored ? profileLabel(ctx, d.stored.securityProfile) : '—'}</dd>
       <dt>${t('Maximum power')}</dt><dd>${d.stored?.maxPowerKw ? `${fmt.number(Number(d.stored.maxPowerKw), 1)} kW` : '—'}</dd>
       ${d.stored?.serialNumber ? html`<dt>${t('Serial number')}</dt><dd class="mono">${d.stored.serialNumber}</dd>` : null}
