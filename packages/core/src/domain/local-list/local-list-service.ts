@@ -4,7 +4,10 @@ import { CsmsError, CsmsErrorCode, isCsmsError } from '../../kernel/errors.js';
 import type { Logger } from '../../kernel/logger.js';
 import type { CommandService } from '../../ocpp/commands.js';
 import type { Sessions } from '../../ocpp/sessions.js';
-import { IdTagSchema, LocalAuthListSchema } from '../../persistence/entities/index.js';
+import { AuditLogSchema, IdTagSchema, LocalAuthListSchema } from '../../persistence/entities/index.js';
+import type { CentralSystemActions } from '../../ocpp/v16/central-system-messages.js';
+
+type SendLocalListRequest = CentralSystemActions['SendLocalList']['request'];
 import type { WriteBatcher } from '../../persistence/write-batcher.js';
 import { desiredEntries, planLocalListUpdate, type LocalListEntries } from './local-list-plan.js';
 
@@ -62,6 +65,8 @@ export interface LocalListState {
   syncedAt: Date | null;
   /** What the charge point holds after the last accepted update (idTag → idTagInfo). */
   entries: LocalListEntries;
+  /** False: this charge point is synced only on demand (set by `setAutoSync`, or by a manual `send`). */
+  autoSync: boolean;
 }
 
 export interface LocalListSyncAllEntry {
@@ -145,11 +150,17 @@ export class LocalListService {
   }
 
   /** Syncs every connected charge point whose boot is Accepted (a few at a time); never throws per charge point. */
-  async syncAll(actor: string = SYSTEM_ACTOR, options: { full?: boolean } = {}): Promise<LocalListSyncAllEntry[]> {
-    const ids = this.#deps.sessions
+  async syncAll(actor: string = SYSTEM_ACTOR, options: { full?: boolean; automatic?: boolean } = {}): Promise<LocalListSyncAllEntry[]> {
+    let ids = this.#deps.sessions
       .all()
       .filter((s) => s.registrationStatus === 'Accepted')
       .map((s) => s.chargePointId);
+    if (options.automatic && ids.length > 0) {
+      // The automatic sync after IdTag changes skips the charge points whose automatic sync is off.
+      const off = await this.#deps.orm.em.fork().find(LocalAuthListSchema, { chargePoint: { $in: ids }, autoSync: false }, { fields: ['chargePoint'] });
+      const skip = new Set(off.map((r) => r.chargePoint as unknown as string));
+      ids = ids.filter((id) => !skip.has(id));
+    }
     const results: LocalListSyncAllEntry[] = [];
     let next = 0;
     const worker = async () => {
@@ -177,7 +188,7 @@ export class LocalListService {
     clearTimeout(this.#dirtyTimer);
     this.#dirtyTimer = setTimeout(() => {
       this.#dirtyTimer = undefined;
-      this.#track(this.syncAll().then((entries) => this.#logFailures(entries)));
+      this.#track(this.syncAll(SYSTEM_ACTOR, { automatic: true }).then((entries) => this.#logFailures(entries)));
     }, this.#options.dirtyDelayMs);
     this.#dirtyTimer.unref();
   }
@@ -197,7 +208,78 @@ export class LocalListService {
       status: row.status,
       syncedAt: row.syncedAt ?? null,
       entries: (row.entries as LocalListEntries | null) ?? {},
+      autoSync: row.autoSync ?? true,
     };
+  }
+
+  /**
+   * Turns the automatic sync of one charge point on or off (stored; audited `SetLocalListAutoSync`).
+   * Off: no sync after its boot or after IdTag changes; `sync()` and `send()` still work. On again:
+   * the next automatic sync brings it in line with the IdTag table.
+   */
+  async setAutoSync(chargePointId: string, enabled: boolean, actor: string = SYSTEM_ACTOR): Promise<LocalListState> {
+    await this.#deps.batcher.run(async (em) => {
+      const row = await em.findOne(LocalAuthListSchema, { chargePoint: chargePointId });
+      if (row) row.autoSync = enabled;
+      else em.create(LocalAuthListSchema, { chargePoint: chargePointId, version: 0, status: 'Pending', syncedAt: null, entries: null, autoSync: enabled });
+      em.create(AuditLogSchema, { at: this.#deps.clock.now(), actor, action: 'SetLocalListAutoSync', chargePoint: chargePointId, request: { enabled }, result: null, outcome: 'ok' });
+    });
+    if (!enabled) this.forget(chargePointId, { keepLimits: true });
+    return (await this.state(chargePointId))!;
+  }
+
+  /**
+   * A SendLocalList an operator composed (REST `commands/SendLocalList` goes here), in line with this
+   * service's own syncs of that charge point. On Accepted the stored version and entries follow it
+   * (Full: the list sent; Differential: applied to what the charge point held). Either way the
+   * automatic sync of this charge point is turned off — the list is now the operator's, and an
+   * automatic sync (e.g. the Full one after a boot) would overwrite it; `setAutoSync(id, true)` hands it back.
+   */
+  send(
+    chargePointId: string,
+    request: SendLocalListRequest,
+    options: { actor?: string } = {},
+  ): Promise<{ status: 'Accepted' | 'Failed' | 'NotSupported' | 'VersionMismatch' }> {
+    const actor = options.actor ?? SYSTEM_ACTOR;
+    // Cancel a pending automatic sync now, before the call is even queued.
+    this.forget(chargePointId, { keepLimits: true });
+    const previous = this.#chains.get(chargePointId) ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(async () => {
+      await this.#deps.batcher.run(async (em) => {
+        const row = await em.findOne(LocalAuthListSchema, { chargePoint: chargePointId });
+        if (row) row.autoSync = false;
+        else em.create(LocalAuthListSchema, { chargePoint: chargePointId, version: 0, status: 'Pending', syncedAt: null, entries: null, autoSync: false });
+      });
+      const answer = await this.#deps.commands.send(chargePointId, 'SendLocalList', request, { actor });
+      const row = await this.#deps.orm.em.fork().findOne(LocalAuthListSchema, { chargePoint: chargePointId });
+      if (answer.status === 'Accepted') {
+        const entries: LocalListEntries = request.updateType === 'Full' ? {} : { ...((row?.entries as LocalListEntries | null) ?? {}) };
+        for (const item of request.localAuthorizationList ?? []) {
+          if (item.idTagInfo) entries[item.idTag] = item.idTagInfo as LocalListEntries[string];
+          else delete entries[item.idTag];
+        }
+        await this.#store(chargePointId, { version: request.listVersion, status: 'Accepted', entries, syncedAt: this.#deps.clock.now() });
+      } else {
+        await this.#store(chargePointId, { version: row?.version ?? 0, status: answer.status, entries: (row?.entries as LocalListEntries | null) ?? null });
+      }
+      return answer;
+    });
+    this.#chains.set(chargePointId, run);
+    this.#track(run);
+    void run.finally(() => {
+      if (this.#chains.get(chargePointId) === run) this.#chains.delete(chargePointId);
+    }).catch(() => undefined);
+    return run;
+  }
+
+  /** Whether an automatic sync of this charge point is scheduled (after its connect/boot). */
+  hasScheduledSync(chargePointId: string): boolean {
+    return this.#timers.has(chargePointId);
+  }
+
+  async #autoSyncOn(chargePointId: string): Promise<boolean> {
+    const row = await this.#deps.orm.em.fork().findOne(LocalAuthListSchema, { chargePoint: chargePointId }, { fields: ['autoSync'] });
+    return row?.autoSync ?? true;
   }
 
   /** Schedules the automatic sync of a charge point that connected or booted (debounced per charge point). */
@@ -211,7 +293,9 @@ export class LocalListService {
       // Not yet booted (the Boot that follows schedules again), Pending or Rejected: nothing to do now.
       if (!session || session.registrationStatus !== 'Accepted') return;
       this.#track(
-        this.sync(chargePointId).catch((err) => this.#deps.log.warn({ chargePointId, err: (err as Error).message }, 'automatic local list sync failed')),
+        this.#autoSyncOn(chargePointId)
+          .then((on) => (on ? this.sync(chargePointId) : undefined))
+          .catch((err) => this.#deps.log.warn({ chargePointId, err: (err as Error).message }, 'automatic local list sync failed')),
       );
     }, this.#options.syncDelayMs);
     timer.unref();
@@ -219,10 +303,10 @@ export class LocalListService {
   }
 
   /** Forgets a disconnected charge point's pending sync and limits. */
-  forget(chargePointId: string): void {
+  forget(chargePointId: string, options: { keepLimits?: boolean } = {}): void {
     clearTimeout(this.#timers.get(chargePointId));
     this.#timers.delete(chargePointId);
-    this.#limits.delete(chargePointId);
+    if (!options.keepLimits) this.#limits.delete(chargePointId);
   }
 
   /** Waits until no sync started by this service is running. */

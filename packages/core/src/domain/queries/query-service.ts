@@ -43,12 +43,15 @@ export interface Page<T> {
 }
 
 /** The sort keys `transactions()` accepts (anything else is CSMS_ERR_INPUT_INVALID on `sort`). */
-export const TRANSACTION_SORT_KEYS = ['startedAt', 'stoppedAt', 'energyWh', 'cost', 'id'] as const;
+export const TRANSACTION_SORT_KEYS = ['startedAt', 'stoppedAt', 'receivedAt', 'stopReceivedAt', 'energyWh', 'cost', 'id'] as const;
 export type TransactionSortKey = (typeof TRANSACTION_SORT_KEYS)[number];
 
-const SORT_COLUMNS: Record<TransactionSortKey, 'startTimestamp' | 'stopTimestamp' | 'energyWh' | 'cost' | 'id'> = {
+const SORT_COLUMNS: Record<TransactionSortKey, 'startTimestamp' | 'stopTimestamp' | 'startReceivedAt' | 'stopReceivedAt' | 'energyWh' | 'cost' | 'id'> = {
   startedAt: 'startTimestamp',
   stoppedAt: 'stopTimestamp',
+  /** Server time the StartTransaction arrived: "latest" that no charger clock can disorder. */
+  receivedAt: 'startReceivedAt',
+  stopReceivedAt: 'stopReceivedAt',
   energyWh: 'energyWh',
   cost: 'cost',
   id: 'id',

@@ -91,7 +91,9 @@ function checkObject(value: unknown, key: string, fields: Record<string, (v: unk
   const problems: FieldProblems = {};
   for (const name of Object.keys(value)) if (!(name in fields)) problems[`${key}.${name}`] = 'unknown field';
   for (const [name, check] of Object.entries(fields)) {
-    const problem = check((value as Record<string, unknown>)[name]);
+    const v = (value as Record<string, unknown>)[name];
+    // A partial value: say which field is missing (a setting is replaced whole; PATCH merges a part).
+    const problem = v === undefined ? 'is required (the whole value is replaced; send every field, or PATCH only the ones to change)' : check(v);
     if (problem) problems[`${key}.${name}`] = problem;
   }
   return problems;

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { CsmsError, CsmsErrorCode } from '../../../kernel/errors.js';
+import { withCommandDefaults } from '../../../ocpp/command-context.js';
 import { createOcpp16Validator } from '../../../ocpp/ocpp16-validator.js';
 import { CENTRAL_SYSTEM_ACTIONS, type CentralSystemAction, type CentralSystemActions } from '../../../ocpp/v16/central-system-messages.js';
 import { TransactionSchema } from '../../../persistence/entities/index.js';
@@ -92,6 +93,13 @@ export function registerCommandRoutes(app: FastifyInstance, ctx: ApiContext): vo
           if (!tx || (tx.chargePoint as unknown as string) !== id) {
             throw new CsmsError(CsmsErrorCode.NOT_FOUND, `transaction ${txId} not found on charge point "${id}"`, { details: { fields: { transactionId: 'not a transaction of this charge point' } } });
           }
+        }
+        if (action === 'SendLocalList' && ctx.services.has('localList')) {
+          // Through the local list service: in line with its automatic syncs, the stored version
+          // follows, and the automatic sync of this charge point is turned off (docs/rest-api.md).
+          return withCommandDefaults({ timeoutMs: request.query.timeoutMs }, () =>
+            ctx.services.get('localList').send(id, request.body as CentralSystemActions['SendLocalList']['request'], { actor: actorOf(request) }),
+          );
         }
         return ctx.commands.send(id, action, request.body, {
           actor: actorOf(request),

@@ -103,5 +103,34 @@ export function registerSettingRoutes(app: FastifyInstance, ctx: ApiContext): vo
         return { key, value };
       },
     );
+
+    const valueSchema = VALUE_SCHEMAS[key] as { type?: string; properties?: Record<string, unknown> };
+    if (valueSchema.type !== 'object' || !valueSchema.properties) continue;
+    app.patch(
+      `/settings/${key}`,
+      {
+        config: admin,
+        attachValidation: true,
+        preValidation: async (request) => {
+          rawBodies.set(request, structuredClone(request.body));
+        },
+        schema: {
+          tags: ['settings'],
+          summary: `Change some fields of the ${key} setting`,
+          description: 'Send `{ "value": { <only the fields to change> } }`; the others keep their value. Bad or unknown fields → 400 with each one in `error.fields`.',
+          body: strictObject({ value: { type: 'object', properties: valueSchema.properties, additionalProperties: false } }, ['value']),
+          response: { 200: keyed, ...errors(400, 401, 403) },
+        },
+      },
+      async (request) => {
+        const body = rawBodies.get(request) as { value?: unknown } | undefined;
+        if (typeof body !== 'object' || body === null || !('value' in body) || typeof body.value !== 'object' || body.value === null || Array.isArray(body.value)) {
+          throw invalid('value', 'is required: an object with the fields to change', `invalid body: send { "value": { ... } } with the ${key} fields to change`);
+        }
+        const current = (await ctx.settings.get(key)) as unknown as Record<string, unknown>;
+        const value = await ctx.settings.set(key, { ...current, ...(body.value as Record<string, unknown>) } as unknown as Settings[typeof key], actorOf(request));
+        return { key, value };
+      },
+    );
   }
 }

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { TransactionRow } from '../../../domain/queries/query-service.js';
+import { TRANSACTION_SORT_KEYS, type TransactionRow, type TransactionSortKey } from '../../../domain/queries/query-service.js';
 import type { TransactionStatus } from '../../../persistence/entities/index.js';
 import type { ApiContext } from '../api-context.js';
 import type { ApiRouteConfig } from '../api-auth.js';
@@ -89,21 +89,29 @@ export function registerTransactionRoutes(app: FastifyInstance, ctx: ApiContext)
     return tx;
   }
 
-  app.get<{ Querystring: Filters & PageQuery }>(
+  app.get<{ Querystring: Filters & PageQuery & { sort?: TransactionSortKey; order?: 'asc' | 'desc' } }>(
     '/transactions',
     {
       config: viewer,
       schema: {
         tags: ['transactions'],
-        summary: 'List transactions, newest first, with filters and pagination',
-        description: '`from`/`to` filter on the start time (charge point clock). List items carry the stored cost; GET /transactions/{id} adds the live cost of a running one.',
-        querystring: strictObject({ ...filterQuery, ...paginationQuery }),
+        summary: 'List transactions, latest first, with filters, sort and pagination',
+        description:
+          '`from`/`to` filter on the start time (charge point clock). Default order: latest received first (`sort=receivedAt`, the server time the ' +
+          'StartTransaction arrived, which no charger clock can disorder); `sort=startedAt` orders by the charger\'s start timestamp. ' +
+          'List items carry the stored cost; GET /transactions/{id} adds the live cost of a running one.',
+        querystring: strictObject({
+          ...filterQuery,
+          ...paginationQuery,
+          sort: { type: 'string', enum: [...TRANSACTION_SORT_KEYS], default: 'receivedAt', description: 'receivedAt (server receive time of the start), stopReceivedAt, startedAt / stoppedAt (charger clock), energyWh, cost, id.' },
+          order: { type: 'string', enum: ['asc', 'desc'], default: 'desc' },
+        }),
         response: { 200: page(transactionView, 'Transactions, newest start first.'), ...errors(400, 401, 403) },
       },
     },
     async (request) => {
       const q = request.query;
-      const { items, total } = await queries().transactions({ ...filtersOf(q), sort: 'startedAt', order: 'desc', limit: q.limit, offset: q.offset });
+      const { items, total } = await queries().transactions({ ...filtersOf(q), sort: q.sort ?? 'receivedAt', order: q.order ?? 'desc', limit: q.limit, offset: q.offset });
       return pageOf(items, total, q);
     },
   );
