@@ -36,7 +36,7 @@ import { watchSilence } from './ocpp/silent-connection.js';
 import { SecurityEventService } from './domain/security/security-event-service.js';
 import { createRpcGateway, type RpcGateway } from './ocpp/rpc-gateway.js';
 import { Sessions, type ChargePointConnection, type RpcConnection } from './ocpp/sessions.js';
-import { createTlsOptions } from './ocpp/tls-options.js';
+import { createTlsOptions, createTlsReloader } from './ocpp/tls-options.js';
 import { createCoreHandlers } from './ocpp-handlers.js';
 import { CsmsMetrics } from './observability/metrics.js';
 import { registerMetricsRoute, startMetricsServer, type MetricsServer } from './http/metrics/metrics-routes.js';
@@ -87,6 +87,12 @@ export interface Csms {
   /** Waits until every queued observe hook has run. */
   drain(): Promise<void>;
   /**
+   * Re-reads the TLS certificate and key files (and the client CA) and uses them for new
+   * connections, without a restart (call it on SIGHUP or from a certbot deploy hook). The files are
+   * also polled every 10 s and reloaded when they change. No-op without TLS.
+   */
+  reloadTls(): Promise<void>;
+  /**
    * Graceful shutdown: waits for calls being handled, closes charge point connections (1001),
    * drains hook queues, tears plugins down in reverse, flushes pending writes, closes the database.
    */
@@ -94,6 +100,8 @@ export interface Csms {
 }
 
 const IN_FLIGHT_GRACE_MS = 10_000;
+/** How often the TLS files are polled for a change (csms.reloadTls() reloads at once). */
+const TLS_WATCH_INTERVAL_MS = 10_000;
 
 /**
  * The composition root: config → logger → database → container → plugins → HTTP + OCPP. The only
@@ -109,6 +117,9 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
 
   const https = config.tls ? await createTlsOptions(config.tls) : null;
   const http = createHttpApp({ logger: log, https });
+  const tlsReloader = config.tls
+    ? createTlsReloader(http.server as unknown as { setSecureContext(o: Record<string, unknown>): void }, config.tls, log.child({ component: 'tls' }), TLS_WATCH_INTERVAL_MS)
+    : null;
 
   // Prometheus metrics (docs/metrics.md): counters reported by the components, gauges read at scrape time.
   const metrics = new CsmsMetrics({
@@ -416,8 +427,12 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
       return { host: address.address, port: address.port, url, ocppUrl, metricsUrl };
     },
     drain: () => hooks.drain(),
+    reloadTls: async () => {
+      await tlsReloader?.reload();
+    },
     close() {
       closing ??= (async () => {
+        tlsReloader?.close();
         await withGrace(router.idle(), IN_FLIGHT_GRACE_MS);
         await gateway.close();
         await withGrace(router.idle(), IN_FLIGHT_GRACE_MS);

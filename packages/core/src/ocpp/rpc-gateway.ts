@@ -32,7 +32,7 @@ import { createGatewayValidator } from './ocpp16-validator.js';
 /** ocpp-rpc's per-connection client (the package exports the class only as a CommonJS default). */
 export type RPCServerClient = RPCServerClientModule.default;
 
-export type SecurityProfile = 0 | 1 | 2;
+export type SecurityProfile = 0 | 1 | 2 | 3;
 
 /** What the gateway needs to know about a charge point to admit it. */
 export interface ChargePointCredentials {
@@ -323,8 +323,9 @@ export function createRpcGateway(deps: RpcGatewayDeps): RpcGateway {
     }
     const profile = record.securityProfile;
     if (profile === 0) return { ok: true, securityProfile: 0 };
+    if (profile === 3) return checkClientCertificate(identity, request, tls);
     if (profile !== 1 && profile !== 2) {
-      log.error({ identity, securityProfile: profile }, 'Charge point has an unsupported security profile; set 0, 1 or 2');
+      log.error({ identity, securityProfile: profile }, 'Charge point has an unsupported security profile; set 0, 1, 2 or 3');
       return { ok: false, status: 401, reason: `unsupported security profile ${String(profile)}` };
     }
     if (profile === 2 && !tls) {
@@ -348,6 +349,26 @@ export function createRpcGateway(deps: RpcGatewayDeps): RpcGateway {
     if (checked === 'throttled') return { ok: false, status: 429, reason: 'too many failed handshakes from this address' };
     if (checked === 'wrong') return { ok: false, status: 401, reason: 'wrong Basic auth password', headers: WWW_AUTHENTICATE };
     return { ok: true, securityProfile: profile };
+  }
+
+  /**
+   * Security profile 3 (WP §2.3, A00.FR.4xx): TLS with a client certificate that chains to the
+   * configured CA (`tls.caFile`; OpenSSL verified it during the TLS handshake) and whose subject CN
+   * is the charge point id (A00.FR.407/408). No Basic auth. Every refusal is logged at warn level.
+   */
+  function checkClientCertificate(identity: string, request: IncomingMessage, tls: boolean): AdmitDecision {
+    const refuse = (reason: string, fields: Record<string, unknown> = {}): AdmitDecision => {
+      log.warn({ event: 'ocpp-client-certificate-refused', identity, remoteAddress: normalizeIp(request.socket.remoteAddress), reason, ...fields }, 'Security profile 3: client certificate refused');
+      return { ok: false, status: 401, reason };
+    };
+    if (!tls) return refuse('security profile 3 requires TLS (wss://) with a client certificate');
+    const socket = request.socket as TLSSocket;
+    const cert = socket.getPeerCertificate();
+    if (!cert || Object.keys(cert).length === 0) return refuse('no client certificate presented (security profile 3)');
+    if (!socket.authorized) return refuse('client certificate not trusted (not signed by the configured CA)', { error: String(socket.authorizationError ?? '') });
+    const cn = Array.isArray(cert.subject?.CN) ? cert.subject.CN[0] : cert.subject?.CN;
+    if (cn !== identity) return refuse('client certificate CN is not the charge point id', { certificateCn: cn ?? null });
+    return { ok: true, securityProfile: 3 };
   }
 
   async function handleUpgrade(request: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {

@@ -10,7 +10,7 @@ import type { WriteBatcher } from '../../persistence/write-batcher.js';
 export interface RegisterChargePointInput {
   id: string;
   /** 0 = none, 1 = Basic auth, 2 = TLS + Basic auth (needs TLS on this server). */
-  securityProfile: 0 | 1 | 2;
+  securityProfile: 0 | 1 | 2 | 3;
   maxPowerKw?: number | null;
   description?: string | null;
 }
@@ -36,11 +36,12 @@ export class ChargePointRegistry {
     this.#deps = deps;
   }
 
-  async register(input: RegisterChargePointInput, actor: string): Promise<{ id: string; securityProfile: 0 | 1 | 2; authKey: string | null }> {
+  async register(input: RegisterChargePointInput, actor: string): Promise<{ id: string; securityProfile: 0 | 1 | 2 | 3; authKey: string | null }> {
     const problems: Record<string, string> = {};
     const { id, securityProfile } = input;
     if (typeof id !== 'string' || !DEFAULT_IDENTITY_PATTERN.test(id) || id === '.' || id === '..') problems.id = 'must be 1–48 letters, digits or * - _ = : + | @ . #';
-    if (![0, 1, 2].includes(securityProfile)) problems.securityProfile = 'must be 0, 1 or 2';
+    if (![0, 1, 2, 3].includes(securityProfile)) problems.securityProfile = 'must be 0, 1, 2 or 3';
+    else if (securityProfile === 3 && !this.#deps.config.tls?.caFile) problems.securityProfile = 'profile 3 (TLS client certificates) needs TLS with a client CA on this server (CHARGE_IT_TLS_CA_FILE)';
     else if (securityProfile === 2 && !this.#deps.config.tls) problems.securityProfile = 'profile 2 (TLS + Basic auth) needs TLS on this server (CHARGE_IT_TLS_CERT_FILE / CHARGE_IT_TLS_KEY_FILE); use 1 until then';
     const maxPowerKw = input.maxPowerKw ?? null;
     if (maxPowerKw !== null && !(typeof maxPowerKw === 'number' && Number.isFinite(maxPowerKw) && maxPowerKw > 0 && maxPowerKw <= 1000)) problems.maxPowerKw = 'must be a number from 0.1 to 1000';
@@ -49,7 +50,8 @@ export class ChargePointRegistry {
     if (Object.keys(problems).length) {
       throw new CsmsError(CsmsErrorCode.INPUT_INVALID, `invalid charge point: ${Object.entries(problems).map(([f, p]) => `${f} ${p}`).join('; ')}`, { details: { fields: problems } });
     }
-    const authKey = securityProfile > 0 ? generateAuthKey() : null;
+    // Profile 3 authenticates by client certificate: no key.
+    const authKey = securityProfile > 0 && securityProfile < 3 ? generateAuthKey() : null;
     const authKeyHash = authKey ? hashGeneratedAuthKey(authKey) : null;
     await this.#deps.batcher.run(async (em) => {
       const similar = await em.find(ChargePointSchema, { id: { $like: id } });

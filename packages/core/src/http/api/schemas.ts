@@ -90,7 +90,7 @@ export const chargePointView = objectOf({
   id: { type: 'string' },
   description: nullable({ type: 'string' }),
   maxPowerKw: nullable({ type: 'number' }),
-  securityProfile: { type: 'integer', enum: [0, 1, 2] },
+  securityProfile: { type: 'integer', enum: [0, 1, 2, 3] },
   hasAuthKey: { type: 'boolean', description: 'A Basic-auth key is set (the key itself is never shown again).' },
   registrationStatus: nullable({ type: 'string', enum: ['Accepted', 'Pending', 'Rejected', null] }),
   online: { type: 'boolean', description: 'Has an open OCPP connection right now.' },

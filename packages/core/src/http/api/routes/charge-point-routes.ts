@@ -24,8 +24,8 @@ const idParams = strictObject({ id: chargePointIdParam }, ['id']);
 
 const securityProfile = {
   type: 'integer',
-  enum: [0, 1, 2],
-  description: '0 = no authentication, 1 = HTTP Basic auth, 2 = TLS + HTTP Basic auth (needs TLS on this server).',
+  enum: [0, 1, 2, 3],
+  description: '0 = no authentication, 1 = HTTP Basic auth, 2 = TLS + HTTP Basic auth (needs TLS on this server), 3 = TLS client certificate (CN = charge point id, signed by tls.caFile; no key).',
 } as const;
 const maxPowerKw = { type: 'number', exclusiveMinimum: 0, maximum: 10_000, description: "The charger's maximum power in kW (used by load management)." } as const;
 const description = { type: 'string', maxLength: 255, description: 'Free text for operators (location, bay number, ...).' } as const;
@@ -93,7 +93,7 @@ export function registerChargePointRoutes(app: FastifyInstance, ctx: ApiContext)
     },
   );
 
-  app.post<{ Body: { id: string; securityProfile: 0 | 1 | 2; maxPowerKw?: number; description?: string } }>(
+  app.post<{ Body: { id: string; securityProfile: 0 | 1 | 2 | 3; maxPowerKw?: number; description?: string } }>(
     '/charge-points',
     {
       config: admin,
@@ -139,7 +139,7 @@ export function registerChargePointRoutes(app: FastifyInstance, ctx: ApiContext)
     },
   );
 
-  app.patch<{ Params: { id: string }; Body: { maxPowerKw?: number | null; description?: string | null; securityProfile?: 0 | 1 | 2 } }>(
+  app.patch<{ Params: { id: string }; Body: { maxPowerKw?: number | null; description?: string | null; securityProfile?: 0 | 1 | 2 | 3 } }>(
     '/charge-points/:id',
     {
       config: admin,
@@ -159,7 +159,7 @@ export function registerChargePointRoutes(app: FastifyInstance, ctx: ApiContext)
       const body = request.body;
       const before = await requireChargePoint(em(), id);
       if (body.securityProfile !== undefined) checkProfileUsable(ctx, body.securityProfile);
-      const raising = body.securityProfile !== undefined && body.securityProfile > 0 && !before.authKeyHash;
+      const raising = body.securityProfile !== undefined && body.securityProfile > 0 && body.securityProfile < 3 && !before.authKeyHash;
       const authKey = raising ? generateAuthKey() : undefined;
       const authKeyHash = authKey ? hashGeneratedAuthKey(authKey) : undefined;
       const actor = actorOf(request);
@@ -255,6 +255,13 @@ export function registerChargePointRoutes(app: FastifyInstance, ctx: ApiContext)
 }
 
 function checkProfileUsable(ctx: ApiContext, profile: number): void {
+  if (profile === 3 && !ctx.config.tls?.caFile) {
+    throw invalid(
+      'securityProfile',
+      'needs TLS with a client CA on this server',
+      'invalid body: securityProfile 3 (TLS client certificates) needs TLS with a CA for client certificates (CHARGE_IT_TLS_CA_FILE)',
+    );
+  }
   if (profile === 2 && !ctx.config.tls) {
     throw invalid(
       'securityProfile',
