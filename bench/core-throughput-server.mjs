@@ -8,6 +8,7 @@
 // listens, answers {type:'rss'} with {type:'rss', rss}, and on {type:'stop'} closes gracefully and
 // exits. Listens on 127.0.0.1 port 0 only.
 import { once } from 'node:events';
+import { pathToFileURL } from 'node:url';
 import ocppRpc from 'ocpp-rpc';
 
 const { RPCServer } = ocppRpc;
@@ -40,7 +41,9 @@ async function startBare() {
 }
 
 async function startChargeIt() {
-  const { createCsms, IdTagSchema } = await import('@charge-it/core');
+  // CHARGE_IT_BENCH_CORE: another build of the core (a path to its dist/index.js), to compare builds.
+  const core = process.env.CHARGE_IT_BENCH_CORE ? pathToFileURL(process.env.CHARGE_IT_BENCH_CORE).href : '@charge-it/core';
+  const { createCsms, IdTagSchema } = await import(core);
   const csms = await createCsms({
     port: 0,
     host: '127.0.0.1',

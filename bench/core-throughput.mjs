@@ -21,6 +21,7 @@
 //   --mariadb-url mysql://root@127.0.0.1:3306               (env CHARGE_IT_BENCH_MARIADB_URL; the
 //                          database part is ignored: a fresh charge_it_test_bench_* database is made and dropped)
 //   --connect-concurrency 200   --log-level warn   --json results.json
+//   --server-cpu 0         pin each server process to that CPU (taskset); run the generator with `taskset -c 1`
 //   --profile <dir>        run every server with --cpu-prof, profiles written to <dir> (open in Chrome DevTools)
 //   --client rpc           rpc: ocpp-rpc RPCClient per charge point (default); ws: a minimal OCPP-J
 //                          client on a bare ws socket, ~5× cheaper for the generator, so that the
@@ -41,7 +42,7 @@ import { WebSocket } from 'ws';
 const { RPCClient } = ocppRpc;
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const serverScript = join(root, 'bench', 'core-throughput-server.mjs');
-const coreDist = join(root, 'packages', 'core', 'dist', 'index.js');
+const coreDist = process.env.CHARGE_IT_BENCH_CORE ?? join(root, 'packages', 'core', 'dist', 'index.js');
 
 const { values: args } = parseBenchArgs(import.meta.url, {
   duration: { type: 'string', default: '10' },
@@ -57,6 +58,7 @@ const { values: args } = parseBenchArgs(import.meta.url, {
   'log-level': { type: 'string', default: 'warn' },
   client: { type: 'string', default: 'rpc' },
   profile: { type: 'string' },
+  'server-cpu': { type: 'string' },
   json: { type: 'string' },
 });
 
@@ -122,6 +124,8 @@ async function startServer(kind, databaseUrl) {
     execArgv: ['--expose-gc', ...(args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`, `--cpu-prof-name=${kind}-${databaseUrl.split(':')[0] || 'bare'}-${Date.now()}.cpuprofile`] : [])],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
+  // --server-cpu 0: pin the server to that CPU (run the generator itself under `taskset -c 1`).
+  if (args['server-cpu'] !== undefined) spawnSync('taskset', ['-cp', args['server-cpu'], String(child.pid)], { stdio: 'ignore' });
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const ready = await Promise.race([
     new Promise((resolve) => child.once('message', resolve)),

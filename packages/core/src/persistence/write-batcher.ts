@@ -26,15 +26,77 @@ export type WriteWork<T> = (em: CsmsEntityManager, batch: BatchWriter) => Promis
  */
 export interface BatchWriter {
   insert<T extends object>(entity: EntitySchema<T, never> | EntitySchema<T>, row: Partial<T>): void;
+  /**
+   * Inserts the row, or updates the `update` properties of the row with the same `conflict` key (a
+   * primary or unique key). All upserts of one entity and property set in the batch are written
+   * as ONE multi-row `INSERT … ON CONFLICT (…) DO UPDATE` (SQLite) / `… ON DUPLICATE KEY UPDATE`
+   * (MariaDB), before the batch's inserts (so those may reference the upserted rows); for the same
+   * key the later row wins. No read, no managed entity: for the notifications a reconnect storm
+   * brings (BootNotification, StatusNotification). Unlike entities, these rows are written after
+   * every work of the batch has run, so a later work in the same batch does not see them.
+   */
+  upsert<T extends object>(
+    entity: EntitySchema<T, never> | EntitySchema<T>,
+    row: Partial<T>,
+    options: { conflict: readonly (keyof T & string)[]; update: readonly (keyof T & string)[] },
+  ): void;
+}
+
+interface UpsertGroup {
+  entity: EntitySchema<any, any>;
+  props: string[];
+  conflict: readonly string[];
+  update: readonly string[];
+  rows: Record<string, unknown>[];
 }
 
 class RowCollector implements BatchWriter {
   readonly #rows = new Map<EntitySchema<any, any>, object[]>();
+  readonly #upserts = new Map<string, UpsertGroup>();
 
   insert<T extends object>(entity: EntitySchema<T, never> | EntitySchema<T>, row: Partial<T>): void {
     const rows = this.#rows.get(entity) ?? [];
     rows.push(row);
     this.#rows.set(entity, rows);
+  }
+
+  upsert<T extends object>(
+    entity: EntitySchema<T, never> | EntitySchema<T>,
+    row: Partial<T>,
+    options: { conflict: readonly (keyof T & string)[]; update: readonly (keyof T & string)[] },
+  ): void {
+    const props = Object.keys(row).filter((k) => (row as Record<string, unknown>)[k] !== undefined);
+    const key = `${entity.meta.className}|${props.join(',')}|${options.conflict.join(',')}|${options.update.join(',')}`;
+    const group: UpsertGroup = this.#upserts.get(key) ?? { entity: entity as EntitySchema<any, any>, props, conflict: options.conflict, update: options.update, rows: [] };
+    group.rows.push(row as Record<string, unknown>);
+    this.#upserts.set(key, group);
+  }
+
+  async #writeUpserts(em: CsmsEntityManager, sqlite: boolean): Promise<void> {
+    const ctx = em.getTransactionContext();
+    for (const group of this.#upserts.values()) {
+      const meta = em.getMetadata().find(group.entity as never);
+      if (!meta) throw new CsmsError(CsmsErrorCode.DATABASE, `entity ${group.entity.meta.className} is not registered`);
+      const column = (name: string) => {
+        const prop = meta.props.find((p) => p.name === name);
+        if (!prop?.fieldNames?.length) throw new CsmsError(CsmsErrorCode.DATABASE, `${meta.className}.${name} is not a stored property`);
+        return { field: prop.fieldNames[0]!, json: String(prop.type).toLowerCase().includes('json') };
+      };
+      const columns = group.props.map(column);
+      const head = `insert into \`${meta.tableName}\` (${columns.map((c) => `\`${c.field}\``).join(', ')}) values `;
+      const tuple = `(${columns.map(() => '?').join(', ')})`;
+      const updates = group.update.map((name) => column(name).field);
+      const tail = sqlite
+        ? ` on conflict (${group.conflict.map((name) => `\`${column(name).field}\``).join(', ')}) do update set ${updates.map((f) => `\`${f}\` = excluded.\`${f}\``).join(', ')}`
+        : ` on duplicate key update ${updates.map((f) => `\`${f}\` = values(\`${f}\`)`).join(', ')}`;
+      const perChunk = Math.max(1, Math.floor(MAX_PARAMS / columns.length));
+      for (let i = 0; i < group.rows.length; i += perChunk) {
+        const chunk = group.rows.slice(i, i + perChunk);
+        const params: unknown[] = [];
+        for (const row of chunk) group.props.forEach((prop, j) => params.push(toDatabase(row[prop], columns[j]!.json, sqlite)));
+        await em.getConnection().execute(`${head}${chunk.map(() => tuple).join(', ')}${tail}`, params, 'run', ctx);
+      }
+    }
   }
 
   /**
@@ -44,8 +106,9 @@ class RowCollector implements BatchWriter {
    * milliseconds on SQLite and as Date objects for mysql2, which formats them in UTC; JSON as text).
    */
   async writeTo(em: CsmsEntityManager): Promise<void> {
-    if (this.#rows.size === 0) return;
+    if (this.#rows.size === 0 && this.#upserts.size === 0) return;
     const sqlite = em.getDriver().constructor.name.toLowerCase().includes('sqlite');
+    await this.#writeUpserts(em, sqlite);
     const ctx = em.getTransactionContext();
     for (const [entity, rows] of this.#rows) {
       const plan = insertPlan(em, entity);

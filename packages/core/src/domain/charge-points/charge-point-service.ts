@@ -22,7 +22,7 @@ import {
   StatusEventSchema,
   type ChargePoint,
 } from '../../persistence/entities/index.js';
-import type { WriteBatcher } from '../../persistence/write-batcher.js';
+import type { BatchWriter, WriteBatcher } from '../../persistence/write-batcher.js';
 
 export interface ChargePointServiceDeps {
   orm: MikroORM;
@@ -49,6 +49,11 @@ export interface ChargePointCredentials {
 export class ChargePointService {
   readonly #deps: ChargePointServiceDeps;
   readonly #liveness = new Map<string, { seenAt: Date; heartbeatAt?: Date }>();
+  /** Handshake lookups not yet sent to the database, by id (see lookup). */
+  #lookups = new Map<string, Array<{ resolve: (c: ChargePointCredentials | null) => void; reject: (err: unknown) => void }>>();
+  #lookupRunning = false;
+  /** The auto-registrations waiting for their (shared) batcher work. */
+  #registering: RegistrationGroup | undefined;
   #flushTimer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> = Promise.resolve();
 
@@ -56,37 +61,124 @@ export class ChargePointService {
     this.#deps = deps;
   }
 
-  async lookup(chargePointId: string): Promise<ChargePointCredentials | null> {
-    const cp = await this.#deps.orm.em.fork().findOne(ChargePointSchema, { id: chargePointId });
-    // Ids are exact: MariaDB's case-insensitive collation would otherwise admit "cp-1" as "CP-1"
-    // (a second session for the same charge point, rows under another id); SQLite never matches it.
-    if (!cp || cp.id !== chargePointId) return null;
-    return {
-      securityProfile: (cp.securityProfile ?? 0) as 0 | 1 | 2,
-      authKeyHash: cp.authKeyHash ?? null,
-      registrationStatus: cp.registrationStatus ?? null,
-    };
+  /**
+   * The credentials the handshake needs. Lookups that arrive together are answered by ONE query
+   * (`select … where id in (…)`, raw, no entity hydration), and only one such query runs at a time:
+   * the ids that arrive meanwhile go into the next one. A reconnect storm of 1,000 handshakes per
+   * second costs a few dozen queries per second instead of 1,000, and every answer is still read
+   * from the database (a key changed a moment ago is seen at the next handshake).
+   */
+  lookup(chargePointId: string): Promise<ChargePointCredentials | null> {
+    return new Promise((resolve, reject) => {
+      const waiting = this.#lookups.get(chargePointId);
+      if (waiting) waiting.push({ resolve, reject });
+      else this.#lookups.set(chargePointId, [{ resolve, reject }]);
+      if (!this.#lookupRunning) {
+        this.#lookupRunning = true;
+        setImmediate(() => void this.#runLookups());
+      }
+    });
   }
 
-  /** Registers an unknown charge point (auto-registration). Idempotent. */
-  async register(chargePointId: string): Promise<void> {
-    await this.#deps.batcher.run(async (em) => {
-      // LIKE is case-insensitive for ASCII on SQLite and MariaDB alike ('_' may over-match; the
-      // filter below is exact), so both databases refuse an id that only differs in letter case.
-      const similar = await em.find(ChargePointSchema, { id: { $like: chargePointId } });
-      if (similar.some((cp) => cp.id === chargePointId)) return;
-      const clash = similar.find((cp) => cp.id.toLowerCase() === chargePointId.toLowerCase());
-      if (clash) {
-        throw new CsmsError(
-          CsmsErrorCode.CHARGE_POINT_UNKNOWN,
-          `charge point id "${chargePointId}" differs only in letter case from the registered "${clash.id}"; ` +
-            'ids are case-sensitive: configure the charger with the registered id',
-          { details: { chargePointId, registered: clash.id } },
-        );
+  async #runLookups(): Promise<void> {
+    while (this.#lookups.size > 0) {
+      const batch = this.#lookups;
+      this.#lookups = new Map();
+      const ids = [...batch.keys()];
+      let found: Map<string, ChargePointCredentials>;
+      try {
+        found = new Map();
+        const conn = this.#deps.orm.em.fork().getConnection();
+        for (let i = 0; i < ids.length; i += 500) {
+          const chunk = ids.slice(i, i + 500);
+          const rows = await conn.execute<Array<{ id: string; security_profile: unknown; auth_key_hash: string | null; registration_status: RegistrationStatus | null }>>(
+            `select id, security_profile, auth_key_hash, registration_status from charge_point where id in (${chunk.map(() => '?').join(', ')})`,
+            chunk,
+          );
+          for (const row of rows) {
+            found.set(row.id, {
+              securityProfile: Number(row.security_profile ?? 0) as 0 | 1 | 2,
+              authKeyHash: row.auth_key_hash ?? null,
+              registrationStatus: row.registration_status ?? null,
+            });
+          }
+        }
+      } catch (err) {
+        for (const waiters of batch.values()) for (const w of waiters) w.reject(err);
+        continue;
       }
-      em.create(ChargePointSchema, { id: chargePointId, securityProfile: 0 });
+      // Ids are exact: MariaDB's case-insensitive collation would otherwise admit "cp-1" as "CP-1"
+      // (a second session for the same charge point, rows under another id); the map is keyed by
+      // the stored id, so only an exact match is found.
+      for (const [id, waiters] of batch) for (const w of waiters) w.resolve(found.get(id) ?? null);
+    }
+    this.#lookupRunning = false;
+  }
+
+  /**
+   * Registers an unknown charge point (auto-registration). Idempotent. The registrations that
+   * arrive while one is waiting for the write batcher join it: one work per group, one query for
+   * the ids already stored (or differing only in letter case), one multi-row INSERT.
+   */
+  register(chargePointId: string): Promise<void> {
+    let group = this.#registering;
+    if (!group) {
+      const g: RegistrationGroup = { ids: new Set(), done: Promise.resolve(new Map()) };
+      g.done = this.#deps.batcher.run((em, rows) => {
+        // Closed when its work starts: later ids form the next group (a retry sees the same ids).
+        if (this.#registering === g) this.#registering = undefined;
+        return this.#registerAll(em, rows, [...g.ids]);
+      });
+      this.#registering = group = g;
+    }
+    group.ids.add(chargePointId);
+    return group.done.then((outcomes) => {
+      const refusal = outcomes.get(chargePointId);
+      if (refusal) throw refusal;
+      this.#deps.log.info({ chargePointId }, 'charge point auto-registered');
     });
-    this.#deps.log.info({ chargePointId }, 'charge point auto-registered');
+  }
+
+  async #registerAll(em: EntityManager, rows: BatchWriter, ids: string[]): Promise<Map<string, CsmsError | null>> {
+    const outcomes = new Map<string, CsmsError | null>();
+    const stored: string[] = [];
+    const conn = em.getConnection();
+    const sqlite = em.getDriver().constructor.name.toLowerCase().includes('sqlite');
+    const ctx = em.getTransactionContext();
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      // Both databases refuse an id that differs from a stored one only in letter case: MariaDB's
+      // collation compares case-insensitively (the primary key serves `in`); SQLite compares
+      // lower-cased ids (one pass over the table per group, not per charger).
+      const sql = sqlite
+        ? `select id from charge_point where lower(id) in (${chunk.map(() => '?').join(', ')})`
+        : `select id from charge_point where id in (${chunk.map(() => '?').join(', ')})`;
+      const found = (await conn.execute(sql, sqlite ? chunk.map((id) => id.toLowerCase()) : chunk, 'all', ctx)) as Array<{ id: string }>;
+      for (const row of found) stored.push(row.id);
+    }
+    const byLower = new Map(stored.map((id) => [id.toLowerCase(), id]));
+    const now = this.#deps.clock.now();
+    for (const id of ids) {
+      const existing = byLower.get(id.toLowerCase());
+      if (existing === id) {
+        outcomes.set(id, null);
+      } else if (existing !== undefined) {
+        outcomes.set(
+          id,
+          new CsmsError(
+            CsmsErrorCode.CHARGE_POINT_UNKNOWN,
+            `charge point id "${id}" differs only in letter case from the registered "${existing}"; ` +
+              'ids are case-sensitive: configure the charger with the registered id',
+            { details: { chargePointId: id, registered: existing } },
+          ),
+        );
+      } else {
+        rows.insert(ChargePointSchema, { id, securityProfile: 0, createdAt: now, updatedAt: now });
+        byLower.set(id.toLowerCase(), id);
+        outcomes.set(id, null);
+      }
+    }
+    return outcomes;
   }
 
   async boot(chargePointId: string, request: BootNotificationRequest, receivedAt: Date): Promise<BootNotificationResponse> {
@@ -101,23 +193,33 @@ export class ChargePointService {
       : undefined;
     const status: RegistrationStatus = decision?.status ?? 'Accepted';
     const interval = decision?.interval ?? (status === 'Accepted' ? config.heartbeatInterval : config.bootRetryInterval);
-    await batcher.run(async (em) => {
-      const cp = (await em.findOne(ChargePointSchema, { id: chargePointId })) ?? em.create(ChargePointSchema, { id: chargePointId });
-      em.assign(cp, {
-        vendor: request.chargePointVendor,
-        model: request.chargePointModel,
-        serialNumber: request.chargePointSerialNumber ?? null,
-        chargeBoxSerialNumber: request.chargeBoxSerialNumber ?? null,
-        firmwareVersion: request.firmwareVersion ?? null,
-        iccid: request.iccid ?? null,
-        imsi: request.imsi ?? null,
-        meterType: request.meterType ?? null,
-        meterSerialNumber: request.meterSerialNumber ?? null,
-        registrationStatus: status,
-        lastBootAt: receivedAt,
-        lastSeenAt: receivedAt,
-      });
-      em.create(DeviceEventSchema, { chargePoint: chargePointId, kind: 'BootNotification', status, payload: request, receivedAt });
+    // No read and no managed entity: one upsert row and one event row, written with the other
+    // Boots and StatusNotifications of the batch as multi-row statements (reconnect storms).
+    const now = this.#deps.clock.now();
+    await batcher.run((_em, rows) => {
+      rows.upsert(
+        ChargePointSchema,
+        {
+          id: chargePointId,
+          vendor: request.chargePointVendor,
+          model: request.chargePointModel,
+          serialNumber: request.chargePointSerialNumber ?? null,
+          chargeBoxSerialNumber: request.chargeBoxSerialNumber ?? null,
+          firmwareVersion: request.firmwareVersion ?? null,
+          iccid: request.iccid ?? null,
+          imsi: request.imsi ?? null,
+          meterType: request.meterType ?? null,
+          meterSerialNumber: request.meterSerialNumber ?? null,
+          registrationStatus: status,
+          lastBootAt: receivedAt,
+          lastSeenAt: receivedAt,
+          securityProfile: 0,
+          createdAt: now,
+          updatedAt: now,
+        },
+        { conflict: ['id'], update: BOOT_FIELDS },
+      );
+      rows.insert(DeviceEventSchema, { chargePoint: chargePointId, kind: 'BootNotification', status, payload: request, receivedAt });
     });
     this.#deps.log.info({ chargePointId, status, interval }, 'boot notification');
     hooks.observe('onBootNotification', { chargePointId, request, status, receivedAt }, chargePointId);
@@ -135,9 +237,24 @@ export class ChargePointService {
   }
 
   async statusNotification(chargePointId: string, request: StatusNotificationRequest, receivedAt: Date): Promise<void> {
-    await this.#deps.batcher.run(async (em) => {
-      await this.#upsertConnector(em, chargePointId, request);
-      em.create(StatusEventSchema, {
+    const now = this.#deps.clock.now();
+    await this.#deps.batcher.run((_em, rows) => {
+      rows.upsert(
+        ConnectorSchema,
+        {
+          chargePoint: chargePointId,
+          connectorId: request.connectorId,
+          status: request.status,
+          errorCode: request.errorCode,
+          info: request.info ?? null,
+          vendorId: request.vendorId ?? null,
+          vendorErrorCode: request.vendorErrorCode ?? null,
+          statusTimestamp: parseTimestamp(request.timestamp),
+          updatedAt: now,
+        },
+        { conflict: ['chargePoint', 'connectorId'], update: CONNECTOR_STATUS_FIELDS },
+      );
+      rows.insert(StatusEventSchema, {
         chargePoint: chargePointId,
         connectorId: request.connectorId,
         status: request.status,
@@ -235,20 +352,22 @@ export class ChargePointService {
     this.#liveness.set(chargePointId, { seenAt: update.seenAt, heartbeatAt: update.heartbeatAt ?? current?.heartbeatAt });
   }
 
-  async #upsertConnector(em: EntityManager, chargePointId: string, request: StatusNotificationRequest): Promise<void> {
-    const connector =
-      (await em.findOne(ConnectorSchema, { chargePoint: chargePointId, connectorId: request.connectorId })) ??
-      em.create(ConnectorSchema, { chargePoint: chargePointId, connectorId: request.connectorId });
-    em.assign(connector, {
-      status: request.status,
-      errorCode: request.errorCode,
-      info: request.info ?? null,
-      vendorId: request.vendorId ?? null,
-      vendorErrorCode: request.vendorErrorCode ?? null,
-      statusTimestamp: parseTimestamp(request.timestamp),
-    });
-  }
 }
+
+interface RegistrationGroup {
+  ids: Set<string>;
+  /** Per id: null = registered (or already was), else why it was refused. */
+  done: Promise<Map<string, CsmsError | null>>;
+}
+
+/** What a Boot overwrites on an existing charge point row. */
+const BOOT_FIELDS = [
+  'vendor', 'model', 'serialNumber', 'chargeBoxSerialNumber', 'firmwareVersion', 'iccid', 'imsi', 'meterType', 'meterSerialNumber',
+  'registrationStatus', 'lastBootAt', 'lastSeenAt', 'updatedAt',
+] as const;
+
+/** What a StatusNotification overwrites on an existing connector row. */
+const CONNECTOR_STATUS_FIELDS = ['status', 'errorCode', 'info', 'vendorId', 'vendorErrorCode', 'statusTimestamp', 'updatedAt'] as const;
 
 /** Liveness is kept to the second: that is what lets one statement update many charge points. */
 function floorToSecond(date: Date): Date {

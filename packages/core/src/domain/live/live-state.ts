@@ -514,14 +514,34 @@ export class LiveState implements LiveStateService {
   }
 
   #emitSite(immediate: boolean): void {
-    this.#emit('site', immediate, () => ({ type: 'site', at: this.#clock.now().toISOString(), site: this.#siteView() }));
+    // The site view is a pass over every charge point. In a reconnect storm (20,000 chargers
+    // connecting within seconds) one per connect would cost O(n²): an "immediate" site event is
+    // published at once when none went out in the last SITE_BURST_MS, else once at the end of that
+    // window, built from the state then.
+    const build = () => ({ type: 'site', at: this.#clock.now().toISOString(), site: this.#siteView() }) as const;
+    if (!immediate) {
+      this.#emit('site', false, build);
+      return;
+    }
+    const last = this.#lastEmit.get('site');
+    if (last === undefined || performance.now() - last >= SITE_BURST_MS) {
+      this.#emit('site', true, build);
+      return;
+    }
+    // Within a burst: a pending meter-driven (slower) site event is brought forward to the burst window.
+    const pending = this.#timers.get('site');
+    if (pending) {
+      clearTimeout(pending);
+      this.#timers.delete('site');
+    }
+    this.#emit('site', false, build, SITE_BURST_MS);
   }
 
   /**
    * Publishes the event of `key` now (immediate, or when the key's interval has passed), else once
    * at the end of the interval, built then from the latest state.
    */
-  #emit(key: string, immediate: boolean, build: () => LiveEvent | undefined): void {
+  #emit(key: string, immediate: boolean, build: () => LiveEvent | undefined, intervalMs = this.#options.coalesceMs): void {
     if (this.#closed) return;
     const pending = this.#timers.get(key);
     if (immediate) {
@@ -534,7 +554,7 @@ export class LiveState implements LiveStateService {
     }
     if (pending) return;
     const last = this.#lastEmit.get(key);
-    const wait = last === undefined ? 0 : last + this.#options.coalesceMs - performance.now();
+    const wait = last === undefined ? 0 : last + intervalMs - performance.now();
     if (wait <= 0) {
       this.#publish(key, build);
       return;
@@ -557,6 +577,9 @@ export class LiveState implements LiveStateService {
     }
   }
 }
+
+/** At most one "immediate" site event per this many milliseconds (see #emitSite). */
+const SITE_BURST_MS = 100;
 
 function iso(d: Date | null): string | null {
   return d ? d.toISOString() : null;
