@@ -15,7 +15,20 @@
     if (banner) banner.hidden = state !== 'lost';
   }
   body.addEventListener('htmx:sseOpen', function () { setLive('open'); });
-  body.addEventListener('htmx:sseError', function () { setLive('lost'); });
+  var checking = false;
+  body.addEventListener('htmx:sseError', function () {
+    setLive('lost');
+    // A stream that fails because the session ended (logout elsewhere, idle timeout, user removed)
+    // would retry for ever: ask the server, and go to the login page when signed out.
+    if (checking) return;
+    checking = true;
+    fetch(body.getAttribute('data-prefix') + '/session', { credentials: 'same-origin', redirect: 'manual', cache: 'no-store' })
+      .then(function (r) {
+        if (r.type === 'opaqueredirect' || r.status === 401) location.assign(body.getAttribute('data-prefix') + '/login?next=' + encodeURIComponent(location.pathname + location.search));
+      })
+      .catch(function () { /* server unreachable: keep the banner, the stream retries */ })
+      .then(function () { setTimeout(function () { checking = false; }, 5000); });
+  });
   body.addEventListener('htmx:sseClose', function () { setLive('lost'); });
 
   // Server-sent toasts: `HX-Trigger: {"toast":"Saved"}`.

@@ -251,4 +251,16 @@ describe('the dashboard in headless Chromium', () => {
     await fresh.close();
     expect(seen.errors).toEqual([]);
   }, 120_000);
+
+  it('a page left open goes to the login page when its session ends elsewhere (logout in another tab)', async () => {
+    await page.setViewportSize(VIEWPORTS.desktop);
+    await login(page, base, ADMIN.username, ADMIN.password); // the screenshot step cleared the cookies
+    await page.goto(`${base}/dashboard/stations`);
+    await page.waitForSelector('#live-indicator[data-state="open"]', { timeout: 20_000 });
+    const other = await browser.context.newPage();
+    await other.goto(`${base}/dashboard/settings`);
+    await Promise.all([other.waitForURL(/\/dashboard\/login/), other.click('form[action$="/logout"] button')]);
+    await other.close();
+    await page.waitForURL(/\/dashboard\/login\?next=%2Fdashboard%2Fstations/, { timeout: 30_000 });
+  });
 });

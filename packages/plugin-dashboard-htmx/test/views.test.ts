@@ -168,7 +168,8 @@ describe.each(testDatabases().map((k) => [k.name, k] as const))('every view rend
     expect(anonymous.status).toBe(401);
     await anonymous.body?.cancel();
     const controller = new AbortController();
-    const res = await fetch(`${h.t.url}/dashboard/events?view=station:CP-1`, { headers: { cookie: admin.cookie, 'accept-language': 'en' }, signal: controller.signal });
+    const watcher = await h.login(); // a session of its own: it is logged out below
+    const res = await fetch(`${h.t.url}/dashboard/events?view=station:CP-1`, { headers: { cookie: watcher.cookie, 'accept-language': 'en' }, signal: controller.signal });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/event-stream');
     const reader = res.body!.getReader();
@@ -196,6 +197,15 @@ describe.each(testDatabases().map((k) => [k.name, k] as const))('every view rend
     let update = '';
     for (let i = 0; i < 20 && !update.includes('Unavailable'); i++) update = await nextMessage();
     expect(update).toContain('Unavailable');
+    // Logging out ends the session's live stream at once (no more data to a signed-out browser).
+    expect((await watcher.post('/dashboard/logout', {})).statusCode).toBe(303);
+    let ended = false;
+    try {
+      for (let i = 0; i < 50 && !ended; i++) await nextMessage();
+    } catch (err) {
+      ended = (err as Error).message === 'stream ended';
+    }
+    expect(ended).toBe(true);
     controller.abort();
   });
 });

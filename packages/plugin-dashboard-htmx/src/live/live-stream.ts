@@ -16,19 +16,26 @@ export function closeAllStreams(): void {
   for (const end of [...openStreams]) end();
 }
 
-/** The streams of one dashboard instance, ended when its CSMS closes (else the HTTP server would wait for them). */
+/** The streams of one dashboard instance, by session: ended when the session ends or the CSMS closes. */
 export class StreamRegistry {
-  readonly #ends = new Set<() => void>();
-  add(end: () => void): void {
-    this.#ends.add(end);
+  readonly #streams = new Map<() => void, { sessionId: string; username: string }>();
+  add(end: () => void, owner: { sessionId: string; username: string }): void {
+    this.#streams.set(end, owner);
     openStreams.add(end);
   }
   delete(end: () => void): void {
-    this.#ends.delete(end);
+    this.#streams.delete(end);
     openStreams.delete(end);
   }
+  /** Ends the streams of a session (logout) or of every session of a user (removed). */
+  closeFor(match: { sessionId?: string; username?: string }): void {
+    for (const [end, owner] of [...this.#streams]) {
+      if (match.sessionId !== undefined && owner.sessionId === match.sessionId) end();
+      else if (match.username !== undefined && owner.username.toLowerCase() === match.username.toLowerCase()) end();
+    }
+  }
   closeAll(): void {
-    for (const end of [...this.#ends]) end();
+    for (const end of [...this.#streams.keys()]) end();
   }
 }
 
@@ -48,7 +55,7 @@ export function registerLiveStream(app: FastifyInstance, deps: DashboardDeps): v
   const live = () => deps.svc.live();
 
   app.get('/events', async (request, reply) => {
-    const { view } = state(request);
+    const { view, session } = state(request);
     const viewName = String((request.query as Record<string, unknown>).view ?? 'dashboard');
     const renderer = createRenderer(deps, view, viewName);
     const res = reply.raw;
@@ -81,7 +88,13 @@ export function registerLiveStream(app: FastifyInstance, deps: DashboardDeps): v
     await send(null);
     const unsubscribe = live().subscribe((event) => send(event), renderer.filter);
     const unfeed = renderer.onFeed ? deps.feed.subscribe((item) => void write(sseMessage('update', renderer.onFeed!(item).value))) : () => undefined;
-    const heartbeat = setInterval(() => void write(': keep-alive\n\n'), 15_000);
+    // Every 15 s: a comment line keeps proxies from closing the stream, and the session is checked
+    // (and kept alive while a page is open: a wall display stays signed in; a session ended
+    // elsewhere ends the stream).
+    const heartbeat = setInterval(() => {
+      if (!deps.sessions.get(session.id)) end();
+      else void write(': keep-alive\n\n');
+    }, 15_000);
     const end = () => {
       if (closed) return;
       closed = true;
@@ -91,7 +104,7 @@ export function registerLiveStream(app: FastifyInstance, deps: DashboardDeps): v
       deps.streams.delete(end);
       res.end();
     };
-    deps.streams.add(end);
+    deps.streams.add(end, { sessionId: session.id, username: session.username });
     request.raw.on('close', end);
     res.on('error', end);
   });

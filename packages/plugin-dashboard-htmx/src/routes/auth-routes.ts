@@ -78,9 +78,13 @@ export function registerAuthRoutes(app: FastifyInstance, deps: DashboardDeps): v
     return reply.redirect(safeNext(options.prefix, field(body, 'next')), 303);
   });
 
+  /** 204 while signed in (the page script checks this when its event stream fails). */
+  app.get('/session', async (_request, reply) => reply.code(204).header('cache-control', 'no-store').send());
+
   app.post('/logout', async (request, reply) => {
     const { session } = state(request);
     sessions.destroy(session.id);
+    deps.streams.closeFor({ sessionId: session.id });
     reply.clearCookie(SESSION_COOKIE, { path: options.prefix });
     if (request.headers['hx-request'] === 'true') return reply.header('hx-redirect', `${options.prefix}/login?bye=1`).send('');
     return reply.redirect(`${options.prefix}/login?bye=1`, 303);

@@ -285,6 +285,7 @@ export function registerSettingsRoutes(app: FastifyInstance, deps: DashboardDeps
     try {
       await users().remove(request.params.username, actor);
       deps.sessions.forUser(request.params.username, { remove: true });
+      deps.streams.closeFor({ username: request.params.username });
     } catch (err) {
       if (!isCsmsError(err)) throw err;
       return sendHtml(reply, errorPage(view, 422, err.message), 422);
