@@ -87,6 +87,14 @@ describe('charge-it-ml CLI', () => {
     expect(second.stdout).toMatch(/3 already there/);
   });
 
+  it('writes a synthetic demo history from a seed, and refuses a bad option', async () => {
+    const db = `sqlite:${join(dir, 'seed.db')}`;
+    const first = await cli('seed', '--days', '5', '--seed', '2', '--database-url', db);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/^(\d+) synthetic sessions written \(0 already there\), 40 drivers, flagged "synthetic"/m);
+    expect((await cli('seed', '--days', 'many')).stderr).toMatch(/--days must be a whole number/);
+  });
+
   it('explains a file it cannot read', async () => {
     const file = join(dir, 'weird.csv');
     await writeFile(file, 'a,b\n1,2\n');
