@@ -159,14 +159,6 @@ export {
   type PowerRow,
   type AnalysisSession,
 } from './domain/queries/query-service.js';
-// Historical sessions (issue 14): `services.get('history')` writes CSV imports and synthetic demo data.
-export {
-  HistoryService,
-  HISTORY_FLAGS,
-  UNKNOWN_ID_TAG,
-  type HistoricalSessionInput,
-  type HistoryImportOptions,
-  type HistoryImportResult,
-} from './domain/history/history-service.js';
-export type { RouteRole as ApiRouteRole } from './http/api/api-auth.js';
 export { ChargePointRegistry, type RegisterChargePointInput } from './domain/charge-points/charge-point-registry.js';
+// Prometheus metrics (issue 8 §7): `services.get('metrics')`, served at GET /metrics (docs/metrics.md).
+export { CsmsMetrics, type MetricsSources, type BatchObservation } from './observability/metrics.js';
