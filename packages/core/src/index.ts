@@ -120,6 +120,16 @@ export {
   type PublicSessionView,
   type PublicSessionSummary,
 } from './domain/live/index.js';
+// Historical sessions (issue 14): `services.get('history')` writes CSV imports and synthetic demo data.
+export {
+  HistoryService,
+  HISTORY_FLAGS,
+  UNKNOWN_ID_TAG,
+  type HistoricalSessionInput,
+  type HistoryImportOptions,
+  type HistoryImportResult,
+} from './domain/history/history-service.js';
+export type { RouteRole as ApiRouteRole } from './http/api/api-auth.js';
 // Domain services (issue 7): `services.get('idTags')`, `services.get('adminUsers')`, `services.get('queries')`.
 export {
   IdTagService,
