@@ -16,7 +16,7 @@ import { ConfigurationStore } from './config-keys/configuration-store.js';
 import { ChargePointController } from './connectors/charge-point-controller.js';
 import { createMeterDriver } from './meter/create-meter-driver.js';
 import type { MeterDriver } from './meter/meter-driver.js';
-import { BootStateMachine } from './ocpp/boot-state-machine.js';
+import { BootStateMachine, REBOOT_INFO } from './ocpp/boot-state-machine.js';
 import { Clock } from './ocpp/clock.js';
 import { Connection } from './ocpp/connection.js';
 import { createCsCallRouter } from './ocpp/cs-call-router.js';
@@ -26,6 +26,8 @@ import { Outbox } from './ocpp/outbox.js';
 import type { CardOutcome, CardPresentation } from './plugins/card-presentation.js';
 import { EDGE_HOOK_KINDS, type EdgeHooks } from './plugins/edge-hooks.js';
 import type { EdgeChargePointView, EdgePlugin, EdgePluginContext } from './plugins/edge-plugin.js';
+import { CredentialStore } from './security/credential-store.js';
+import { SecurityEventReporter } from './security/security-events.js';
 import { ChargingProfileStore } from './smart-charging/charging-profile-store.js';
 
 /**
@@ -102,6 +104,10 @@ export async function createChargePoint(input: EdgeConfig, options: CreateCharge
       : createMeterDriver(c.meter ?? { kind: 'simulated', maxPowerW: c.maxPowerW ?? 11_000, stateFile: file(`meter-${i + 1}.json`) }, { log: log.child({ meter: i + 1 }) }),
   );
 
+  // The Basic-auth key: the config's password until the central system rotates it (A01).
+  const credentials = new CredentialStore({ file: file('credentials.json'), configKey: config.password });
+  let security: SecurityEventReporter | undefined;
+
   let route: (action: string, params: Record<string, unknown>) => Promise<unknown> = async () => {
     throw new Error('not ready');
   };
@@ -116,6 +122,12 @@ export async function createChargePoint(input: EdgeConfig, options: CreateCharge
     log,
     actions: CENTRAL_SYSTEM_ACTIONS,
     onCall: (action, params) => route(action, params),
+    passwords: () => credentials.candidates(),
+    onAccepted: (password) => {
+      credentials.accepted(password);
+      security?.connected();
+    },
+    onConnectFailed: (failure) => security?.connectFailed(failure),
   });
   connection.on('request', (action) => events.emit('message', action));
 
@@ -143,6 +155,17 @@ export async function createChargePoint(input: EdgeConfig, options: CreateCharge
     },
     onDropped: (entry) => events.emit('dropped', { action: entry.action, seq: entry.seq }),
   });
+
+  // SecurityEventNotification has a durable outbox of its own (never delays transaction messages).
+  const securityOutbox = new Outbox({
+    file: file('security-events.jsonl'),
+    log: log.child({ outbox: 'security' }),
+    send: (action, payload) => session.send(action, payload),
+    canSend: () => session.canSend(),
+    retryPolicy: () => ({ attempts: ocppConfig.int('TransactionMessageAttempts'), intervalS: ocppConfig.int('TransactionMessageRetryInterval') }),
+  });
+  security = new SecurityEventReporter({ outbox: securityOutbox, log, now: () => clock.iso(), enabled: config.securityEvents ?? true });
+  const securityEvents = security;
 
   const cache = new AuthorizationCache({ file: file('auth-cache.json'), maxEntries: () => ocppConfig.int('AuthorizationCacheMaxLength'), now: () => clock.now() });
   const localList = new LocalAuthList({ file: file('local-list.json') });
@@ -197,7 +220,11 @@ export async function createChargePoint(input: EdgeConfig, options: CreateCharge
     }
     resetting = false;
     if (events.listenerCount('reset') > 0) events.emit('reset', { type });
-    else await connection.drop(); // reconnect; rebootPending makes it send a BootNotification
+    else {
+      // No host restarts us (the next start would report it): this reconnect is the reboot.
+      securityEvents.report('ResetOrReboot', `Reset ${type} by the central system`);
+      await connection.drop();
+    } // reconnect; rebootPending makes it send a BootNotification
   };
 
   const firmwareStatus = { value: 'Idle' };
@@ -214,6 +241,8 @@ export async function createChargePoint(input: EdgeConfig, options: CreateCharge
     localList,
     profiles,
     outbox,
+    credentials,
+    security: securityEvents,
     clock,
     log,
     requestReset: (type) => void requestReset(type).catch((err) => events.emit('error', err)),
@@ -238,6 +267,7 @@ export async function createChargePoint(input: EdgeConfig, options: CreateCharge
   session.on('ready', () => {
     ctrl.sendAllStatuses();
     outbox.kick();
+    securityOutbox.kick();
     hooks.observe('onConnectionChanged', { online: true, boot: session.state }, config.identity);
   });
   connection.on('online', () => events.emit('online'));
@@ -276,6 +306,9 @@ export async function createChargePoint(input: EdgeConfig, options: CreateCharge
         }),
       });
       session.begin();
+      const rebootInfo = session.rebootInfo ?? '';
+      if (rebootInfo === REBOOT_INFO.resetHard || rebootInfo === REBOOT_INFO.resetSoft) securityEvents.report('ResetOrReboot', rebootInfo);
+      else securityEvents.report('StartupOfTheDevice', rebootInfo || undefined);
       try {
         await ctrl.start(outbox.recovery);
         await cableDetection.start();
@@ -284,6 +317,7 @@ export async function createChargePoint(input: EdgeConfig, options: CreateCharge
         // nothing running; the journal and state files stay as they are for the next start.
         await cableDetection.close().catch(() => {});
         await outbox.stop().catch(() => {});
+        await securityOutbox.stop().catch(() => {});
         await ctrl.close().catch(() => {});
         await plugins?.close().catch(() => {});
         session.end();
@@ -303,6 +337,7 @@ export async function createChargePoint(input: EdgeConfig, options: CreateCharge
       session.stop();
       await cableDetection.close();
       await outbox.stop();
+      await securityOutbox.stop();
       await connection.stop();
       await ctrl.close();
       await hooks.drain();

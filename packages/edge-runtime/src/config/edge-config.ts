@@ -42,6 +42,11 @@ export interface EdgeConfig {
   /** Nominal phase voltage used to convert A limits into W. Default 230. */
   nominalVoltageV?: number;
   logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+  /**
+   * SecurityEventNotification (security whitepaper): startup, reset, firmware updated, key refused,
+   * untrusted central-system certificate, key rotated. Default true; false keeps them in the log only.
+   */
+  securityEvents?: boolean;
 }
 
 const ENV = {
@@ -140,5 +145,9 @@ export function loadEdgeConfig(input: Partial<EdgeConfig> | Record<string, unkno
   };
   if (password !== undefined) out.password = password;
   if (caFile !== undefined) out.caFile = caFile;
+  if (raw.securityEvents !== undefined) {
+    if (typeof raw.securityEvents !== 'boolean') bad('securityEvents must be true or false');
+    out.securityEvents = raw.securityEvents;
+  }
   return out;
 }

@@ -151,6 +151,11 @@ export class BootStateMachine extends EventEmitter {
     return info;
   }
 
+  /** Why this run booted (a REBOOT_INFO text) until connector 0's StatusNotification took it; read right after begin(). */
+  get rebootInfo(): string | undefined {
+    return this.#rebootInfo;
+  }
+
   /** Puts the reboot info back when the StatusNotification that carried it was not delivered. */
   restoreRebootInfo(info: string): void {
     this.#rebootInfo ??= info;

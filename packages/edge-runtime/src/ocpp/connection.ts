@@ -20,6 +20,16 @@ export interface ConnectionOptions {
   actions: readonly string[];
   /** Handles every CS→CP call of `actions` (registered here once per action, nowhere else). */
   onCall(action: string, params: Record<string, unknown>): Promise<unknown>;
+  /**
+   * The passwords to try at each connect, in order (A01 key rotation: the new key, then the old
+   * one while the new one was never accepted). A 401 with one tries the next at once. Default:
+   * `[password]`.
+   */
+  passwords?(): Array<string | undefined>;
+  /** A handshake succeeded with this password. */
+  onAccepted?(password: string | undefined): void;
+  /** A connect attempt failed: `status` is the HTTP status of a refused handshake, `code` a socket/TLS error code. */
+  onConnectFailed?(failure: { status?: number; code?: string; message: string; password: string | undefined }): void;
 }
 
 interface RpcClientLike extends EventEmitter {
@@ -126,14 +136,31 @@ export class Connection extends EventEmitter {
     if (this.#stopped || this.#connecting) return;
     this.#connecting = true;
     try {
-      await this.#client.connect();
-      this.#attempt = 0;
-      this.#opts.log.info({ url: this.#opts.csmsUrl }, 'connected to the central system');
-      this.#setOnline(true);
-    } catch (err) {
-      const e = err as Error & { code?: number };
-      this.#opts.log.warn({ err: e.message, status: e.code }, 'connection to the central system failed');
-      this.#schedule();
+      const passwords = this.#opts.passwords?.() ?? [this.#opts.password];
+      for (let i = 0; i < passwords.length; i++) {
+        const password = passwords[i];
+        this.#client.reconfigure({ password: password ?? null });
+        try {
+          await this.#client.connect();
+        } catch (err) {
+          const e = err as Error & { code?: number | string };
+          const status = typeof e.code === 'number' ? e.code : undefined;
+          const code = typeof e.code === 'string' ? e.code : undefined;
+          this.#opts.onConnectFailed?.({ ...(status !== undefined ? { status } : {}), ...(code ? { code } : {}), message: e.message, password });
+          if (status === 401 && i + 1 < passwords.length && !this.#stopped) {
+            this.#opts.log.warn({ status }, 'the central system refused the new AuthorizationKey; trying the previous key');
+            continue;
+          }
+          this.#opts.log.warn({ err: e.message, status: e.code }, 'connection to the central system failed');
+          this.#schedule();
+          return;
+        }
+        this.#attempt = 0;
+        this.#opts.onAccepted?.(password);
+        this.#opts.log.info({ url: this.#opts.csmsUrl, ...(i > 0 ? { fallbackKey: true } : {}) }, 'connected to the central system');
+        this.#setOnline(true);
+        return;
+      }
     } finally {
       this.#connecting = false;
     }

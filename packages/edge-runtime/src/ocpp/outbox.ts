@@ -2,10 +2,12 @@ import type { Logger } from '@charge-it/core/kernel';
 import { AppendJournal } from '../storage/append-journal.js';
 
 export type TransactionAction = 'StartTransaction' | 'StopTransaction' | 'MeterValues';
+/** What an outbox carries: transaction messages, or (in the security events' own outbox) SecurityEventNotification. */
+export type OutboxAction = TransactionAction | 'SecurityEventNotification';
 
 export interface OutboxEntry {
   readonly seq: number;
-  readonly action: TransactionAction;
+  readonly action: OutboxAction;
   /** Payload as queued; `transactionId` is filled in at send time from `txLocal`. */
   readonly payload: Record<string, unknown>;
   /** Local (provisional) id of the transaction this message belongs to. */
@@ -15,7 +17,7 @@ export interface OutboxEntry {
 }
 
 type JournalRecord =
-  | { t: 'add'; seq: number; action: TransactionAction; payload: Record<string, unknown>; txLocal?: string }
+  | { t: 'add'; seq: number; action: OutboxAction; payload: Record<string, unknown>; txLocal?: string }
   | { t: 'done'; seq: number; dropped?: boolean }
   | { t: 'txid'; txLocal: string; transactionId: number };
 
@@ -23,7 +25,7 @@ export interface OutboxDeps {
   file: string;
   log: Logger;
   /** Sends one message; resolves with the .conf, rejects on CALLERROR, timeout or disconnect. */
-  send(action: TransactionAction, payload: Record<string, unknown>): Promise<unknown>;
+  send(action: OutboxAction, payload: Record<string, unknown>): Promise<unknown>;
   /** Online and allowed to send (boot Accepted). */
   canSend(): boolean;
   /** TransactionMessageAttempts and TransactionMessageRetryInterval (s), read at each failure. */
@@ -107,7 +109,7 @@ export class Outbox {
   }
 
   /** Appends (fsynced) and starts delivery when possible. */
-  enqueue(action: TransactionAction, payload: Record<string, unknown>, txLocal?: string): OutboxEntry {
+  enqueue(action: OutboxAction, payload: Record<string, unknown>, txLocal?: string): OutboxEntry {
     const seq = this.#nextSeq++;
     this.#journal.append({ t: 'add', seq, action, payload, ...(txLocal ? { txLocal } : {}) });
     const entry: OutboxEntry = { seq, action, payload, ...(txLocal ? { txLocal } : {}), attempts: 0 };
@@ -136,6 +138,8 @@ export class Outbox {
     this.#running = this.#deliver().finally(() => {
       this.#running = undefined;
       if (this.#queue.length === 0) for (const w of this.#idleWaiters.splice(0)) w();
+      // A kick() that came while this loop was ending (after its last canSend() check) was not lost.
+      else if (!this.#stopped && this.#deps.canSend()) this.kick();
     });
   }
 

@@ -1,9 +1,28 @@
 import { isValidStatus } from '../ocpp-types.js';
+import { authorizationKeyProblem } from '../../security/credential-store.js';
 import { afterReply, type CallHandler } from './handler-context.js';
 
 export const changeAvailability: CallHandler = ({ connectorId, type }, ctx) => ({ status: ctx.controller.changeAvailability(connectorId, type) });
 
+/** Security whitepaper A01: a write-only key; the new value is on disk before Accepted goes out. */
+const AUTHORIZATION_KEY = 'AuthorizationKey';
+const KEY_COMMIT_GRACE_MS = 1_000;
+
 export const changeConfiguration: CallHandler = ({ key, value }, ctx) => {
+  if (key === AUTHORIZATION_KEY) {
+    const problem = authorizationKeyProblem(String(value));
+    if (problem) {
+      ctx.log.warn({ problem }, 'ChangeConfiguration AuthorizationKey rejected');
+      return { status: 'Rejected' };
+    }
+    ctx.credentials.rotate(String(value));
+    ctx.security.report('ReconfigurationOfSecurityParameters', 'AuthorizationKey changed by the central system');
+    ctx.log.info('AuthorizationKey changed by the central system; reconnecting with it (the old key stays as a fallback until the new one is accepted)');
+    // A second after the .conf went out (time for the central system to commit the new key): close
+    // the link; the reconnect loop tries the new key, then the old one (a lost commit never locks us out).
+    afterReply(() => new Promise((resolve) => setTimeout(resolve, KEY_COMMIT_GRACE_MS)).then(() => ctx.connection.drop()));
+    return { status: 'Accepted' };
+  }
   if (key === 'WebSocketPingInterval' && /^-/.test(String(value))) return { status: 'Rejected' };
   const status = ctx.config.change(String(key), String(value));
   if (status === 'Accepted' && key === 'WebSocketPingInterval') ctx.connection.setPingInterval(ctx.config.int(key));
@@ -18,7 +37,11 @@ export const getConfiguration: CallHandler = ({ key }, ctx) => {
     const { configurationKey, unknownKey } = ctx.config.list(keys.slice(0, max));
     return { configurationKey, unknownKey: [...unknownKey, ...keys.slice(max)] };
   }
-  const { configurationKey, unknownKey } = ctx.config.list(keys);
+  const listed = ctx.config.list(keys);
+  // AuthorizationKey is write-only: listed when asked for by name, never with its value.
+  const configurationKey = listed.configurationKey;
+  const unknownKey = listed.unknownKey.filter((k) => k !== AUTHORIZATION_KEY);
+  if (keys?.includes(AUTHORIZATION_KEY)) configurationKey.push({ key: AUTHORIZATION_KEY, readonly: false });
   return unknownKey.length > 0 ? { configurationKey, unknownKey } : { configurationKey };
 };
 

@@ -74,6 +74,7 @@ export const updateFirmware: CallHandler = ({ location, retrieveDate, retries, r
           await notify(ctx, 'FirmwareStatusNotification', 'Downloaded');
           await notify(ctx, 'FirmwareStatusNotification', 'Installing');
           await notify(ctx, 'FirmwareStatusNotification', 'Installed');
+          ctx.security.report('FirmwareUpdated', `firmware from ${url} installed`);
           ctx.firmwareStatus.value = 'Idle';
           return;
         } catch (err) {

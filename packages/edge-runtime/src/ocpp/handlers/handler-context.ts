@@ -9,6 +9,8 @@ import type { BootStateMachine } from '../boot-state-machine.js';
 import type { Clock } from '../clock.js';
 import type { Connection } from '../connection.js';
 import type { Outbox } from '../outbox.js';
+import type { CredentialStore } from '../../security/credential-store.js';
+import type { SecurityEventReporter } from '../../security/security-events.js';
 
 /** What the CS→CP call handlers may use. */
 export interface HandlerContext {
@@ -23,6 +25,10 @@ export interface HandlerContext {
   localList: LocalAuthList;
   profiles: ChargingProfileStore;
   outbox: Outbox;
+  /** The Basic-auth key and its A01 rotation. */
+  credentials: CredentialStore;
+  /** SecurityEventNotification, queued durably. */
+  security: SecurityEventReporter;
   clock: Clock;
   log: Logger;
   /** Reset accepted: the runtime stops its session and tells the host (CLI) to restart. */
