@@ -142,6 +142,8 @@ export {
   type IdTagChange,
 } from './domain/id-tags/id-tag-service.js';
 export type { IdTagsChangedPayload } from './hooks.js';
+export { CRITICAL_SECURITY_EVENTS, SecurityEventService } from './domain/security/security-event-service.js';
+export type { SecurityEventPayload, SecurityEventView, SecurityExtensionKind } from './domain/security/security-event-service.js';
 export {
   AdminUserService,
   ADMIN_ROLES,
