@@ -40,7 +40,9 @@ describe.each(testDatabases())('OCPP rules: transaction messages on $name', (db)
         meterStop: 300,
         energyWh: 200,
         status: 'Completed',
-        flags: ['id-tag-invalid', 'stop-id-tag-invalid'],
+        // Not billed by default (setting billing.billUnauthorizedSessions), kept for review.
+        flags: ['id-tag-invalid', 'stop-id-tag-invalid', 'not-billed'],
+        cost: 0,
       });
       expect(await h.counts('CP-1')).toEqual({ charge_point: 1, ...NO_ROWS, charge_transaction: 1 });
     });
