@@ -1,6 +1,6 @@
 import { FakeChargePoint } from '@charge-it/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testDatabases, type TestDatabase } from './support/databases.js';
+import { testDatabases, type TestDatabase } from '@charge-it/core/testing';
 import { startHarness, type Client, type Harness } from './support/harness.js';
 
 describe.each(testDatabases().map((k) => [k.name, k] as const))('every view renders from real data; GET changes nothing (%s)', (_name, kind) => {

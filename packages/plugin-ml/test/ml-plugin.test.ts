@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRecordingLogger, createTestCsms, FakeChargePoint, type TestCsms } from '@charge-it/core/testing';
 import { ml, seedSyntheticHistory } from '../src/index.js';
-import { testDatabases, type TestDatabase } from './support/databases.js';
+import { testDatabases, type TestDatabase } from '@charge-it/core/testing';
 
 const KEY = 'ml-plugin-test-admin-key-0123456789';
 const auth = { authorization: `Bearer ${KEY}` };

@@ -5,3 +5,4 @@ export { EventRecorder, type RecordedEvent } from './event-recorder.js';
 export { waitForLive, type WaitForLiveOptions } from './wait-for-live.js';
 export { createRecordingLogger, type RecordingLogger, type RecordedLog, type RecordedLogLevel } from './recording-logger.js';
 export { deferred, type Deferred } from './deferred.js';
+export { testDatabases, MARIADB_URL_ENV, type TestDatabase, type TestDatabaseKind } from './test-databases.js';
