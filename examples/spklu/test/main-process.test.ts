@@ -9,11 +9,11 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 /** The built entry point, as `npm start` and the Docker image run it. turbo builds it before this package's tests. */
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'main.js');
-const READY_TIMEOUT_MS = 30_000;
+const READY_TIMEOUT_MS = 60_000;
 /** The `charge-it-edge` command as npm links it (node_modules/.bin → the package's bin wrapper). */
 const EDGE_BIN = join(dirname(createRequire(import.meta.url).resolve('@charge-it/edge-runtime/package.json')), 'bin', 'charge-it-edge.js');
 
-async function until(probe: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+async function until(probe: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!probe()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -230,7 +230,7 @@ describe('node dist/main.js', () => {
     expect(body.items.filter((t) => /^SIM00\d1A$/.test(t.idTag) && t.status === 'Completed').length).toBeGreaterThanOrEqual(5);
     app.child.kill('SIGTERM');
     expect((await app.exited).code).toBe(0);
-  }, 60_000);
+  }, 120_000);
 
   it('the charge-it-edge command (a committed wrapper) says how to build when dist is missing', async () => {
     const pkg = join(cwd, 'edge-runtime');
