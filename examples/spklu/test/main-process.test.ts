@@ -146,6 +146,38 @@ describe('node dist/main.js', () => {
     expect((await app.exited).code).toBe(0);
   });
 
+  it('demo: the synthetic history is written once and AI Insights answers at once, marked synthetic', async () => {
+    const key = 'test-admin-key-0123456789abcdef';
+    const app = run({ CHARGE_IT_PORT: '0', CHARGE_IT_HOST: '127.0.0.1', CHARGE_IT_API_ADMIN_KEY: key, CHARGE_IT_SPKLU_DEMO_HISTORY_DAYS: '28' });
+    const ready = await waitForLog(app, /^SPKLU app ready/);
+    const written = await waitForLog(app, /^demo: \d+ synthetic sessions written/, 90_000);
+    expect(Number(written.created)).toBeGreaterThan(100);
+    const get = async (path: string) => (await fetch(`${String(ready.http)}${path}`, { headers: { authorization: `Bearer ${key}` } })).json() as Promise<any>;
+    let forecast: any;
+    const deadline = Date.now() + 90_000;
+    do {
+      forecast = await get('/api/v1/ml/forecast?hours=24');
+      if (forecast.status === 'ok') break;
+      await new Promise((r) => setTimeout(r, 500));
+    } while (Date.now() < deadline);
+    expect(forecast.status, JSON.stringify(forecast).slice(0, 300)).toBe('ok');
+    expect(forecast.training.syntheticShare).toBeGreaterThan(0.99);
+    // No demo charge points in this run: every transaction is a synthetic one, and says so.
+    const all = await get('/api/v1/transactions?limit=50');
+    expect(all.total).toBe(Number(written.created));
+    expect(all.items.every((t: { flags: string[] }) => t.flags.includes('synthetic'))).toBe(true);
+    app.child.kill('SIGTERM');
+    expect((await app.exited).code).toBe(0);
+
+    // A restart does not write the history again.
+    const again = run({ CHARGE_IT_PORT: '0', CHARGE_IT_HOST: '127.0.0.1', CHARGE_IT_SPKLU_DEMO_HISTORY_DAYS: '28' });
+    await waitForLog(again, /^SPKLU app ready/);
+    await waitForLog(again, /^ml: training finished/, 90_000);
+    expect(again.stdout).not.toMatch(/synthetic sessions written/);
+    again.child.kill('SIGTERM');
+    expect((await again.exited).code).toBe(0);
+  }, 240_000);
+
   it('--no-demo starts clean: no demo card, no demo login, no auto-registration', async () => {
     const app = run({ CHARGE_IT_PORT: '0', CHARGE_IT_HOST: '127.0.0.1' }, ['--no-demo']);
     const ready = await waitForLog(app, /^SPKLU app ready/);
