@@ -7,7 +7,7 @@ import {
   rewriteOutgoingFrame,
   toOcpp16CallError,
 } from './ocpp16-errors.js';
-import { createOcpp16Validator } from './ocpp16-validator.js';
+import { createOcpp16Validator, type Ocpp16Validator } from './ocpp16-validator.js';
 
 /** The frame ocpp-rpc 2.2.1 would send for an error thrown by its validator. */
 function schemaFrame(schemaId: string, payload: unknown, validator = createOcpp16Validator()): unknown[] {
@@ -118,7 +118,7 @@ describe('toOcpp16CallError: schema errors by ajv keyword', () => {
         type: 'object',
         properties: { list: { type: 'array', minItems: 1, maxItems: 2 } },
       },
-    ]);
+    ]) as Ocpp16Validator;
     expect(toOcpp16CallError(schemaFrame('urn:Test.req', { list: [] }, upstream))?.[2]).toBe('OccurenceConstraintViolation');
     expect(toOcpp16CallError(schemaFrame('urn:Test.req', { list: [1, 2, 3] }, upstream))?.[2]).toBe(
       'OccurenceConstraintViolation',

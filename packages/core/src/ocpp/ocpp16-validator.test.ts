@@ -6,10 +6,11 @@ import {
   loadOcpp16Schemas,
   patchOcpp16Schemas,
   type JsonSchema,
+  type Ocpp16Validator,
 } from './ocpp16-validator.js';
 
 const validator = createOcpp16Validator();
-const upstream = createValidator('ocpp1.6', structuredClone(loadOcpp16Schemas()) as JsonSchema[]);
+const upstream = createValidator('ocpp1.6', structuredClone(loadOcpp16Schemas()) as JsonSchema[]) as Ocpp16Validator;
 
 function errorOf(v: typeof validator, schemaId: string, payload: unknown): { code: string; keyword: string } | null {
   try {

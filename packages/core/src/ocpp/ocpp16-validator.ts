@@ -128,9 +128,16 @@ export function loadOcpp16Schemas(): readonly JsonSchema[] {
   return require('ocpp-rpc/lib/schemas/ocpp1_6.json') as JsonSchema[];
 }
 
+/**
+ * ocpp-rpc's Validator as it behaves for these schemas (none is `$async`): `validate` returns true
+ * or throws, never a promise (its declared `boolean | Promise<unknown>` would make every call look
+ * like a floating promise to the linter).
+ */
+export type Ocpp16Validator = { validate(schemaId: string, params: unknown): true } & Validator;
+
 /** The validator to pass to RPCServer `strictModeValidators` for subprotocol `ocpp1.6`. */
-export function createOcpp16Validator(patches: readonly SchemaPatch[] = OCPP16_SCHEMA_PATCHES): Validator {
-  return createValidator('ocpp1.6', patchOcpp16Schemas(loadOcpp16Schemas(), patches));
+export function createOcpp16Validator(patches: readonly SchemaPatch[] = OCPP16_SCHEMA_PATCHES): Ocpp16Validator {
+  return createValidator('ocpp1.6', patchOcpp16Schemas(loadOcpp16Schemas(), patches)) as Ocpp16Validator;
 }
 
 /** Why a transaction message was accepted although it breaks the 1.6 schema (see `schemaViolationOf`). */
@@ -205,7 +212,7 @@ export function createGatewayValidator(patches: readonly SchemaPatch[] = OCPP16_
   const coreCheck = createValidator(
     'ocpp1.6',
     Object.entries(READABLE_CORE).map(([id, schema]) => ({ ...schema, $id: id, definitions: { meterValue: METER_VALUE_CORE } })),
-  );
+  ) as Ocpp16Validator;
   const lenient = Object.create(strict) as Validator;
   lenient.validate = (schemaId: string, params: unknown) => {
     try {

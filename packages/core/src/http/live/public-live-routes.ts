@@ -119,7 +119,8 @@ export function registerPublicLiveRoutes(app: FastifyInstance, deps: PublicLiveD
           if (left > 0) streamsPerIp.set(ip, left);
           else streamsPerIp.delete(ip);
         });
-        stream.send('connector', toPublicConnectorView(connector, clock.now()));
+        // The first write: its promise (drain of a full buffer, never rejects) needs no wait.
+        void stream.send('connector', toPublicConnectorView(connector, clock.now()));
         return reply;
       });
     },

@@ -59,7 +59,8 @@ export function registerLiveRoutes(app: FastifyInstance, ctx: ApiContext): void 
       // Subscribe first, then write the snapshot: events of changes after it follow it in order.
       const unsubscribe = live().subscribe((event) => stream.send(event.type, event), filter);
       stream.onClose(unsubscribe);
-      stream.send('snapshot', limitTo(live().snapshot(), filter.chargePointId));
+      // The first write: its promise (drain of a full buffer, never rejects) needs no wait.
+      void stream.send('snapshot', limitTo(live().snapshot(), filter.chargePointId));
     },
   );
 }
