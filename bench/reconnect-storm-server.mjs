@@ -5,15 +5,18 @@
 //   node bench/reconnect-storm-server.mjs charge-it <databaseUrl> <seedCount> <seedProfile> [logLevel]
 //
 // seedCount > 0 registers STORM-00000 … before listening (one multi-row INSERT per 500), with
-// security profile <seedProfile> (0 or 1; profile 1 rows share one hash of STORM_KEY). Sends
+// security profile <seedProfile> (0 or 1; profile 1: each charger its own generated-style key,
+// stormKey(i), stored as the core stores generated keys: hashGeneratedAuthKey). Sends
 // {type:'ready', port} over IPC once it listens; {type:'stop'} closes gracefully.
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { pathToFileURL } from 'node:url';
 import ocppRpc from 'ocpp-rpc';
 
 const { RPCServer } = ocppRpc;
 const [kind, databaseUrl, seedCountArg = '0', seedProfileArg = '0', logLevel = 'warn'] = process.argv.slice(2);
-export const STORM_KEY = 'storm-bench-key-0123456789abcdef01234567';
+/** The Basic-auth key of charger i in the profile 1 scenario (40 hex characters, like generateAuthKey()). */
+export const stormKey = (i) => createHash('sha1').update(`storm-${i}`).digest('hex');
 
 if (typeof process.send !== 'function') {
   console.error('reconnect-storm-server.mjs is started by bench/reconnect-storm.mjs (needs an IPC channel)');
@@ -40,22 +43,24 @@ async function startBare() {
 
 async function startChargeIt() {
   const core = process.env.CHARGE_IT_BENCH_CORE ? pathToFileURL(process.env.CHARGE_IT_BENCH_CORE).href : '@charge-it/core';
-  const { createCsms, hashAuthKey } = await import(core);
+  const { createCsms, hashAuthKey, hashGeneratedAuthKey } = await import(core);
   const csms = await createCsms({ port: 0, host: '127.0.0.1', databaseUrl, autoRegister: true, logLevel, env: {} });
   const seedCount = Number(seedCountArg);
   if (seedCount > 0) {
     const profile = Number(seedProfileArg);
-    const hash = profile > 0 ? await hashAuthKey(STORM_KEY) : null;
+    // Older builds have only the slow KDF: one hash for all (the verified-key cache is per charger).
+    const shared = profile > 0 && !hashGeneratedAuthKey ? await hashAuthKey(stormKey(0)) : null;
+    const hashOf = (i) => (profile === 0 ? null : (shared ?? hashGeneratedAuthKey(stormKey(i))));
     const sqlite = databaseUrl.startsWith('sqlite:');
     const now = sqlite ? Date.now() : new Date();
     const conn = csms.orm.em.fork().getConnection();
     const existing = await conn.execute('select count(*) as n from charge_point');
     if (Number(existing[0].n) === 0) {
       for (let i = 0; i < seedCount; i += 500) {
-        const ids = Array.from({ length: Math.min(500, seedCount - i) }, (_, k) => stormId(i + k));
+        const ns = Array.from({ length: Math.min(500, seedCount - i) }, (_, k) => i + k);
         await conn.execute(
-          `insert into charge_point (id, security_profile, auth_key_hash, created_at, updated_at) values ${ids.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
-          ids.flatMap((id) => [id, profile, hash, now, now]),
+          `insert into charge_point (id, security_profile, auth_key_hash, created_at, updated_at) values ${ns.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
+          ns.flatMap((n) => [stormId(n), profile, hashOf(n), now, now]),
           'run',
         );
       }

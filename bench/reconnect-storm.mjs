@@ -22,7 +22,7 @@
 //          --mariadb-url mysql://root@127.0.0.1:3306  --log-level warn
 // CHARGE_IT_BENCH_CORE=<path to a dist/index.js> measures another build of the core.
 import { fork, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -34,7 +34,8 @@ import { parseBenchArgs } from './cli-args.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const serverScript = join(root, 'bench', 'reconnect-storm-server.mjs');
-const STORM_KEY = 'storm-bench-key-0123456789abcdef01234567';
+/** Charger i's Basic-auth key in the profile 1 scenario (the server stores its hash). */
+const stormKey = (i) => createHash('sha1').update(`storm-${i}`).digest('hex');
 const CALL_TIMEOUT_MS = 60_000;
 
 const { values: args } = parseBenchArgs(import.meta.url, {
@@ -158,8 +159,9 @@ async function freshDatabase(target) {
  * Opens the websocket, then Boot + Status. Resolves with the outcome (never rejects):
  * { ok, phase, error, handshakeMs, bootMs, statusMs, ws }.
  */
-function chargerSession(port, index, intendedAt, { key } = {}) {
+function chargerSession(port, index, intendedAt, { withKey } = {}) {
   const identity = stormId(index);
+  const key = withKey ? stormKey(index) : undefined;
   const headers = key ? { authorization: `Basic ${Buffer.from(`${identity}:${key}`).toString('base64')}` } : {};
   return new Promise((resolve) => {
     const out = { ok: false, phase: 'handshake', error: null, handshakeMs: NaN, bootMs: NaN, statusMs: NaN, ws: null };
@@ -233,7 +235,7 @@ function chargerSession(port, index, intendedAt, { key } = {}) {
 }
 
 /** Starts `n` chargers at `rate` per second (paced by the clock); resolves with every outcome. */
-async function storm(port, n, { key, offset = 0 } = {}) {
+async function storm(port, n, { withKey, offset = 0 } = {}) {
   const t0 = performance.now();
   const results = new Array(n);
   const all = [];
@@ -243,7 +245,7 @@ async function storm(port, n, { key, offset = 0 } = {}) {
       const due = Math.min(n, Math.floor(((performance.now() - t0) * rate) / 1000) + 1);
       for (; next < due; next++) {
         const i = next;
-        all.push(chargerSession(port, offset + i, t0 + (i * 1000) / rate, { key }).then((r) => (results[i] = r)));
+        all.push(chargerSession(port, offset + i, t0 + (i * 1000) / rate, { withKey }).then((r) => (results[i] = r)));
       }
       if (next >= n) resolve();
       else setTimeout(tick, 2);
@@ -298,7 +300,7 @@ async function runStorm(target, scenario) {
   try {
     await sleep(500);
     const cpu0 = server.cpuSeconds();
-    const { results, wallMs } = await storm(server.port, count, { key: profile ? STORM_KEY : undefined });
+    const { results, wallMs } = await storm(server.port, count, { withKey: profile > 0 });
     const s = summarise(results);
     s.wallMs = wallMs;
     s.serverCpuS = server.cpuSeconds() - cpu0;
