@@ -112,7 +112,7 @@ describe.each(testDatabases())('query service on $name', (db) => {
 
     await expect(queries.transactions({ sort: 'idTag; drop table x' as never })).rejects.toMatchObject({
       code: CsmsErrorCode.INPUT_INVALID,
-      details: { fields: { sort: 'must be one of startedAt, stoppedAt, energyWh, cost, id' } },
+      details: { fields: { sort: 'must be one of startedAt, stoppedAt, receivedAt, stopReceivedAt, energyWh, cost, id' } },
     });
     await expect(queries.transactions({ order: 'sideways' as never })).rejects.toMatchObject({ details: { fields: { order: expect.any(String) } } });
     await expect(queries.transactions({ limit: 0 })).rejects.toMatchObject({ details: { fields: { limit: expect.any(String) } } });
