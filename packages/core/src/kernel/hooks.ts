@@ -1,5 +1,6 @@
 import { CsmsError, CsmsErrorCode } from './errors.js';
 import type { Logger } from './logger.js';
+import { TIMED_OUT, withTimeout } from './with-timeout.js';
 
 /**
  * Typed lifecycle hooks.
@@ -70,7 +71,6 @@ interface Registration {
   handler: (arg: unknown) => unknown;
 }
 
-const TIMED_OUT = Symbol('timed out');
 
 export class HookRunner<H extends HookSpecs> {
   readonly #kinds: HookKinds<H>;
@@ -263,14 +263,3 @@ export function deepFreeze<T>(value: T): T {
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-async function withTimeout<T>(fn: () => T | Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
-    timer = setTimeout(() => resolve(TIMED_OUT), ms);
-  });
-  try {
-    return await Promise.race([Promise.resolve().then(fn), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

@@ -26,3 +26,5 @@ export {
   type LoadedPlugins,
 } from './plugin-loader.js';
 export { silentLogger, type Logger, type LogFn } from './logger.js';
+export { withTimeout, TIMED_OUT } from './with-timeout.js';
+export { KeyedTimers } from './keyed-timers.js';

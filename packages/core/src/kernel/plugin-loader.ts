@@ -2,6 +2,7 @@ import { CsmsError, CsmsErrorCode, isCsmsError } from './errors.js';
 import type { HookRunner, HookSpecs } from './hooks.js';
 import type { PluginDefinition } from './define-plugin.js';
 import type { Logger } from './logger.js';
+import { TIMED_OUT, withTimeout } from './with-timeout.js';
 
 /** What every host context offers; hosts add their own members (services, routes, handle, ...). */
 export interface BasePluginContext {
@@ -67,8 +68,8 @@ export async function loadPlugins<Ctx, H extends HookSpecs>(options: LoadPlugins
   const runTeardowns = async (): Promise<void> => {
     for (const { plugin, fn } of teardowns.reverse()) {
       try {
-        const outcome = await raceTimeout(Promise.resolve().then(fn), teardownTimeoutMs);
-        if (outcome === TIMEOUT) log.warn({ plugin, timeoutMs: teardownTimeoutMs }, 'plugin teardown timed out');
+        const outcome = await withTimeout(fn, teardownTimeoutMs);
+        if (outcome === TIMED_OUT) log.warn({ plugin, timeoutMs: teardownTimeoutMs }, 'plugin teardown timed out');
       } catch (err) {
         log.error({ plugin, err }, 'plugin teardown failed');
       }
@@ -92,8 +93,8 @@ export async function loadPlugins<Ctx, H extends HookSpecs>(options: LoadPlugins
       if (plugin.hooks) hooks.register(plugin.name, plugin.hooks);
       if (plugin.setup) {
         const ctx = options.createContext(base, gate);
-        const outcome = await raceTimeout(Promise.resolve().then(() => plugin.setup?.(ctx)), setupTimeoutMs);
-        if (outcome === TIMEOUT) {
+        const outcome = await withTimeout(() => plugin.setup?.(ctx), setupTimeoutMs);
+        if (outcome === TIMED_OUT) {
           throw new CsmsError(
             CsmsErrorCode.PLUGIN_SETUP_TIMEOUT,
             `plugin "${plugin.name}" did not finish setup() within ${setupTimeoutMs} ms; move slow work out of setup or raise the setup timeout`,
@@ -169,15 +170,5 @@ function sortByDependencies<P extends NamedPlugin>(plugins: P[]): P[] {
   return out;
 }
 
-const TIMEOUT = Symbol('timeout');
-
-async function raceTimeout<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMEOUT> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([promise, new Promise<typeof TIMEOUT>((r) => (timer = setTimeout(() => r(TIMEOUT), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 type NamedPlugin = Pick<PluginDefinition, 'name' | 'dependencies'>;

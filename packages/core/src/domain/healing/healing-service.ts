@@ -6,6 +6,7 @@ import type { MessageTrigger } from '../../ocpp/v16/central-system-messages.js';
 import type { Sessions } from '../../ocpp/sessions.js';
 import { ConnectorSchema, TransactionSchema } from '../../persistence/entities/index.js';
 import type { WriteBatcher } from '../../persistence/write-batcher.js';
+import { KeyedTimers } from '../../kernel/keyed-timers.js';
 
 export interface HealingOptions {
   /** Heal at all (default true). */
@@ -68,7 +69,7 @@ const KEEP_ACTIONS = 100;
 export class HealingService {
   readonly #deps: HealingServiceDeps;
   #options: HealingOptions;
-  readonly #timers = new Map<string, NodeJS.Timeout>();
+  readonly #timers = new KeyedTimers<string>();
   readonly #lastAction = new Map<string, number>();
   readonly #actions: HealingAction[] = [];
   readonly #running = new Set<Promise<unknown>>();
@@ -97,23 +98,12 @@ export class HealingService {
     if (!this.#options.enabled || this.#closed || connectorId <= 0) return;
     if (!CHARGING.has(status) && status !== 'Available') return;
     const key = `${chargePointId}\u0000${connectorId}`;
-    clearTimeout(this.#timers.get(key));
-    const timer = setTimeout(() => {
-      this.#timers.delete(key);
-      this.#track(this.check(chargePointId, connectorId));
-    }, this.#options.delayMs);
-    timer.unref();
-    this.#timers.set(key, timer);
+    this.#timers.set(key, this.#options.delayMs, () => this.#track(this.check(chargePointId, connectorId)));
   }
 
   /** Forgets the pending checks of a charge point that disconnected. */
   forget(chargePointId: string): void {
-    for (const [key, timer] of this.#timers) {
-      if (key.startsWith(`${chargePointId}\u0000`)) {
-        clearTimeout(timer);
-        this.#timers.delete(key);
-      }
-    }
+    this.#timers.deleteWhere((key) => key.startsWith(`${chargePointId}\u0000`));
   }
 
   /**
@@ -135,7 +125,6 @@ export class HealingService {
 
   async close(): Promise<void> {
     this.#closed = true;
-    for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
     await this.idle();
   }

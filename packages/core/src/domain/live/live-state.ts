@@ -18,6 +18,7 @@ import type {
   LiveStateService,
 } from './live-types.js';
 import { readMeterValues } from './meter-reading.js';
+import { KeyedTimers } from '../../kernel/keyed-timers.js';
 
 export interface LiveStateOptions {
   /** A burst of meter values gives at most one event per connector (and for the site) per this many ms. */
@@ -147,7 +148,7 @@ export class LiveState implements LiveStateService {
   readonly #options: LiveStateOptions;
   readonly #chargePoints = new Map<string, ChargePointState>();
   readonly #subscriptions = new Set<LiveSubscription>();
-  readonly #timers = new Map<string, NodeJS.Timeout>();
+  readonly #timers = new KeyedTimers<string>();
   readonly #lastEmit = new Map<string, number>();
   #gridLimitW: number | null = null;
   #closed = false;
@@ -209,7 +210,6 @@ export class LiveState implements LiveStateService {
   /** Stops the coalescing timers and ends every subscription. */
   close(): void {
     this.#closed = true;
-    for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
     for (const s of this.#subscriptions) s.close();
     this.#subscriptions.clear();
@@ -529,11 +529,7 @@ export class LiveState implements LiveStateService {
       return;
     }
     // Within a burst: a pending meter-driven (slower) site event is brought forward to the burst window.
-    const pending = this.#timers.get('site');
-    if (pending) {
-      clearTimeout(pending);
-      this.#timers.delete('site');
-    }
+    this.#timers.delete('site');
     this.#emit('site', false, build, SITE_BURST_MS);
   }
 
@@ -543,28 +539,19 @@ export class LiveState implements LiveStateService {
    */
   #emit(key: string, immediate: boolean, build: () => LiveEvent | undefined, intervalMs = this.#options.coalesceMs): void {
     if (this.#closed) return;
-    const pending = this.#timers.get(key);
     if (immediate) {
-      if (pending) {
-        clearTimeout(pending);
-        this.#timers.delete(key);
-      }
+      this.#timers.delete(key);
       this.#publish(key, build);
       return;
     }
-    if (pending) return;
+    if (this.#timers.has(key)) return;
     const last = this.#lastEmit.get(key);
     const wait = last === undefined ? 0 : last + intervalMs - performance.now();
     if (wait <= 0) {
       this.#publish(key, build);
       return;
     }
-    const timer = setTimeout(() => {
-      this.#timers.delete(key);
-      this.#publish(key, build);
-    }, Math.ceil(wait));
-    timer.unref();
-    this.#timers.set(key, timer);
+    this.#timers.set(key, Math.ceil(wait), () => this.#publish(key, build));
   }
 
   #publish(key: string, build: () => LiveEvent | undefined): void {

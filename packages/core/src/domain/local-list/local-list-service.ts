@@ -10,6 +10,7 @@ import type { CentralSystemActions } from '../../ocpp/v16/central-system-message
 type SendLocalListRequest = CentralSystemActions['SendLocalList']['request'];
 import type { WriteBatcher } from '../../persistence/write-batcher.js';
 import { desiredEntries, planLocalListUpdate, type LocalListEntries } from './local-list-plan.js';
+import { KeyedTimers } from '../../kernel/keyed-timers.js';
 
 export interface LocalListOptions {
   /** Sync automatically after a charge point connects or boots, and after `markDirty()` (default true). */
@@ -111,7 +112,7 @@ export class LocalListService {
   #options: LocalListOptions;
   /** One sync chain per charge point (their calls are serialised anyway; this keeps the row updates ordered). */
   readonly #chains = new Map<string, Promise<unknown>>();
-  readonly #timers = new Map<string, NodeJS.Timeout>();
+  readonly #timers = new KeyedTimers<string>();
   #dirtyTimer: NodeJS.Timeout | undefined;
   /** Configuration limits read once per connection. */
   readonly #limits = new Map<string, ChargePointLimits>();
@@ -286,9 +287,7 @@ export class LocalListService {
   scheduleSync(chargePointId: string, reason: 'connected' | 'boot'): void {
     if (reason === 'connected') this.#limits.delete(chargePointId);
     if (!this.#options.autoSync || this.#closed) return;
-    clearTimeout(this.#timers.get(chargePointId));
-    const timer = setTimeout(() => {
-      this.#timers.delete(chargePointId);
+    this.#timers.set(chargePointId, this.#options.syncDelayMs, () => {
       const session = this.#deps.sessions.get(chargePointId);
       // Not yet booted (the Boot that follows schedules again), Pending or Rejected: nothing to do now.
       if (!session || session.registrationStatus !== 'Accepted') return;
@@ -297,14 +296,11 @@ export class LocalListService {
           .then((on) => (on ? this.sync(chargePointId) : undefined))
           .catch((err) => this.#deps.log.warn({ chargePointId, err: (err as Error).message }, 'automatic local list sync failed')),
       );
-    }, this.#options.syncDelayMs);
-    timer.unref();
-    this.#timers.set(chargePointId, timer);
+    });
   }
 
   /** Forgets a disconnected charge point's pending sync and limits. */
   forget(chargePointId: string, options: { keepLimits?: boolean } = {}): void {
-    clearTimeout(this.#timers.get(chargePointId));
     this.#timers.delete(chargePointId);
     if (!options.keepLimits) this.#limits.delete(chargePointId);
   }
@@ -317,7 +313,6 @@ export class LocalListService {
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#dirtyTimer);
-    for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
     await this.idle();
   }
