@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { HookRunner, loadPlugins, type LoadedPlugins, type Logger } from '@charge-it/core/kernel';
+import { HookRunner, loadPlugins, withTimeout, type LoadedPlugins, type Logger } from '@charge-it/core/kernel';
 import { pino } from 'pino';
 import type { Readable } from 'node:stream';
 import { AuthorizationCache } from './auth/authorization-cache.js';
@@ -216,7 +216,7 @@ export async function createChargePoint(input: EdgeConfig, options: CreateCharge
     session.markReboot(type);
     if (type === 'Soft' && session.canSend()) {
       // Soft: stop gracefully, i.e. give the Stop messages a few seconds to reach the CS.
-      await Promise.race([outbox.whenEmpty(), new Promise((r) => setTimeout(r, 10_000))]);
+      await withTimeout(outbox.whenEmpty(), 10_000);
     }
     resetting = false;
     if (events.listenerCount('reset') > 0) events.emit('reset', { type });
@@ -332,7 +332,7 @@ export async function createChargePoint(input: EdgeConfig, options: CreateCharge
       if (stopOptions.graceful && session.canSend() && outbox.size > 0) {
         // Nothing is lost either way (the journal is on disk); graceful only gives queued
         // messages a few seconds to go out now rather than after the next start.
-        await Promise.race([outbox.whenEmpty(), new Promise((r) => setTimeout(r, 5_000))]);
+        await withTimeout(outbox.whenEmpty(), 5_000);
       }
       session.stop();
       await cableDetection.close();

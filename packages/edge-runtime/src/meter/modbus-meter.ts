@@ -1,4 +1,4 @@
-import { CsmsError, CsmsErrorCode } from '@charge-it/core/kernel';
+import { CsmsError, CsmsErrorCode, TIMED_OUT, withTimeout } from '@charge-it/core/kernel';
 import { decodeRegister, registerCount } from './decode-register.js';
 import { MeterError, MeterErrorCode } from './meter-error.js';
 import type { MeterDriver, MeterDriverDeps, MeterReading, ModbusRtuMeterConfig, ModbusTcpMeterConfig } from './meter-driver.js';
@@ -198,12 +198,8 @@ export class ModbusMeter implements MeterDriver {
             dataBits: 8,
             stopBits: 1,
           });
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no connection within ${this.timeoutMs} ms`)), this.timeoutMs);
-    });
     try {
-      await Promise.race([connecting, timeout]);
+      if ((await withTimeout(connecting, this.timeoutMs)) === TIMED_OUT) throw new Error(`no connection within ${this.timeoutMs} ms`);
     } catch (cause) {
       connecting.catch(() => {});
       closeQuietly(client);
@@ -213,8 +209,6 @@ export class ModbusMeter implements MeterDriver {
           ? 'check host, port and that the Modbus gateway is on'
           : 'check the device path, that the user is in the "dialout" group, and baudRate/parity';
       throw new MeterError(MeterErrorCode.UNREACHABLE, `${this.where}: cannot connect (${detail}); ${hint}`, { cause });
-    } finally {
-      clearTimeout(timer);
     }
     client.setID(this.unitId);
     client.setTimeout(this.timeoutMs);

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Logger } from '@charge-it/core/kernel';
+import { TIMED_OUT, withTimeout, type Logger } from '@charge-it/core/kernel';
 import { loadEdgeConfig, type EdgeConfig } from '../config/edge-config.js';
 import type { EdgePlugin } from '../plugins/edge-plugin.js';
 import { simulatedReader, type SimulatedReaderPlugin } from '../readers/simulated-reader.js';
@@ -146,7 +146,7 @@ export async function runSimulation(options: SimulationOptions, deps: Simulation
       cps.map(async (cp) => {
         if (!cp.handle) return;
         try {
-          await withTimeout(cp.handle.stop({ graceful: true }), 10_000);
+          await answerWithin(cp.handle.stop({ graceful: true }), 10_000);
         } catch (err) {
           counters.errors++;
           deps.log.error({ err, cp: cp.identity }, 'simulated charge point did not stop cleanly');
@@ -180,7 +180,7 @@ async function runSessions(
   const stranger = `${base}X`;
   const tap = async (idTag: string) => {
     try {
-      const outcome = await withTimeout(cp.reader.tap(idTag, connectorId), 15_000);
+      const outcome = await answerWithin(cp.reader.tap(idTag, connectorId), 15_000);
       if (outcome.result === 'started') counters.sessionsStarted++;
       else if (outcome.result === 'stopped') counters.sessionsStopped++;
       else if (outcome.result === 'refused') counters.refused++;
@@ -241,16 +241,8 @@ function waitAborted(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }
 
-async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+async function answerWithin<T>(p: Promise<T>, ms: number): Promise<T> {
+  const outcome = await withTimeout(p, ms);
+  if (outcome === TIMED_OUT) throw new Error(`no answer within ${ms} ms`);
+  return outcome;
 }
