@@ -1,5 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { silentLogger } from '@charge-it/core/kernel';
 import { FakeChargePoint, type TestCsms } from '@charge-it/core/testing';
@@ -219,5 +222,43 @@ describe('edge runtime against the real core: security (A01 key rotation, securi
     expect(startups.every((e) => e.critical)).toBe(true);
     expect(startups.map((e) => e.techInfo)).toEqual(expect.arrayContaining(['Reboot: restart after a clean stop']));
     expect(events.filter((e) => e.status === 'ResetOrReboot')).toHaveLength(1);
+  });
+
+  it('a wss:// server whose certificate does not verify against caFile: InvalidCentralSystemCertificate queued once per outage, stored by the core later', async () => {
+    server = await startCore(dir, { apiAdminKey: adminKey, chargePoints: ['CP-1'] });
+    // Two unrelated self-signed certificates: the server shows one, the charge point trusts the other.
+    const selfSigned = (name: string): { key: string; cert: string } => {
+      const key = join(dir, `${name}.key`);
+      const cert = join(dir, `${name}.crt`);
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', `/CN=${name}`, '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+      return { key, cert };
+    };
+    const shown = selfSigned('impostor');
+    const trusted = selfSigned('trusted');
+    let handshakes = 0;
+    const impostor = createHttpsServer({ key: readFileSync(shown.key), cert: readFileSync(shown.cert) });
+    impostor.on('tlsClientError', () => handshakes++);
+    await new Promise<void>((resolve) => impostor.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (impostor.address() as AddressInfo).port;
+      cp = await createChargePoint(config(undefined, { csmsUrl: `wss://127.0.0.1:${port}/ocpp`, caFile: trusted.cert }), { log: silentLogger, meterFactory: () => new FakeMeter() });
+      await cp.start();
+      const journal = join(dir, 'edge', 'security-events.jsonl');
+      await pollUntil(() => handshakes >= 3, 'three refused TLS handshakes');
+      await pollUntil(() => existsSync(journal) && readFileSync(journal, 'utf8').includes('InvalidCentralSystemCertificate'), 'InvalidCentralSystemCertificate journaled');
+      await stopEdge();
+      expect(readFileSync(journal, 'utf8').match(/InvalidCentralSystemCertificate/g)).toHaveLength(1);
+    } finally {
+      await new Promise((resolve) => impostor.close(resolve));
+    }
+
+    // Pointed at the right central system: the queued event is delivered and stored as critical.
+    const edge = await startEdge();
+    await pollUntil(() => edge.state.boot === 'Accepted', 'boot Accepted at the real core');
+    await pollUntil(async () => (await eventTypes()).includes('InvalidCentralSystemCertificate'), 'InvalidCentralSystemCertificate stored by the core');
+    const events = (await securityEvents()).filter((e) => e.status === 'InvalidCentralSystemCertificate');
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ critical: false }); // not critical in the whitepaper's appendix
+    expect(events[0]!.techInfo).toMatch(/CERT|certificate/i);
   });
 });

@@ -3,8 +3,9 @@ import type { Outbox } from '../ocpp/outbox.js';
 
 /**
  * Security event types of the OCPP 1.6 security whitepaper (edition 3, appendix 1) that this
- * runtime reports. `critical` ones must reach the central system (the whitepaper's "SHALL send");
- * the others are sent too, since the central system's security log is where an operator looks.
+ * runtime reports, with the appendix's "critical" column (critical ones must reach the central
+ * system; the others are sent too, since its security log is where an operator looks). Critical
+ * ones are logged at warn, the others at info.
  */
 export const SECURITY_EVENTS = {
   /** The firmware was updated (UpdateFirmware reached Installed). Critical. */
@@ -17,8 +18,8 @@ export const SECURITY_EVENTS = {
   ResetOrReboot: { critical: true },
   /** A security parameter changed (AuthorizationKey rotated). */
   ReconfigurationOfSecurityParameters: { critical: false },
-  /** The central system's TLS certificate did not verify against the configured CA. Critical. */
-  InvalidCentralSystemCertificate: { critical: true },
+  /** The central system's TLS certificate did not verify against the configured CA. */
+  InvalidCentralSystemCertificate: { critical: false },
 } as const;
 
 export type SecurityEventType = keyof typeof SECURITY_EVENTS;
