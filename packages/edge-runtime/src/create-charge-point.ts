@@ -13,6 +13,7 @@ import type { GpioFactory } from './cable/gpio-input.js';
 import { loadEdgeConfig, type EdgeConfig } from './config/edge-config.js';
 import { configKeyDefinitions } from './config-keys/config-key-definitions.js';
 import { ConfigurationStore } from './config-keys/configuration-store.js';
+import type { ChargePointEvents } from './connectors/charge-point-events.js';
 import { ChargePointController } from './connectors/charge-point-controller.js';
 import { createMeterDriver } from './meter/create-meter-driver.js';
 import type { MeterDriver } from './meter/meter-driver.js';
@@ -31,7 +32,7 @@ import { SecurityEventReporter } from './security/security-events.js';
 import { ChargingProfileStore } from './smart-charging/charging-profile-store.js';
 
 /**
- * Events of a ChargePointHandle:
+ * Events of a ChargePointHandle (argument types: `ChargePointEvents`, emitted once each on one emitter):
  * - 'boot' (state: BootState) · 'online' · 'offline'
  * - 'status' (connectorId, status) · 'transactionStarted' (info) · 'transactionStopped' (info)
  * - 'sample' ({ connectorId, reading, limitW }) · 'message' (action: a CP→CS request sent)
@@ -88,7 +89,7 @@ export async function createChargePoint(input: EdgeConfig, options: CreateCharge
   const dataDir = config.dataDir;
   mkdirSync(dataDir, { recursive: true });
   const log: Logger = (options.log ?? (pino({ level: config.logLevel ?? 'info', base: { cp: config.identity } }) as unknown as Logger)).child({ cp: config.identity });
-  const events = new EventEmitter();
+  const events = new EventEmitter<ChargePointEvents>();
   const clock = new Clock();
   const file = (name: string): string => join(dataDir, name);
 
@@ -195,6 +196,7 @@ export async function createChargePoint(input: EdgeConfig, options: CreateCharge
     file: file('connectors.json'),
     voltageV: config.nominalVoltageV ?? 230,
     online: () => connection.online,
+    events,
   });
   const ctrl = controller;
   const cableDetection = new CableDetection({
@@ -204,7 +206,6 @@ export async function createChargePoint(input: EdgeConfig, options: CreateCharge
     ...(options.gpio ? { gpio: options.gpio } : {}),
     ...(options.stdin ? { stdin: options.stdin } : {}),
   });
-  for (const ev of ['status', 'transactionStarted', 'transactionStopped', 'sample', 'health']) ctrl.on(ev, (...args) => events.emit(ev, ...args));
 
   let stopped = false;
   let resetting = false;
@@ -354,7 +355,8 @@ export async function createChargePoint(input: EdgeConfig, options: CreateCharge
     },
     configValue: (key) => ocppConfig.get(key),
     whenOutboxEmpty: () => outbox.whenEmpty(),
-    on: (event, fn) => void events.on(event, fn),
-    off: (event, fn) => void events.off(event, fn),
+    // The handle keeps its string-typed on/off (callers outside this package); the map is ChargePointEvents.
+    on: (event, fn) => void (events as EventEmitter).on(event, fn),
+    off: (event, fn) => void (events as EventEmitter).off(event, fn),
   };
 }

@@ -1,4 +1,5 @@
 export { createChargePoint, type ChargePointHandle, type CreateChargePointOptions } from './create-charge-point.js';
+export type { ChargePointEvents } from './connectors/charge-point-events.js';
 export { loadEdgeConfig, EDGE_ENV_VARS, type EdgeConfig, type ConnectorConfig, type BootInfo } from './config/edge-config.js';
 export {
   defineEdgePlugin,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { EventEmitter } from 'node:events';
+import type { EventEmitter } from 'node:events';
 import type { HookRunner, Logger } from '@charge-it/core/kernel';
 import type { Authorizer } from '../auth/authorizer.js';
 import type { CableKind } from '../cable/cable-config.js';
@@ -14,6 +14,7 @@ import type { EdgeHooks } from '../plugins/edge-hooks.js';
 import type { ConnectorView, EdgeChargePointView, PluginHealth, PluginHealthReport } from '../plugins/edge-plugin.js';
 import type { ChargingProfileStore } from '../smart-charging/charging-profile-store.js';
 import { JsonFileStore } from '../storage/json-file-store.js';
+import type { ChargePointEvents } from './charge-point-events.js';
 import { Connector, type ActiveTransaction, type PersistedConnector, type Reservation } from './connector.js';
 import { buildSampledValues } from './sampled-values.js';
 
@@ -31,6 +32,8 @@ export interface ChargePointControllerDeps {
   file: string;
   voltageV: number;
   online(): boolean;
+  /** The charge point's events (the handle's emitter): status, transactionStarted/Stopped, sample, health. */
+  events: EventEmitter<ChargePointEvents>;
 }
 
 /** StopTransaction.transactionData keeps at most this many MeterValues (memory on a Pi). */
@@ -40,9 +43,9 @@ const MAX_STOP_TXN_DATA = 48;
  * The charge point's behaviour: connectors and their status, card and cable events,
  * transactions (start/stop through the durable outbox, meter sampling, clock-aligned data),
  * reservations, availability, and the smart-charging limit applied to each meter.
- * Emits 'status' (connectorId, status), 'transactionStarted', 'transactionStopped', 'sample'.
+ * Emits 'status', 'transactionStarted', 'transactionStopped', 'sample' and 'health' on `deps.events`.
  */
-export class ChargePointController extends EventEmitter {
+export class ChargePointController {
   readonly #d: ChargePointControllerDeps;
   readonly connectors: Connector[];
   readonly #meters: MeterDriver[];
@@ -56,7 +59,6 @@ export class ChargePointController extends EventEmitter {
   readonly #health = new Map<string, PluginHealth>();
 
   constructor(deps: ChargePointControllerDeps) {
-    super();
     this.#d = deps;
     const maxTotal = deps.connectors.reduce((s, c) => s + c.maxPowerW, 0);
     this.connectors = [new Connector(0, maxTotal, 'manual'), ...deps.connectors.map((c, i) => new Connector(i + 1, c.maxPowerW, c.cable ?? 'always'))];
@@ -169,13 +171,13 @@ export class ChargePointController extends EventEmitter {
     if (!force && status === c.reportedStatus) return;
     const previous = c.reportedStatus;
     if (!this.#d.session.canSend()) {
-      if (status !== previous) this.emit('status', c.id, status);
+      if (status !== previous) this.#d.events.emit('status', c.id, status);
       // Not queued (S16 §3.7): the current status is sent on reconnect.
       c.reportedStatus = undefined;
       return;
     }
     c.reportedStatus = status;
-    if (status !== previous) this.emit('status', c.id, status);
+    if (status !== previous) this.#d.events.emit('status', c.id, status);
     this.#sendStatus(c, status, false);
   }
 
@@ -214,7 +216,7 @@ export class ChargePointController extends EventEmitter {
     this.#health.set(plugin, next);
     const changed = !previous || previous.ok !== next.ok || (!next.ok && (previous.info !== next.info || previous.vendorErrorCode !== next.vendorErrorCode || previous.errorCode !== next.errorCode));
     if (!changed) return;
-    this.emit('health', plugin, next);
+    this.#d.events.emit('health', plugin, next);
     if (!previous && next.ok) return; // first report, all well: nothing new for the central system
     const zero = this.connectors[0];
     if (zero) this.refreshStatus(zero, true);
@@ -574,7 +576,7 @@ export class ChargePointController extends EventEmitter {
     this.#scheduleSampling(c);
     this.applyLimits();
     this.#d.hooks.observe('onSessionStarted', { connectorId: c.id, idTag, txLocal: tx.txLocal, meterStartWh: tx.meterStartWh, timestamp: tx.startedAt }, this.#d.identity);
-    this.emit('transactionStarted', { connectorId: c.id, idTag, txLocal: tx.txLocal, meterStartWh: tx.meterStartWh });
+    this.#d.events.emit('transactionStarted', { connectorId: c.id, idTag, txLocal: tx.txLocal, meterStartWh: tx.meterStartWh });
     return true;
   }
 
@@ -612,7 +614,7 @@ export class ChargePointController extends EventEmitter {
       { connectorId: c.id, idTag: tx.idTag, txLocal: tx.txLocal, ...(transactionId !== undefined ? { transactionId } : {}), meterStartWh: tx.meterStartWh, meterStopWh, reason, timestamp },
       this.#d.identity,
     );
-    this.emit('transactionStopped', { connectorId: c.id, txLocal: tx.txLocal, meterStartWh: tx.meterStartWh, meterStopWh, reason });
+    this.#d.events.emit('transactionStopped', { connectorId: c.id, txLocal: tx.txLocal, meterStartWh: tx.meterStartWh, meterStopWh, reason });
   }
 
   /** Called by the outbox after each acknowledged transaction message. */
@@ -689,7 +691,7 @@ export class ChargePointController extends EventEmitter {
       { connectorId: c.id, reading, ...(txLocal ? { txLocal } : {}), limitW: c.limitW, timestamp: this.#d.clock.iso() },
       this.#d.identity,
     );
-    this.emit('sample', { connectorId: c.id, reading, limitW: c.limitW });
+    this.#d.events.emit('sample', { connectorId: c.id, reading, limitW: c.limitW });
   }
 
   #scheduleAligned(): void {
