@@ -150,6 +150,10 @@ describe.each(testDatabases())('reservations on $name', (db) => {
     // Offline: the command's error, the reservation unchanged.
     const third = await reservations.reserve({ chargePointId: 'CP-1', connectorId: 2, idTag: 'ALICE', expiryDate: inMinutes(30) });
     await cp.close();
+    // "Offline" means the server has seen the close; before that a command is sent and its
+    // connection lost (CONNECTION_LOST), which is a different case.
+    for (let i = 0; i < 200 && h.server.csms.sessions.get('CP-1'); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(h.server.csms.sessions.get('CP-1')).toBeUndefined();
     await expect(reservations.cancel(third.id, 'api:ops')).rejects.toMatchObject({ code: CsmsErrorCode.CHARGE_POINT_OFFLINE });
     expect(await row(h, third.id)).toMatchObject({ status: 'Accepted' });
   });
