@@ -37,6 +37,7 @@ export {
   type Transaction,
   type MeterSample,
   type OrphanMessage,
+  type OrphanAction,
   type Reservation,
   type ChargingProfile,
   type LocalAuthList,
