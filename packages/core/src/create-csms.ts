@@ -24,6 +24,7 @@ import { registerPublicLiveRoutes } from './http/live/public-live-routes.js';
 import { CsmsError, CsmsErrorCode } from './kernel/errors.js';
 import { HookRunner } from './kernel/hooks.js';
 import { loadPlugins, type LoadedPlugins } from './kernel/plugin-loader.js';
+import { withTimeout } from './kernel/with-timeout.js';
 import { ActionRouter, type ActionHandler } from './ocpp/action-router.js';
 import { CommandService, type ChargePointCommands } from './ocpp/commands.js';
 import { SettingsService } from './domain/settings/settings-service.js';
@@ -433,9 +434,9 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
     close() {
       closing ??= (async () => {
         tlsReloader?.close();
-        await withGrace(router.idle(), IN_FLIGHT_GRACE_MS);
+        await withTimeout(router.idle(), IN_FLIGHT_GRACE_MS);
         await gateway.close();
-        await withGrace(router.idle(), IN_FLIGHT_GRACE_MS);
+        await withTimeout(router.idle(), IN_FLIGHT_GRACE_MS);
         await hooks.drain();
         live.close();
         await loaded.close();
@@ -451,12 +452,6 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
     },
   };
   return csms;
-}
-
-async function withGrace(promise: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
 }
 
 function redactUrl(url: string): string {
