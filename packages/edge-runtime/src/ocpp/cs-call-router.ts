@@ -21,7 +21,8 @@ import type { CentralSystemAction } from './ocpp-types.js';
 
 const { createRPCError } = ocppRpc as unknown as { createRPCError: (code: string, message?: string, details?: object) => Error };
 
-export const CS_CALL_HANDLERS: Record<CentralSystemAction, CallHandler> = {
+/** One handler per CS→CP action, each typed by its action's request and response. */
+export const CS_CALL_HANDLERS: { [A in CentralSystemAction]: CallHandler<A> } = {
   CancelReservation: cancelReservation,
   ChangeAvailability: changeAvailability,
   ChangeConfiguration: changeConfiguration,
@@ -51,10 +52,11 @@ export const CS_CALL_HANDLERS: Record<CentralSystemAction, CallHandler> = {
 export function createCsCallRouter(ctx: HandlerContext): (action: string, params: Record<string, unknown>) => Promise<unknown> {
   return async (action, params) => {
     if (ctx.session.state === 'Rejected') return NO_REPLY;
-    const handler = (CS_CALL_HANDLERS as Record<string, CallHandler | undefined>)[action];
+    // The payload was validated against the action's schema by ocpp-rpc before it reaches us.
+    const handler = (CS_CALL_HANDLERS as Record<string, ((params: never, ctx: HandlerContext) => unknown) | undefined>)[action];
     if (!handler) throw createRPCError('NotImplemented', `${action} is not an OCPP 1.6 call this charge point handles`, {});
     try {
-      return await handler(params, ctx);
+      return await handler(params as never, ctx);
     } catch (err) {
       ctx.log.error({ action, err: String((err as Error)?.message ?? err) }, 'CS call handler failed');
       throw createRPCError('InternalError', `${action} failed in the charge point`, {});

@@ -8,7 +8,9 @@ import type { IdTagInfo } from '@charge-it/core/ocpp16';
 export type {
   BootNotificationRequest,
   BootNotificationResponse,
+  AuthorizationData,
   CentralSystemAction,
+  CentralSystemActions,
   ChargePointAction,
   ChargePointActions,
   ChargePointErrorCode,

@@ -2,13 +2,13 @@ import { isValidStatus } from '../ocpp-types.js';
 import { authorizationKeyProblem } from '../../security/credential-store.js';
 import { afterReply, type CallHandler } from './handler-context.js';
 
-export const changeAvailability: CallHandler = ({ connectorId, type }, ctx) => ({ status: ctx.controller.changeAvailability(connectorId, type) });
+export const changeAvailability: CallHandler<'ChangeAvailability'> = ({ connectorId, type }, ctx) => ({ status: ctx.controller.changeAvailability(connectorId, type) });
 
 /** Security whitepaper A01: a write-only key; the new value is on disk before Accepted goes out. */
 const AUTHORIZATION_KEY = 'AuthorizationKey';
 const KEY_COMMIT_GRACE_MS = 1_000;
 
-export const changeConfiguration: CallHandler = ({ key, value }, ctx) => {
+export const changeConfiguration: CallHandler<'ChangeConfiguration'> = ({ key, value }, ctx) => {
   if (key === AUTHORIZATION_KEY) {
     const problem = authorizationKeyProblem(String(value));
     if (problem) {
@@ -29,7 +29,7 @@ export const changeConfiguration: CallHandler = ({ key, value }, ctx) => {
   return { status };
 };
 
-export const getConfiguration: CallHandler = ({ key }, ctx) => {
+export const getConfiguration: CallHandler<'GetConfiguration'> = ({ key }, ctx) => {
   const max = ctx.config.int('GetConfigurationMaxKeys');
   const keys: string[] | undefined = Array.isArray(key) ? key : undefined;
   if (keys && max > 0 && keys.length > max) {
@@ -45,14 +45,14 @@ export const getConfiguration: CallHandler = ({ key }, ctx) => {
   return unknownKey.length > 0 ? { configurationKey, unknownKey } : { configurationKey };
 };
 
-export const clearCache: CallHandler = (_params, ctx) => {
+export const clearCache: CallHandler<'ClearCache'> = (_params, ctx) => {
   ctx.cache.clear();
   return { status: 'Accepted' };
 };
 
-export const dataTransfer: CallHandler = () => ({ status: 'UnknownVendorId' });
+export const dataTransfer: CallHandler<'DataTransfer'> = () => ({ status: 'UnknownVendorId' });
 
-export const remoteStartTransaction: CallHandler = async ({ idTag, connectorId, chargingProfile }, ctx) => {
+export const remoteStartTransaction: CallHandler<'RemoteStartTransaction'> = async ({ idTag, connectorId, chargingProfile }, ctx) => {
   if (ctx.session.state !== 'Accepted') return { status: 'Rejected' };
   if (connectorId !== undefined && (connectorId <= 0 || !ctx.controller.connector(connectorId))) return { status: 'Rejected' };
   let info;
@@ -67,17 +67,17 @@ export const remoteStartTransaction: CallHandler = async ({ idTag, connectorId, 
   return { status: ctx.controller.remoteStart({ idTag, ...(connectorId !== undefined ? { connectorId } : {}), ...(chargingProfile ? { chargingProfile } : {}) }, info) };
 };
 
-export const remoteStopTransaction: CallHandler = ({ transactionId }, ctx) => {
+export const remoteStopTransaction: CallHandler<'RemoteStopTransaction'> = ({ transactionId }, ctx) => {
   if (ctx.session.state !== 'Accepted') return { status: 'Rejected' };
   return { status: ctx.controller.remoteStop(transactionId) };
 };
 
-export const reset: CallHandler = ({ type }, ctx) => {
+export const reset: CallHandler<'Reset'> = ({ type }, ctx) => {
   afterReply(() => ctx.requestReset(type));
   return { status: 'Accepted' };
 };
 
-export const unlockConnector: CallHandler = async ({ connectorId }, ctx) => {
+export const unlockConnector: CallHandler<'UnlockConnector'> = async ({ connectorId }, ctx) => {
   const c = ctx.controller.connector(connectorId);
   if (!c || connectorId === 0) return { status: 'NotSupported' };
   if (c.transaction) await ctx.controller.stopTransaction(connectorId, 'UnlockCommand');

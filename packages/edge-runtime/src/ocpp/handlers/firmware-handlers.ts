@@ -18,7 +18,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * an http(s) location, uploads it with HTTP PUT (to location + fileName when the location ends
  * with "/"), reporting Uploading, then Uploaded or UploadFailed. FTP is not supported: UploadFailed.
  */
-export const getDiagnostics: CallHandler = ({ location, retries, retryInterval }, ctx) => {
+export const getDiagnostics: CallHandler<'GetDiagnostics'> = ({ location, retries, retryInterval }, ctx) => {
   const stamp = ctx.clock.iso().replace(/[:.]/g, '-');
   const fileName = `diagnostics-${ctx.identity}-${stamp}.json`;
   const dir = join(ctx.dataDir, 'diagnostics');
@@ -58,7 +58,7 @@ export const getDiagnostics: CallHandler = ({ location, retries, retryInterval }
  * (Downloading → Downloaded or DownloadFailed), then simulates the install (Installing →
  * Installed). Flashing a real image is left to the device's OS tooling.
  */
-export const updateFirmware: CallHandler = ({ location, retrieveDate, retries, retryInterval }, ctx) => {
+export const updateFirmware: CallHandler<'UpdateFirmware'> = ({ location, retrieveDate, retries, retryInterval }, ctx) => {
   const delay = Math.max(0, Date.parse(retrieveDate) - ctx.clock.now());
   setTimeout(() => {
     void (async () => {

@@ -9,6 +9,7 @@ import type { BootStateMachine } from '../boot-state-machine.js';
 import type { Clock } from '../clock.js';
 import type { Connection } from '../connection.js';
 import type { Outbox } from '../outbox.js';
+import type { CentralSystemAction, CentralSystemActions } from '../ocpp-types.js';
 import type { CredentialStore } from '../../security/credential-store.js';
 import type { SecurityEventReporter } from '../../security/security-events.js';
 
@@ -40,8 +41,12 @@ export interface HandlerContext {
   diagnosticsStatus: { value: string };
 }
 
-// biome-ignore lint: handlers take the validated OCPP payload
-export type CallHandler = (params: any, ctx: HandlerContext) => Promise<Record<string, unknown>> | Record<string, unknown>;
+/** The request (validated by ocpp-rpc against the OCPP 1.6 schema) and response of a CS→CP action. */
+export type CallRequest<A extends CentralSystemAction> = CentralSystemActions[A]['request'];
+export type CallResponse<A extends CentralSystemAction> = CentralSystemActions[A]['response'];
+
+/** The handler of one CS→CP action: a wrong or missing response field is a compile error. */
+export type CallHandler<A extends CentralSystemAction> = (params: CallRequest<A>, ctx: HandlerContext) => Promise<CallResponse<A>> | CallResponse<A>;
 
 /** Runs `fn` after the current reply went out (so the CS sees the .conf before what follows). */
 export function afterReply(fn: () => unknown): void {

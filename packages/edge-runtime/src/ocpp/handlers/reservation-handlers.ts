@@ -1,5 +1,5 @@
 import type { CallHandler } from './handler-context.js';
 
-export const reserveNow: CallHandler = (params, ctx) => ({ status: ctx.controller.reserve(params) });
+export const reserveNow: CallHandler<'ReserveNow'> = (params, ctx) => ({ status: ctx.controller.reserve(params) });
 
-export const cancelReservation: CallHandler = ({ reservationId }, ctx) => ({ status: ctx.controller.cancelReservation(reservationId) });
+export const cancelReservation: CallHandler<'CancelReservation'> = ({ reservationId }, ctx) => ({ status: ctx.controller.cancelReservation(reservationId) });

@@ -11,7 +11,7 @@ function validProfile(p: ChargingProfile, ctx: HandlerContext): boolean {
   return true;
 }
 
-export const setChargingProfile: CallHandler = ({ connectorId, csChargingProfiles }, ctx) => {
+export const setChargingProfile: CallHandler<'SetChargingProfile'> = ({ connectorId, csChargingProfiles }, ctx) => {
   const p = csChargingProfiles as ChargingProfile;
   const c = ctx.controller.connector(connectorId);
   if (!c || !validProfile(p, ctx)) return { status: 'Rejected' };
@@ -35,7 +35,7 @@ export const setChargingProfile: CallHandler = ({ connectorId, csChargingProfile
   return { status: 'Accepted' };
 };
 
-export const clearChargingProfile: CallHandler = (params, ctx) => {
+export const clearChargingProfile: CallHandler<'ClearChargingProfile'> = (params, ctx) => {
   const removed = ctx.profiles.clear({
     ...(params.id !== undefined ? { id: params.id } : {}),
     ...(params.connectorId !== undefined ? { connectorId: params.connectorId } : {}),
@@ -46,7 +46,7 @@ export const clearChargingProfile: CallHandler = (params, ctx) => {
   return { status: removed > 0 ? 'Accepted' : 'Unknown' };
 };
 
-export const getCompositeSchedule: CallHandler = ({ connectorId, duration, chargingRateUnit }, ctx) => {
+export const getCompositeSchedule: CallHandler<'GetCompositeSchedule'> = ({ connectorId, duration, chargingRateUnit }, ctx) => {
   const c = ctx.controller.connector(connectorId);
   if (!c || duration < 0) return { status: 'Rejected' };
   const now = ctx.clock.now();

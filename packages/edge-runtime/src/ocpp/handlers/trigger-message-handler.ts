@@ -1,7 +1,7 @@
 import { afterReply, type CallHandler } from './handler-context.js';
 
 /** TriggerMessage (S16 §5.17): answers first, then sends the requested message (allowed while Pending). */
-export const triggerMessage: CallHandler = ({ requestedMessage, connectorId }, ctx) => {
+export const triggerMessage: CallHandler<'TriggerMessage'> = ({ requestedMessage, connectorId }, ctx) => {
   if (connectorId !== undefined && (connectorId < 0 || !ctx.controller.connector(connectorId))) return { status: 'Rejected' };
   const send = (action: string, payload: Record<string, unknown>) => () =>
     ctx.session.send(action, payload, { triggered: true }).catch((err) => ctx.log.warn({ action, err: String(err?.message ?? err) }, 'triggered message failed'));
