@@ -1,34 +1,21 @@
 import type { MikroORM } from '@mikro-orm/core';
 import type { Clock } from '../../clock.js';
 import type { CsmsConfig } from '../../config/index.js';
-import { CsmsError, CsmsErrorCode, isCsmsError } from '../../kernel/errors.js';
+import { CsmsErrorCode, isCsmsError } from '../../kernel/errors.js';
+import { KeyedTimers } from '../../kernel/keyed-timers.js';
 import type { Logger } from '../../kernel/logger.js';
+import { TIMED_OUT, withTimeout } from '../../kernel/with-timeout.js';
 import type { CommandService } from '../../ocpp/commands.js';
 import type { Sessions } from '../../ocpp/sessions.js';
-import type { CentralSystemActions, ChargingProfile, ChargingProfilePurpose } from '../../ocpp/v16/central-system-messages.js';
-import {
-  ChargePointSchema,
-  ChargingProfileSchema,
-  TransactionSchema,
-  type ChargingProfile as ChargingProfileRow,
-  type ChargingScheduleJson,
-} from '../../persistence/entities/index.js';
+import type { CentralSystemActions, ChargingProfile } from '../../ocpp/v16/central-system-messages.js';
+import { ChargePointSchema, ChargingProfileSchema, TransactionSchema, type ChargingProfile as ChargingProfileRow } from '../../persistence/entities/index.js';
 import type { WriteBatcher } from '../../persistence/write-batcher.js';
 import type { SettingsService } from '../settings/settings-service.js';
-import { allocatePower, type AllocationReason, type AllocationResult } from './allocate-power.js';
-import { failSafeLimits, type FailSafeLimit } from './fail-safe-limits.js';
-import {
-  CHARGE_POINT_MAX_PROFILE_ID,
-  chargePointMaxProfile,
-  isLoadManagementProfileId,
-  LOAD_MANAGEMENT_ID_BASE,
-  LOAD_MANAGEMENT_STACK_LEVEL,
-  singleLimitW,
-  TX_DEFAULT_PROFILE_ID,
-  txDefaultProfile,
-  txProfile,
-  txProfileId,
-} from './load-management-profiles.js';
+import type { AllocationReason, AllocationResult } from './allocate-power.js';
+import { ChargingProfileCommands, rowFields, type ClearChargingProfileFilter, type StoredChargingProfile } from './charging-profile-commands.js';
+import type { FailSafeLimit } from './fail-safe-limits.js';
+import { byProfileOrder, keyOf, planDesiredProfiles, type DesiredProfile } from './load-management-plan.js';
+import { CHARGE_POINT_MAX_PROFILE_ID, LOAD_MANAGEMENT_ID_BASE, singleLimitW, TX_DEFAULT_PROFILE_ID, txProfileId } from './load-management-profiles.js';
 
 /**
  * State of a profile in the ChargingProfile table: `Pending` (being sent, or waiting for a retry
@@ -64,27 +51,7 @@ export interface LoadManagementStatus {
   failSafe: LoadManagementFailSafe[];
 }
 
-/** A row of the ChargingProfile table, as the service API returns it. */
-export interface StoredChargingProfile {
-  id: number;
-  chargePointId: string | null;
-  connectorId: number;
-  chargingProfileId: number;
-  stackLevel: number;
-  purpose: ChargingProfilePurpose;
-  kind: ChargingProfile['chargingProfileKind'];
-  recurrencyKind: 'Daily' | 'Weekly' | null;
-  validFrom: Date | null;
-  validTo: Date | null;
-  transactionId: number | null;
-  schedule: ChargingScheduleJson;
-  status: string;
-  createdAt: Date;
-  /** True for the profiles site load management owns (ids ≥ 1,000,000,000). */
-  loadManagement: boolean;
-}
-
-export type ClearChargingProfileFilter = CentralSystemActions['ClearChargingProfile']['request'];
+export type { ClearChargingProfileFilter, StoredChargingProfile } from './charging-profile-commands.js';
 
 export interface RetryPolicy {
   /** Sends of one profile value before giving up (first one included). Default 5. */
@@ -112,20 +79,10 @@ export type ReconcileReason = 'boot' | 'reconnect';
 
 const ACTOR = 'system:load-management';
 
-interface DesiredProfile {
-  key: string;
-  chargePointId: string;
-  connectorId: number;
-  profile: ChargingProfile;
-  limitW: number;
-  failSafe: boolean;
-}
-
 interface RetryState {
   /** What the failed attempts tried to reach: a limit, or null for a clear. */
   target: number | null;
   attempts: number;
-  timer: NodeJS.Timeout | undefined;
   /** The retry timer fired: send at the next pass. */
   due: boolean;
   /** Out of attempts, or waiting for the charger to reconnect: only a change or a reconnect sends again. */
@@ -141,8 +98,6 @@ interface Operation {
   clear?: ChargingProfileRow;
 }
 
-const keyOf = (chargePointId: string, chargingProfileId: number) => `${chargePointId}\u0000${chargingProfileId}`;
-
 /**
  * Site load management: shares `settings.site.maxGridPowerKw` between the running transactions
  * (see allocatePower), enforces the shares with one TxProfile per transaction, and keeps a
@@ -156,8 +111,9 @@ const keyOf = (chargePointId: string, chargingProfileId: number) => `${chargePoi
  * (Rejected, NotSupported, CALLERROR, timeout) are logged and retried with exponential backoff,
  * a bounded number of times; offline chargers are caught up when they reconnect.
  *
- * It also sends operators' charging profiles (TC_056/057/066/067) and stores them in the same
- * table.
+ * The desired profiles come from the pure planner `planDesiredProfiles` (load-management-plan.ts);
+ * operators' charging profiles (TC_056/057/066/067) are sent by ChargingProfileCommands
+ * (charging-profile-commands.ts), to which the public methods below delegate.
  */
 /** A running session as a session advisor sees it. */
 export interface AdvisedSession {
@@ -183,6 +139,9 @@ export class LoadManagementService {
   readonly #retry: RetryPolicy;
   readonly #log: Logger;
   readonly #retries = new Map<string, RetryState>();
+  /** The pending retry timer of each key of `#retries`. */
+  readonly #retryTimers = new KeyedTimers<string>();
+  readonly #profiles: ChargingProfileCommands;
   readonly #force = new Map<string, ReconcileReason>();
   #dirty = false;
   #running: Promise<void> | undefined;
@@ -201,6 +160,10 @@ export class LoadManagementService {
       baseDelayMs: deps.retry?.baseDelayMs ?? deps.config.ocpp.callTimeoutMs,
       maxDelayMs: deps.retry?.maxDelayMs ?? 300_000,
     };
+    this.#profiles = new ChargingProfileCommands(deps, (chargePointId) => {
+      for (const key of [...this.#retries.keys()].filter((k) => k.startsWith(`${chargePointId}\u0000`))) this.#resetRetry(key);
+      void this.request();
+    });
   }
 
   /**
@@ -230,18 +193,14 @@ export class LoadManagementService {
   async #advice(active: readonly { id: number; chargePoint: string; connectorId: number; idTag: string; startReceivedAt: Date; startTimestamp: Date }[]): Promise<ReadonlyMap<number, number>> {
     const advisor = this.#advisor;
     if (!advisor || active.length === 0) return new Map();
-    let timer: NodeJS.Timeout | undefined;
     try {
       const sessions = active.map((tx) => ({ transactionId: tx.id, chargePointId: tx.chargePoint, connectorId: tx.connectorId, idTag: tx.idTag, startedAt: tx.startTimestamp }));
-      return await Promise.race([
-        Promise.resolve(advisor.advise(sessions)),
-        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ADVISOR_TIMEOUT_MS} ms`)), ADVISOR_TIMEOUT_MS))),
-      ]);
+      const advice = await withTimeout(() => advisor.advise(sessions), ADVISOR_TIMEOUT_MS);
+      if (advice === TIMED_OUT) throw new Error(`no answer within ${ADVISOR_TIMEOUT_MS} ms`);
+      return advice;
     } catch (err) {
       this.#log.warn({ err, advisor: advisor.name }, 'session advisor failed; allocating without advice');
       return new Map();
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -289,88 +248,26 @@ export class LoadManagementService {
   /** Stops retry timers and waits for the pass in progress. */
   async close(): Promise<void> {
     this.#closed = true;
-    for (const state of this.#retries.values()) clearTimeout(state.timer);
+    this.#retryTimers.clear();
     this.#retries.clear();
     await this.settled();
   }
 
-  // ---------------------------------------------------------------- operator profiles
+  // ---------------------------------------------------------------- operator profiles (see ChargingProfileCommands)
 
-  /**
-   * Sends an operator's charging profile (TC_056 TxDefaultProfile, TC_057 TxProfile) and stores
-   * it with the charger's answer. Rules checked first (CsmsError COMMAND_INVALID or
-   * CALL_NOT_ALLOWED): ids ≥ 1,000,000,000 belong to load management; ChargePointMaxProfile goes to
-   * connector 0; a TxProfile needs a transaction running on that connector (its transactionId is
-   * filled in when missing, and must match when given); while load management is on, stack level
-   * 0 is its own. Command failures (offline, timeout, CALLERROR) are thrown as CsmsErrors; a
-   * timed-out profile is stored as Pending (the charger may have applied it).
-   */
-  async setChargingProfile(
+  /** See ChargingProfileCommands.setChargingProfile. */
+  setChargingProfile(
     chargePointId: string,
     connectorId: number,
     profile: ChargingProfile,
     actor = 'system',
   ): Promise<{ status: 'Accepted' | 'Rejected' | 'NotSupported'; profile: StoredChargingProfile }> {
-    const invalid = (message: string, code: CsmsErrorCode = CsmsErrorCode.COMMAND_INVALID): never => {
-      throw new CsmsError(code, message, { details: { chargePointId, connectorId, chargingProfileId: profile.chargingProfileId } });
-    };
-    if (isLoadManagementProfileId(profile.chargingProfileId)) {
-      invalid(`chargingProfileId ${profile.chargingProfileId} is in the range site load management owns (≥ ${LOAD_MANAGEMENT_ID_BASE}); use a smaller id`);
-    }
-    if (profile.chargingProfilePurpose === 'ChargePointMaxProfile' && connectorId !== 0) {
-      invalid('a ChargePointMaxProfile applies to the whole charge point: send it to connectorId 0');
-    }
-    let sent = profile;
-    if (profile.chargingProfilePurpose === 'TxProfile') {
-      if (connectorId < 1) invalid('a TxProfile applies to the transaction of one connector: use a connectorId ≥ 1');
-      const running = await this.#deps.orm.em.fork().findOne(TransactionSchema, { chargePoint: chargePointId, connectorId, status: 'Active' }, { orderBy: { id: 'desc' } });
-      if (!running) {
-        invalid(`no transaction is running on ${chargePointId} connector ${connectorId}; a TxProfile needs one (use a TxDefaultProfile for sessions that start later)`, CsmsErrorCode.CALL_NOT_ALLOWED);
-      }
-      if (profile.transactionId !== undefined && profile.transactionId !== running!.id) {
-        invalid(`transaction ${profile.transactionId} is not the one running on ${chargePointId} connector ${connectorId} (that is ${running!.id})`, CsmsErrorCode.CALL_NOT_ALLOWED);
-      }
-      sent = { ...profile, transactionId: running!.id };
-    } else if (profile.transactionId !== undefined) {
-      invalid('transactionId is only allowed in a TxProfile');
-    }
-    const site = await this.#deps.settings.get('site');
-    if (site.maxGridPowerKw !== null && profile.stackLevel === LOAD_MANAGEMENT_STACK_LEVEL) {
-      invalid(
-        `stack level ${LOAD_MANAGEMENT_STACK_LEVEL} is used by site load management while settings.site.maxGridPowerKw is set, and a profile with the same purpose and stack level would replace its profile; use stackLevel ≥ ${LOAD_MANAGEMENT_STACK_LEVEL + 1}`,
-        CsmsErrorCode.CALL_NOT_ALLOWED,
-      );
-    }
-
-    let status: 'Accepted' | 'Rejected' | 'NotSupported';
-    try {
-      ({ status } = await this.#deps.commands.send(chargePointId, 'SetChargingProfile', { connectorId, csChargingProfiles: sent }, { actor }));
-    } catch (err) {
-      if (isCsmsError(err, CsmsErrorCode.CALL_TIMEOUT)) await this.#insertOperatorRow(chargePointId, connectorId, sent, 'Pending');
-      throw err;
-    }
-    const row = await this.#insertOperatorRow(chargePointId, connectorId, sent, status);
-    return { status, profile: row };
+    return this.#profiles.setChargingProfile(chargePointId, connectorId, profile, actor);
   }
 
-  /**
-   * Sends ClearChargingProfile (TC_067) and marks the matching stored profiles Cleared (also
-   * when the charger answers Unknown: then it has none of them). Clearing load management's own
-   * profiles while it is on makes it send them again.
-   */
-  async clearChargingProfile(chargePointId: string, filter: ClearChargingProfileFilter = {}, actor = 'system'): Promise<{ status: 'Accepted' | 'Unknown'; cleared: number }> {
-    const { status } = await this.#deps.commands.send(chargePointId, 'ClearChargingProfile', filter, { actor });
-    const { cleared, loadManagement } = await this.#deps.batcher.run(async (em) => {
-      const rows = await em.find(ChargingProfileSchema, { chargePoint: chargePointId, status: { $ne: 'Cleared' } });
-      const matching = rows.filter((r) => matchesClearFilter(r, filter));
-      for (const r of matching) r.status = 'Cleared';
-      return { cleared: matching.length, loadManagement: matching.some((r) => isLoadManagementProfileId(r.chargingProfileId)) };
-    });
-    if (loadManagement) {
-      for (const key of [...this.#retries.keys()].filter((k) => k.startsWith(`${chargePointId}\u0000`))) this.#resetRetry(key);
-      void this.request();
-    }
-    return { status, cleared };
+  /** See ChargingProfileCommands.clearChargingProfile. */
+  clearChargingProfile(chargePointId: string, filter: ClearChargingProfileFilter = {}, actor = 'system'): Promise<{ status: 'Accepted' | 'Unknown'; cleared: number }> {
+    return this.#profiles.clearChargingProfile(chargePointId, filter, actor);
   }
 
   /** GetCompositeSchedule pass-through (TC_066). */
@@ -379,36 +276,12 @@ export class LoadManagementService {
     request: CentralSystemActions['GetCompositeSchedule']['request'],
     actor = 'system',
   ): Promise<CentralSystemActions['GetCompositeSchedule']['response']> {
-    return this.#deps.commands.send(chargePointId, 'GetCompositeSchedule', request, { actor });
+    return this.#profiles.getCompositeSchedule(chargePointId, request, actor);
   }
 
   /** Stored profiles, newest first; Cleared ones only with `includeCleared`. */
-  async profiles(query: { chargePointId?: string; includeCleared?: boolean } = {}): Promise<StoredChargingProfile[]> {
-    const where: Record<string, unknown> = {};
-    if (query.chargePointId !== undefined) where.chargePoint = query.chargePointId;
-    if (!query.includeCleared) where.status = { $ne: 'Cleared' };
-    const rows = await this.#deps.orm.em.fork().find(ChargingProfileSchema, where, { orderBy: { id: 'desc' } });
-    return rows.map(toStored);
-  }
-
-  async #insertOperatorRow(chargePointId: string, connectorId: number, profile: ChargingProfile, status: string): Promise<StoredChargingProfile> {
-    return this.#deps.batcher.run(async (em) => {
-      if (status === 'Accepted') {
-        // The charger replaced any profile with the same id, or with the same purpose and stack level on this connector (S16 §5.16.2).
-        const replaced = await em.find(ChargingProfileSchema, {
-          chargePoint: chargePointId,
-          status: { $ne: 'Cleared' },
-          $or: [
-            { chargingProfileId: profile.chargingProfileId },
-            { connectorId, stackLevel: profile.stackLevel, purpose: profile.chargingProfilePurpose },
-          ],
-        });
-        for (const r of replaced) r.status = 'Cleared';
-      }
-      const row = em.create(ChargingProfileSchema, rowFields(chargePointId, connectorId, profile, status));
-      await em.flush();
-      return toStored(row);
-    });
+  profiles(query: { chargePointId?: string; includeCleared?: boolean } = {}): Promise<StoredChargingProfile[]> {
+    return this.#profiles.profiles(query);
   }
 
   // ---------------------------------------------------------------- reconciliation
@@ -447,61 +320,10 @@ export class LoadManagementService {
     const rowByKey = new Map(rows.filter((r) => r.chargePoint !== null).map((r) => [keyOf(r.chargePoint!, r.chargingProfileId), r]));
     const reachable = (id: string) => sessions.get(id)?.registrationStatus === 'Accepted';
 
-    // Desired state.
-    const desired = new Map<string, DesiredProfile>();
-    const add = (chargePointId: string, connectorId: number, profile: ChargingProfile, limitW: number, failSafe: boolean) => {
-      const key = keyOf(chargePointId, profile.chargingProfileId);
-      desired.set(key, { key, chargePointId, connectorId, profile, limitW, failSafe });
-    };
-    let result: AllocationResult | null = null;
-    let failSafe = new Map<string, FailSafeLimit>();
-    if (site.maxGridPowerKw !== null) {
-      // A double column may come back as a string from some drivers.
-      const maxKwOf = (cp: { maxPowerKw?: unknown }) => (cp.maxPowerKw == null ? site.defaultChargePointMaxKw : Number(cp.maxPowerKw));
-      const eligible = chargePoints.filter((cp) => cp.registrationStatus !== 'Rejected');
-      failSafe = failSafeLimits({
-        siteLimitKw: site.maxGridPowerKw,
-        minPerSessionKw: site.minPowerPerConnectorKw,
-        chargers: eligible.map((cp) => ({ chargePointId: cp.id, maxKw: maxKwOf(cp) })),
-      });
-      for (const [chargePointId, f] of failSafe) {
-        add(chargePointId, 0, chargePointMaxProfile(f.chargePointMaxW, clock.now()), f.chargePointMaxW, true);
-        add(chargePointId, 0, txDefaultProfile(f.txDefaultW), f.txDefaultW, true);
-      }
-      // A charger never gets more than its ChargePointMaxProfile lets it draw.
-      const chargers = chargePoints.map((cp) => ({
-        chargePointId: cp.id,
-        maxKw: Math.min(maxKwOf(cp), (failSafe.get(cp.id)?.chargePointMaxW ?? Number.POSITIVE_INFINITY) / 1000),
-      }));
-      const known = new Set(chargers.map((c) => c.chargePointId));
-      const inForceW = (tx: (typeof active)[number]): number => {
-        const own = rowByKey.get(keyOf(tx.chargePoint, txProfileId(tx.id)));
-        if (own?.status === 'Accepted') return singleLimitW(own.schedule) ?? 0;
-        const txDefault = rowByKey.get(keyOf(tx.chargePoint, TX_DEFAULT_PROFILE_ID));
-        if (txDefault?.status === 'Accepted') return singleLimitW(txDefault.schedule) ?? 0;
-        return chargers.find((c) => c.chargePointId === tx.chargePoint)!.maxKw * 1000;
-      };
-      const advice = await this.#advice(active.filter((tx) => known.has(tx.chargePoint)));
-      result = allocatePower({
-        siteLimitKw: site.maxGridPowerKw,
-        minPerSessionKw: site.minPowerPerConnectorKw,
-        chargers,
-        // A charger that is offline keeps the limit it has; the others share what is left.
-        sessions: active
-          .filter((tx) => known.has(tx.chargePoint))
-          .map((tx) => ({
-            transactionId: tx.id,
-            chargePointId: tx.chargePoint,
-            connectorId: tx.connectorId,
-            startedAt: tx.startReceivedAt,
-            ...(reachable(tx.chargePoint) ? {} : { fixedKw: inForceW(tx) / 1000 }),
-            ...(advice.has(tx.id) && Number.isFinite(advice.get(tx.id)) && advice.get(tx.id)! >= 0 ? { capKw: advice.get(tx.id)! } : {}),
-          })),
-      });
-      for (const a of result.allocations) {
-        if (a.reason !== 'fixed') add(a.chargePointId, a.connectorId, txProfile(a.transactionId, a.limitW), a.limitW, false);
-      }
-    }
+    // Desired state (see planDesiredProfiles).
+    const known = new Set(chargePoints.map((cp) => cp.id));
+    const advice = site.maxGridPowerKw !== null ? await this.#advice(active.filter((tx) => known.has(tx.chargePoint))) : new Map<number, number>();
+    const { desired, result, failSafe } = planDesiredProfiles({ site, chargePoints, active, rowByKey, reachable, advice, now: clock.now() });
     this.#last = { siteLimitKw: site.maxGridPowerKw, result, failSafe };
 
     // What to send.
@@ -630,27 +452,23 @@ export class LoadManagementService {
     }
     const delay = Math.min(this.#retry.maxDelayMs, this.#retry.baseDelayMs * 2 ** Math.max(0, state.attempts - 1));
     this.#log.warn({ ...context, retryInMs: delay }, `${what} failed; retrying`);
-    clearTimeout(state.timer);
-    state.timer = setTimeout(() => {
-      state.timer = undefined;
+    this.#retryTimers.set(op.key, delay, () => {
       state.due = true;
       void this.request();
-    }, delay);
-    state.timer.unref();
+    });
   }
 
   #park(key: string, target: number | null): void {
     const state = this.#stateFor(key, target);
-    clearTimeout(state.timer);
-    state.timer = undefined;
+    this.#retryTimers.delete(key);
     state.parked = true;
   }
 
   #stateFor(key: string, target: number | null): RetryState {
     let state = this.#retries.get(key);
     if (!state || state.target !== target) {
-      if (state) clearTimeout(state.timer);
-      state = { target, attempts: 0, timer: undefined, due: false, parked: false };
+      if (state) this.#retryTimers.delete(key);
+      state = { target, attempts: 0, due: false, parked: false };
       this.#retries.set(key, state);
     }
     state.due = false;
@@ -660,64 +478,14 @@ export class LoadManagementService {
   #isDue(key: string): boolean {
     const state = this.#retries.get(key);
     if (!state) return true;
-    return state.due && !state.parked && state.timer === undefined;
+    return state.due && !state.parked && !this.#retryTimers.has(key);
   }
 
   #resetRetry(key: string): void {
     const state = this.#retries.get(key);
     if (!state) return;
-    clearTimeout(state.timer);
+    this.#retryTimers.delete(key);
     this.#retries.delete(key);
   }
 }
 
-function byProfileOrder(a: DesiredProfile, b: DesiredProfile): number {
-  const rank = (d: DesiredProfile) => (d.profile.chargingProfilePurpose === 'ChargePointMaxProfile' ? 0 : d.profile.chargingProfilePurpose === 'TxDefaultProfile' ? 1 : 2);
-  return rank(a) - rank(b) || a.connectorId - b.connectorId;
-}
-
-function matchesClearFilter(row: ChargingProfileRow, filter: ClearChargingProfileFilter): boolean {
-  // With an id, only that profile (S16 §5.5); otherwise every given criterion must match.
-  if (filter.id !== undefined) return row.chargingProfileId === filter.id;
-  if (filter.connectorId !== undefined && row.connectorId !== filter.connectorId) return false;
-  if (filter.chargingProfilePurpose !== undefined && row.purpose !== filter.chargingProfilePurpose) return false;
-  if (filter.stackLevel !== undefined && row.stackLevel !== filter.stackLevel) return false;
-  return true;
-}
-
-function rowFields(chargePointId: string, connectorId: number, profile: ChargingProfile, status: string) {
-  return {
-    chargePoint: chargePointId,
-    connectorId,
-    chargingProfileId: profile.chargingProfileId,
-    stackLevel: profile.stackLevel,
-    purpose: profile.chargingProfilePurpose,
-    kind: profile.chargingProfileKind,
-    recurrencyKind: profile.recurrencyKind ?? null,
-    validFrom: profile.validFrom ? new Date(profile.validFrom) : null,
-    validTo: profile.validTo ? new Date(profile.validTo) : null,
-    transactionId: profile.transactionId ?? null,
-    schedule: profile.chargingSchedule as ChargingScheduleJson,
-    status,
-  };
-}
-
-function toStored(row: ChargingProfileRow): StoredChargingProfile {
-  return {
-    id: row.id,
-    chargePointId: row.chargePoint ?? null,
-    connectorId: row.connectorId,
-    chargingProfileId: row.chargingProfileId,
-    stackLevel: row.stackLevel,
-    purpose: row.purpose as ChargingProfilePurpose,
-    kind: row.kind as ChargingProfile['chargingProfileKind'],
-    recurrencyKind: (row.recurrencyKind ?? null) as 'Daily' | 'Weekly' | null,
-    validFrom: row.validFrom ?? null,
-    validTo: row.validTo ?? null,
-    transactionId: row.transactionId ?? null,
-    schedule: row.schedule,
-    status: row.status,
-    createdAt: row.createdAt,
-    loadManagement: isLoadManagementProfileId(row.chargingProfileId),
-  };
-}
