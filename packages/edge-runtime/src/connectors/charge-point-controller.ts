@@ -7,8 +7,8 @@ import type { ConfigurationStore } from '../config-keys/configuration-store.js';
 import type { MeterDriver, MeterReading } from '../meter/meter-driver.js';
 import type { BootStateMachine } from '../ocpp/boot-state-machine.js';
 import type { Clock } from '../ocpp/clock.js';
-import { isValidStatus, type ChargePointErrorCode, type ChargingProfile, type IdTagInfo, type MeterValue, type ReadingContext, type StartTransactionResponse, type StopReason } from '../ocpp/ocpp-types.js';
-import type { Outbox, OutboxEntry } from '../ocpp/outbox.js';
+import { isValidStatus, type ChargePointErrorCode, type ChargingProfile, type IdTagInfo, type MeterValue, type MeterValuesRequest, type ReadingContext, type StartTransactionRequest, type StartTransactionResponse, type StatusNotificationRequest, type StopReason, type StopTransactionResponse } from '../ocpp/ocpp-types.js';
+import type { Outbox, OutboxEntry, QueuedPayloads } from '../ocpp/outbox.js';
 import type { CardOutcome, CardPresentation } from '../plugins/card-presentation.js';
 import type { EdgeHooks } from '../plugins/edge-hooks.js';
 import type { ConnectorView, EdgeChargePointView, PluginHealth, PluginHealthReport } from '../plugins/edge-plugin.js';
@@ -92,7 +92,7 @@ export class ChargePointController {
    * the process died is stopped with reason PowerLoss (meterStop from the register now), unless
    * its StopTransaction is already in the outbox journal.
    */
-  async start(recovery: { openStarts: Map<string, Record<string, unknown>>; stopped: Set<string> }): Promise<void> {
+  async start(recovery: { openStarts: Map<string, StartTransactionRequest>; stopped: Set<string> }): Promise<void> {
     for (const [i, m] of this.#meters.entries()) {
       try {
         await m.open();
@@ -115,10 +115,10 @@ export class ChargePointController {
     // A StartTransaction journaled just before a crash, whose transaction never reached the state file.
     for (const [txLocal, start] of recovery.openStarts) {
       if (recovery.stopped.has(txLocal) || handled.has(txLocal)) continue;
-      const c = this.connector(Number(start.connectorId));
+      const c = this.connector(start.connectorId);
       if (!c || c.id === 0) continue;
       const reading = await this.#read(c);
-      const meterStop = Math.round(reading?.energyWh ?? Number(start.meterStart));
+      const meterStop = Math.round(reading?.energyWh ?? start.meterStart);
       this.#d.outbox.enqueue('StopTransaction', { meterStop, timestamp: this.#d.clock.iso(), reason: 'PowerLoss', idTag: start.idTag }, txLocal);
     }
     this.#save();
@@ -182,7 +182,7 @@ export class ChargePointController {
   }
 
   #sendStatus(c: Connector, status = c.status(), triggered = false): void {
-    const payload: Record<string, unknown> = { connectorId: c.id, status, errorCode: c.errorCode, timestamp: this.#d.clock.iso() };
+    const payload: StatusNotificationRequest = { connectorId: c.id, status, errorCode: c.errorCode, timestamp: this.#d.clock.iso() };
     const failing = c.id === 0 && c.errorCode === 'NoError' ? [...this.#health.values()].find((h) => !h.ok) : undefined;
     if (failing) {
       payload.errorCode = failing.errorCode ?? 'OtherError';
@@ -192,7 +192,7 @@ export class ChargePointController {
     // The first status of connector 0 after a boot says why the charge point (re)booted.
     const rebootInfo = c.id === 0 && !failing ? this.#d.session.takeRebootInfo() : undefined;
     if (rebootInfo) payload.info = rebootInfo;
-    this.#d.session.send('StatusNotification', payload, { triggered }).catch((err) => {
+    this.#d.session.send('StatusNotification', { ...payload }, { triggered }).catch((err) => {
       if (rebootInfo) this.#d.session.restoreRebootInfo(rebootInfo);
       c.reportedStatus = undefined;
       this.#d.log.debug({ err: String(err?.message ?? err) }, 'StatusNotification not sent');
@@ -553,7 +553,7 @@ export class ChargePointController {
     this.#lastIntervalEnergy.set(c.id, reading.energyWh);
     // No cable sensor: the EV is there for as long as the session runs.
     if (c.cable === 'always') c.plugged = true;
-    const startPayload: Record<string, unknown> = { connectorId: c.id, idTag, meterStart: tx.meterStartWh, timestamp: tx.startedAt };
+    const startPayload: StartTransactionRequest = { connectorId: c.id, idTag, meterStart: tx.meterStartWh, timestamp: tx.startedAt };
     if (reservationId !== undefined) startPayload.reservationId = reservationId;
     // Journal the StartTransaction first: a crash before the state file is written is recovered
     // from the journal (see start()); the other order could lose the Start.
@@ -591,7 +591,7 @@ export class ChargePointController {
     const timestamp = this.#d.clock.iso();
     const end = reading ? this.#sample(c, reading, this.#d.config.csl('StopTxnSampledData'), 'Transaction.End', undefined, timestamp) : undefined;
     const transactionData = [...tx.stopTxnData, ...(end ? [end] : [])].map((mv) => ({ ...mv, timestamp: mv.timestamp }));
-    const payload: Record<string, unknown> = { meterStop: meterStopWh, timestamp, reason, idTag: idTag ?? tx.idTag };
+    const payload: QueuedPayloads['StopTransaction'] = { meterStop: meterStopWh, timestamp, reason, idTag: idTag ?? tx.idTag };
     if (transactionData.length > 0) payload.transactionData = transactionData;
     this.#d.outbox.enqueue('StopTransaction', payload, tx.txLocal);
     c.transaction = undefined;
@@ -622,7 +622,7 @@ export class ChargePointController {
     if (entry.action === 'StartTransaction') {
       const c = this.outlets.find((x) => x.transaction?.txLocal === entry.txLocal);
       const startConf = conf as StartTransactionResponse;
-      const idTag = String(entry.payload.idTag);
+      const idTag = entry.payload.idTag;
       if (startConf?.idTagInfo) this.#d.authorizer.record(idTag, startConf.idTagInfo);
       if (!c?.transaction) return;
       if (transactionId !== undefined) c.transaction.transactionId = transactionId;
@@ -639,8 +639,8 @@ export class ChargePointController {
         }
       }
     } else if (entry.action === 'StopTransaction') {
-      const info = (conf as { idTagInfo?: IdTagInfo } | undefined)?.idTagInfo;
-      if (info && typeof entry.payload.idTag === 'string') this.#d.authorizer.record(entry.payload.idTag, info);
+      const info = (conf as StopTransactionResponse | undefined)?.idTagInfo;
+      if (info && entry.payload.idTag !== undefined) this.#d.authorizer.record(entry.payload.idTag, info);
     }
   }
 
@@ -734,10 +734,10 @@ export class ChargePointController {
       if (!reading) continue;
       const mv = this.#sample(c, reading, this.#d.config.csl('MeterValuesSampledData'), 'Trigger');
       if (!mv) continue;
-      const payload: Record<string, unknown> = { connectorId: c.id, meterValue: [mv] };
+      const payload: MeterValuesRequest = { connectorId: c.id, meterValue: [mv] };
       const txId = c.transaction ? this.#transactionIdOf(c.transaction) : undefined;
       if (txId !== undefined) payload.transactionId = txId;
-      await this.#d.session.send('MeterValues', payload, { triggered: true }).catch((err) => this.#d.log.warn({ err: String(err?.message ?? err) }, 'triggered MeterValues failed'));
+      await this.#d.session.send('MeterValues', { ...payload }, { triggered: true }).catch((err) => this.#d.log.warn({ err: String(err?.message ?? err) }, 'triggered MeterValues failed'));
     }
   }
 

@@ -21,11 +21,16 @@ export type {
   IdTagInfo,
   IdTagStatus,
   MeterValue,
+  MeterValuesRequest,
   ReadingContext,
   RegistrationStatus,
   SampledValue,
+  StartTransactionRequest,
   StartTransactionResponse,
+  StatusNotificationRequest,
   StopReason,
+  StopTransactionRequest,
+  StopTransactionResponse,
 } from '@charge-it/core/ocpp16';
 // Every CS→CP call of OCPP 1.6J: the runtime registers a handler for each (cs-call-router.ts).
 export { CENTRAL_SYSTEM_ACTIONS } from '@charge-it/core/ocpp16';

@@ -1,23 +1,47 @@
 import type { Logger } from '@charge-it/core/kernel';
 import { AppendJournal } from '../storage/append-journal.js';
+import type { MeterValuesRequest, StartTransactionRequest, StopTransactionRequest } from './ocpp-types.js';
 
 export type TransactionAction = 'StartTransaction' | 'StopTransaction' | 'MeterValues';
 /** What an outbox carries: transaction messages, or (in the security events' own outbox) SecurityEventNotification. */
 export type OutboxAction = TransactionAction | 'SecurityEventNotification';
 
-export interface OutboxEntry {
+/** A SecurityEventNotification request (OCPP 1.6 security whitepaper). */
+export interface SecurityEventNotificationRequest {
+  type: string;
+  timestamp: string;
+  techInfo?: string;
+}
+
+/**
+ * The payload queued for each action. StopTransaction and MeterValues are queued without
+ * `transactionId`: it is filled in at send time from `txLocal` (the Start may not be answered yet).
+ */
+export interface QueuedPayloads {
+  StartTransaction: StartTransactionRequest;
+  StopTransaction: Omit<StopTransactionRequest, 'transactionId'>;
+  MeterValues: Omit<MeterValuesRequest, 'transactionId'>;
+  SecurityEventNotification: SecurityEventNotificationRequest;
+}
+
+interface OutboxEntryOf<A extends OutboxAction> {
   readonly seq: number;
-  readonly action: OutboxAction;
+  readonly action: A;
   /** Payload as queued; `transactionId` is filled in at send time from `txLocal`. */
-  readonly payload: Record<string, unknown>;
+  readonly payload: QueuedPayloads[A];
   /** Local (provisional) id of the transaction this message belongs to. */
   readonly txLocal?: string;
   /** Transmissions so far (in memory: a restart gives a message a fresh set of attempts). */
   attempts: number;
 }
 
+/** A queued message; `entry.action` narrows `entry.payload`. */
+export type OutboxEntry = { [A in OutboxAction]: OutboxEntryOf<A> }[OutboxAction];
+
+type AddRecord = { [A in OutboxAction]: { t: 'add'; seq: number; action: A; payload: QueuedPayloads[A]; txLocal?: string } }[OutboxAction];
+
 type JournalRecord =
-  | { t: 'add'; seq: number; action: OutboxAction; payload: Record<string, unknown>; txLocal?: string }
+  | AddRecord
   | { t: 'done'; seq: number; dropped?: boolean }
   | { t: 'txid'; txLocal: string; transactionId: number };
 
@@ -65,7 +89,7 @@ export class Outbox {
    * StopTransaction, and transactions whose StopTransaction is journaled. Used once at start to
    * recover a transaction interrupted by a crash without stopping it twice.
    */
-  readonly recovery = { openStarts: new Map<string, Record<string, unknown>>(), stopped: new Set<string>() };
+  readonly recovery = { openStarts: new Map<string, StartTransactionRequest>(), stopped: new Set<string>() };
   #running: Promise<void> | undefined;
   #stopped = false;
   #wake: (() => void) | undefined;
@@ -103,16 +127,17 @@ export class Outbox {
     ];
     this.#journal.rewrite(compacted);
     for (const a of adds) {
-      this.#queue.push({ seq: a.seq, action: a.action, payload: a.payload, ...(a.txLocal ? { txLocal: a.txLocal } : {}), attempts: 0 });
+      this.#queue.push({ seq: a.seq, action: a.action, payload: a.payload, ...(a.txLocal ? { txLocal: a.txLocal } : {}), attempts: 0 } as OutboxEntry);
     }
     if (adds.length > 0) this.#deps.log.info({ pending: adds.length }, 'outbox: messages from the previous run are queued');
   }
 
   /** Appends (fsynced) and starts delivery when possible. */
-  enqueue(action: OutboxAction, payload: Record<string, unknown>, txLocal?: string): OutboxEntry {
+  enqueue<A extends OutboxAction>(action: A, payload: QueuedPayloads[A], txLocal?: string): OutboxEntry {
     const seq = this.#nextSeq++;
-    this.#journal.append({ t: 'add', seq, action, payload, ...(txLocal ? { txLocal } : {}) });
-    const entry: OutboxEntry = { seq, action, payload, ...(txLocal ? { txLocal } : {}), attempts: 0 };
+    // (A generic `A` does not narrow the union: the casts restate what the signature guarantees.)
+    this.#journal.append({ t: 'add', seq, action, payload, ...(txLocal ? { txLocal } : {}) } as AddRecord);
+    const entry = { seq, action, payload, ...(txLocal ? { txLocal } : {}), attempts: 0 } as OutboxEntry;
     this.#queue.push(entry);
     this.kick();
     return entry;
@@ -205,7 +230,7 @@ export class Outbox {
   }
 
   #resolvePayload(entry: OutboxEntry): Record<string, unknown> {
-    if (!entry.txLocal || entry.action === 'StartTransaction') return entry.payload;
+    if (!entry.txLocal || entry.action === 'StartTransaction') return { ...entry.payload };
     const transactionId = this.#txIds.get(entry.txLocal) ?? UNKNOWN_TRANSACTION_ID;
     return { ...entry.payload, transactionId };
   }
