@@ -7,15 +7,17 @@ import { RPCServer } from 'ocpp-rpc';
 import type RPCServerClientModule from 'ocpp-rpc/lib/server-client.js';
 import { CsmsError, CsmsErrorCode, isCsmsError } from '../kernel/errors.js';
 import type { Logger } from '../kernel/logger.js';
+import { withTimeout } from '../kernel/with-timeout.js';
 import { AuthGuard } from './auth-guard.js';
+import { installCallErrorFilter } from './call-error-filter.js';
+import { PreRequestTimeouts } from './pre-request-timeouts.js';
 import { ConnectionLimits, normalizeIp, type ConnectionSlot } from './connection-limits.js';
 import {
   DEFAULT_IDENTITY_PATTERN,
   OCPP16_SUBPROTOCOL,
   checkUpgradeRequest,
-  parseBasicAuth,
 } from './handshake-checks.js';
-import { toOcpp16CallError } from './ocpp16-errors.js';
+import { createAdmission, type AdmitDecision } from './gateway-admission.js';
 import { createGatewayValidator } from './ocpp16-validator.js';
 
 /**
@@ -25,6 +27,10 @@ import { createGatewayValidator } from './ocpp16-validator.js';
  * websocket is opened, OCPP-J 1.6 CALLERROR codes on the wire, a frame size cap, a handshake
  * timeout, per-IP caps, and one log line per connection event. What happens on a connection
  * (handlers, sessions) is the caller's, through `onConnection`.
+ *
+ * Pieces in their own files: admission (gateway-admission.ts, with auth-guard.ts and
+ * connection-limits.ts), the slowloris timeout (pre-request-timeouts.ts) and the OCPP-J 1.6
+ * error-code patch (call-error-filter.ts, rules in ocpp16-errors.ts).
  *
  * See packages/core/docs/ocpp-gateway.md for the status and error-code tables.
  */
@@ -181,8 +187,6 @@ export function resolveRpcGatewayOptions(partial: Partial<RpcGatewayOptions> = {
   return options;
 }
 
-const WWW_AUTHENTICATE = { 'WWW-Authenticate': 'Basic realm="Charge-IT"' };
-
 /** Answers an upgrade request with a plain HTTP error and closes the socket: no websocket. */
 function writeHttpError(socket: Socket, status: number, headers: Record<string, string> = {}): void {
   if (!socket.writable) {
@@ -201,10 +205,6 @@ function writeHttpError(socket: Socket, status: number, headers: Record<string, 
   // A peer that never reads cannot hold the socket open.
   setTimeout(() => socket.destroy(), 5_000).unref();
 }
-
-type AdmitDecision =
-  | { ok: true; securityProfile: SecurityProfile }
-  | { ok: false; status: number; reason: string; headers?: Record<string, string> };
 
 interface PendingUpgrade {
   identity: string;
@@ -246,6 +246,13 @@ export function createRpcGateway(deps: RpcGatewayDeps): RpcGateway {
   const { server, logger: log } = deps;
   const limits = new ConnectionLimits(options);
   const guard = new AuthGuard({ maxFailuresPerIp: options.maxAuthFailuresPerIp, failureWindowMs: options.authFailureWindowMs });
+  const admit = createAdmission({
+    log,
+    guard,
+    autoRegister: options.autoRegister,
+    lookupChargePoint: (identity, signal) => deps.lookupChargePoint(identity, signal),
+    registerChargePoint: deps.registerChargePoint && ((identity, signal) => deps.registerChargePoint!(identity, signal)),
+  });
 
   const rpcServer = new RPCServer({
     protocols: [OCPP16_SUBPROTOCOL],
@@ -272,104 +279,10 @@ export function createRpcGateway(deps: RpcGatewayDeps): RpcGateway {
     deps.onRefused?.(fields.status, fields.reason);
   };
 
-  // ---- handshake timeout for connections that never send a request head (slowloris) ----------
-  // Keyed by the peer's address:port, which is the same on a TLS socket and the raw TCP socket
-  // under it, so one code path serves http and https servers.
-  const preRequestTimers = new Map<string, NodeJS.Timeout>();
-  const peerKey = (socket: { remoteAddress?: string | undefined; remotePort?: number | undefined }) =>
-    `${socket.remoteAddress ?? ''}|${socket.remotePort ?? ''}`;
-  const clearPreRequestTimer = (socket: { remoteAddress?: string | undefined; remotePort?: number | undefined }) => {
-    const key = peerKey(socket);
-    const timer = preRequestTimers.get(key);
-    if (timer) {
-      clearTimeout(timer);
-      preRequestTimers.delete(key);
-    }
-  };
-  const onTcpConnection = (socket: Socket) => {
-    if (socket.remoteAddress === undefined) return;
-    const key = peerKey(socket);
-    const timer = setTimeout(() => {
-      preRequestTimers.delete(key);
-      log.debug(
-        { event: 'ocpp-handshake-timeout', remoteAddress: normalizeIp(socket.remoteAddress) },
-        'Dropped a connection that sent no request within the handshake timeout',
-      );
-      socket.destroy();
-    }, options.handshakeTimeoutMs);
-    timer.unref();
-    preRequestTimers.set(key, timer);
-    socket.once('close', () => {
-      if (preRequestTimers.get(key) === timer) {
-        clearTimeout(timer);
-        preRequestTimers.delete(key);
-      }
-    });
-  };
-  const onHttpRequest = (request: IncomingMessage) => clearPreRequestTimer(request.socket);
-
-  // ---- admission: lookup and security profile ------------------------------------------------
-  async function admit(identity: string, request: IncomingMessage, tls: boolean, signal: AbortSignal): Promise<AdmitDecision> {
-    const record = await deps.lookupChargePoint(identity, signal);
-    // Failures recorded while this lookup ran count: no answer (404/401) and no hashing past the budget.
-    if (guard.blockedFor(request.socket.remoteAddress) > 0) return { ok: false, status: 429, reason: 'too many failed handshakes from this address' };
-    if (record === null) {
-      if (!options.autoRegister || !deps.registerChargePoint) {
-        return { ok: false, status: 404, reason: 'unknown charge point' };
-      }
-      await deps.registerChargePoint(identity, signal);
-      log.info({ event: 'ocpp-auto-registered', identity }, 'Auto-registered an unknown charge point');
-      return { ok: true, securityProfile: 0 };
-    }
-    const profile = record.securityProfile;
-    if (profile === 0) return { ok: true, securityProfile: 0 };
-    if (profile === 3) return checkClientCertificate(identity, request, tls);
-    if (profile !== 1 && profile !== 2) {
-      log.error({ identity, securityProfile: profile }, 'Charge point has an unsupported security profile; set 0, 1, 2 or 3');
-      return { ok: false, status: 401, reason: `unsupported security profile ${String(profile)}` };
-    }
-    if (profile === 2 && !tls) {
-      return { ok: false, status: 401, reason: 'security profile 2 requires TLS (wss://)' };
-    }
-    if (!record.authKeyHash) {
-      log.error(
-        { identity, securityProfile: profile },
-        'Charge point requires Basic auth but has no auth key stored; set one (hashAuthKey(generateAuthKey()))',
-      );
-      return { ok: false, status: 401, reason: 'no auth key stored for this charge point' };
-    }
-    const credentials = parseBasicAuth(request.headers.authorization, identity);
-    if (credentials.kind === 'missing') {
-      return { ok: false, status: 401, reason: 'Basic auth credentials missing', headers: WWW_AUTHENTICATE };
-    }
-    if (credentials.kind === 'wrong-username') {
-      return { ok: false, status: 401, reason: 'Basic auth username is not the charge point id', headers: WWW_AUTHENTICATE };
-    }
-    const checked = await guard.check(identity, request.socket.remoteAddress, credentials.password, record.authKeyHash);
-    if (checked === 'throttled') return { ok: false, status: 429, reason: 'too many failed handshakes from this address' };
-    if (checked === 'wrong') return { ok: false, status: 401, reason: 'wrong Basic auth password', headers: WWW_AUTHENTICATE };
-    return { ok: true, securityProfile: profile };
-  }
-
-  /**
-   * Security profile 3 (WP §2.3, A00.FR.4xx): TLS with a client certificate that chains to the
-   * configured CA (`tls.caFile`; OpenSSL verified it during the TLS handshake) and whose subject CN
-   * is the charge point id (A00.FR.407/408). No Basic auth. Every refusal is logged at warn level.
-   */
-  function checkClientCertificate(identity: string, request: IncomingMessage, tls: boolean): AdmitDecision {
-    const refuse = (reason: string, fields: Record<string, unknown> = {}): AdmitDecision => {
-      log.warn({ event: 'ocpp-client-certificate-refused', identity, remoteAddress: normalizeIp(request.socket.remoteAddress), reason, ...fields }, 'Security profile 3: client certificate refused');
-      return { ok: false, status: 401, reason };
-    };
-    if (!tls) return refuse('security profile 3 requires TLS (wss://) with a client certificate');
-    const socket = request.socket as TLSSocket;
-    const cert = socket.getPeerCertificate();
-    if (!cert || Object.keys(cert).length === 0) return refuse('no client certificate presented (security profile 3)');
-    if (!socket.authorized) return refuse('client certificate not trusted (not signed by the configured CA)', { error: String(socket.authorizationError ?? '') });
-    const cn = Array.isArray(cert.subject?.CN) ? cert.subject.CN[0] : cert.subject?.CN;
-    if (cn !== identity) return refuse('client certificate CN is not the charge point id', { certificateCn: cn ?? null });
-    return { ok: true, securityProfile: 3 };
-  }
+  // Connections that never send a request head (slowloris) are dropped after the handshake timeout.
+  const preRequest = new PreRequestTimeouts(options.handshakeTimeoutMs, log);
+  const onTcpConnection = (socket: Socket) => preRequest.start(socket);
+  const onHttpRequest = (request: IncomingMessage) => preRequest.clear(request.socket);
 
   async function handleUpgrade(request: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
     const remoteAddress = normalizeIp(socket.remoteAddress);
@@ -498,7 +411,7 @@ export function createRpcGateway(deps: RpcGatewayDeps): RpcGateway {
     const { info } = pending;
     const identity = info.identity;
     clients.add(client);
-    installCallErrorFilter(client, identity);
+    installCallErrorFilter(client, identity, log, deps.onCallErrorSent);
 
     // ws closes with 1009 on a frame over maxPayload and stops reading at once, so the peer's close
     // frame never arrives and the close event says 1006; we report the 1009 we sent.
@@ -549,54 +462,10 @@ export function createRpcGateway(deps: RpcGatewayDeps): RpcGateway {
     }
   });
 
-  function installCallErrorFilter(client: RPCServerClient, identity: string): void {
-    const send = client.sendRaw.bind(client);
-    client.sendRaw = (message: string) => {
-      const text = typeof message === 'string' ? message : String(message);
-      if (!text.startsWith('[4')) {
-        send(message);
-        return;
-      }
-      let frame: unknown;
-      try {
-        frame = JSON.parse(text);
-      } catch {
-        send(message);
-        return;
-      }
-      if (!Array.isArray(frame) || frame[0] !== 4) {
-        send(message);
-        return;
-      }
-      const rewritten = toOcpp16CallError(frame);
-      if (rewritten === null) {
-        log.info(
-          { event: 'ocpp-ignored-frame', identity },
-          'Ignored a frame with an unknown message type (J16 §4.1.3: no answer)',
-        );
-        return;
-      }
-      log.warn(
-        {
-          event: 'ocpp-callerror',
-          identity,
-          messageId: truncate(rewritten[1], 40),
-          errorCode: rewritten[2],
-          originalCode: frame[2],
-          description: rewritten[3],
-          details: rewritten[4],
-        },
-        'CALLERROR sent',
-      );
-      deps.onCallErrorSent?.(String(rewritten[2]));
-      send(JSON.stringify(rewritten));
-    };
-  }
-
   // ---- attach ---------------------------------------------------------------------------------
   const onUpgrade = (request: IncomingMessage, duplex: Duplex, head: Buffer) => {
     const socket = duplex as Socket;
-    clearPreRequestTimer(socket);
+    preRequest.clear(socket);
     // Node removes its own error listener from an upgraded socket; without one a reset during
     // our async lookup would crash the process.
     socket.on('error', (err: Error & { code?: string }) => {
@@ -617,12 +486,7 @@ export function createRpcGateway(deps: RpcGatewayDeps): RpcGateway {
     for (const abort of handshakeAborts) abort.abort(new Error('gateway closing'));
     const open = [...clients];
     const closed = Promise.allSettled(open.map((client) => client.close({ code: 1001, reason: 'Server shutting down' })));
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, options.closeTimeoutMs);
-    });
-    await Promise.race([closed, timedOut]);
-    clearTimeout(timer);
+    await withTimeout(closed, options.closeTimeoutMs);
     for (const client of clients) {
       // Still not closed (a handler that never returns, a peer that never answers the close frame).
       client.handshake.request.socket.destroy();
@@ -631,8 +495,7 @@ export function createRpcGateway(deps: RpcGatewayDeps): RpcGateway {
     server.removeListener('connection', onTcpConnection);
     server.removeListener('request', onHttpRequest);
     server.removeListener('upgrade', onUpgrade);
-    for (const timer of preRequestTimers.values()) clearTimeout(timer);
-    preRequestTimers.clear();
+    preRequest.close();
   }
 
   return {
