@@ -1,22 +1,23 @@
-import { randomUUID } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import type { HookRunner, Logger } from '@charge-it/core/kernel';
 import type { Authorizer } from '../auth/authorizer.js';
 import type { CableKind } from '../cable/cable-config.js';
 import type { ConfigurationStore } from '../config-keys/configuration-store.js';
-import type { MeterDriver, MeterReading } from '../meter/meter-driver.js';
+import type { MeterDriver } from '../meter/meter-driver.js';
 import type { BootStateMachine } from '../ocpp/boot-state-machine.js';
 import type { Clock } from '../ocpp/clock.js';
-import { isValidStatus, type ChargePointErrorCode, type ChargingProfile, type IdTagInfo, type MeterValue, type MeterValuesRequest, type ReadingContext, type StartTransactionRequest, type StartTransactionResponse, type StatusNotificationRequest, type StopReason, type StopTransactionResponse } from '../ocpp/ocpp-types.js';
-import type { Outbox, OutboxEntry, QueuedPayloads } from '../ocpp/outbox.js';
+import { isValidStatus, type ChargePointErrorCode, type ChargingProfile, type IdTagInfo, type StartTransactionRequest, type StatusNotificationRequest, type StopReason } from '../ocpp/ocpp-types.js';
+import type { Outbox, OutboxEntry } from '../ocpp/outbox.js';
 import type { CardOutcome, CardPresentation } from '../plugins/card-presentation.js';
 import type { EdgeHooks } from '../plugins/edge-hooks.js';
 import type { ConnectorView, EdgeChargePointView, PluginHealth, PluginHealthReport } from '../plugins/edge-plugin.js';
 import type { ChargingProfileStore } from '../smart-charging/charging-profile-store.js';
 import { JsonFileStore } from '../storage/json-file-store.js';
 import type { ChargePointEvents } from './charge-point-events.js';
-import { Connector, type ActiveTransaction, type PersistedConnector, type Reservation } from './connector.js';
-import { buildSampledValues } from './sampled-values.js';
+import { Connector, type PersistedConnector, type Reservation } from './connector.js';
+import { MeterSampling } from './meter-sampling.js';
+import { Reservations } from './reservations.js';
+import { TransactionLifecycle } from './transaction-lifecycle.js';
 
 export interface ChargePointControllerDeps {
   identity: string;
@@ -36,23 +37,21 @@ export interface ChargePointControllerDeps {
   events: EventEmitter<ChargePointEvents>;
 }
 
-/** StopTransaction.transactionData keeps at most this many MeterValues (memory on a Pi). */
-const MAX_STOP_TXN_DATA = 48;
-
 /**
- * The charge point's behaviour: connectors and their status, card and cable events,
- * transactions (start/stop through the durable outbox, meter sampling, clock-aligned data),
- * reservations, availability, and the smart-charging limit applied to each meter.
+ * The charge point's behaviour: connectors and their status, card and cable events, remote
+ * commands, availability, and the smart-charging limit applied to each meter. It composes the
+ * transaction lifecycle (transaction-lifecycle.ts), meter sampling (meter-sampling.ts) and
+ * reservations (reservations.ts), and keeps the connectors' state file.
  * Emits 'status', 'transactionStarted', 'transactionStopped', 'sample' and 'health' on `deps.events`.
  */
 export class ChargePointController {
   readonly #d: ChargePointControllerDeps;
   readonly connectors: Connector[];
   readonly #meters: MeterDriver[];
-  readonly #lastReading = new Map<number, MeterReading>();
-  readonly #lastIntervalEnergy = new Map<number, number>();
+  readonly #sampling: MeterSampling;
+  readonly #tx: TransactionLifecycle;
+  readonly #reservations: Reservations;
   readonly #file: JsonFileStore<Record<string, PersistedConnector>>;
-  #alignedTimer: NodeJS.Timeout | undefined;
   #limitTimer: NodeJS.Timeout | undefined;
   #closed = false;
   /** Plugin health by plugin name (reportHealth). */
@@ -64,6 +63,32 @@ export class ChargePointController {
     this.connectors = [new Connector(0, maxTotal, 'manual'), ...deps.connectors.map((c, i) => new Connector(i + 1, c.maxPowerW, c.cable ?? 'always'))];
     this.#meters = deps.connectors.map((c) => c.meter);
     this.#file = new JsonFileStore(deps.file, () => ({}));
+    // The parts, each with what it needs from the charge point.
+    const host = {
+      outlets: () => this.outlets,
+      connector: (id: number) => this.connector(id),
+      refreshStatus: (c: Connector) => this.refreshStatus(c),
+      applyLimits: () => this.applyLimits(),
+      save: () => this.#save(),
+    };
+    const { identity, config, session, outbox, authorizer, profiles, hooks, clock, log, voltageV, events } = deps;
+    this.#sampling = new MeterSampling({
+      ...host,
+      identity,
+      meters: this.#meters,
+      config,
+      session,
+      outbox,
+      hooks,
+      clock,
+      log,
+      voltageV,
+      events,
+      closed: () => this.#closed,
+      transactionIdOf: (tx) => this.#tx.transactionIdOf(tx),
+    });
+    this.#tx = new TransactionLifecycle({ ...host, identity, config, outbox, authorizer, profiles, hooks, clock, log, events, sampling: this.#sampling });
+    this.#reservations = new Reservations({ ...host, config, clock, log });
     const saved = this.#file.read();
     for (const c of this.connectors) {
       const s = saved[String(c.id)];
@@ -74,8 +99,8 @@ export class ChargePointController {
       c.reservation = s.reservation;
     }
     deps.config.onChange((key) => {
-      if (key === 'MeterValueSampleInterval') for (const c of this.connectors) this.#scheduleSampling(c);
-      if (key === 'ClockAlignedDataInterval') this.#scheduleAligned();
+      if (key === 'MeterValueSampleInterval') for (const c of this.connectors) this.#sampling.scheduleSampling(c);
+      if (key === 'ClockAlignedDataInterval') this.#sampling.scheduleAligned();
     });
   }
 
@@ -108,27 +133,23 @@ export class ChargePointController {
       if (c.transaction && recovery.stopped.has(c.transaction.txLocal)) c.transaction = undefined;
       if (c.transaction) {
         this.#d.log.warn({ connectorId: c.id, txLocal: c.transaction.txLocal }, 'transaction from before a crash or power loss: stopping it (PowerLoss)');
-        await this.#stop(c, 'PowerLoss');
+        await this.#tx.stop(c, 'PowerLoss');
       }
-      if (c.reservation) this.#armReservation(c);
+      if (c.reservation) this.#reservations.arm(c);
     }
     // A StartTransaction journaled just before a crash, whose transaction never reached the state file.
     for (const [txLocal, start] of recovery.openStarts) {
       if (recovery.stopped.has(txLocal) || handled.has(txLocal)) continue;
-      const c = this.connector(start.connectorId);
-      if (!c || c.id === 0) continue;
-      const reading = await this.#read(c);
-      const meterStop = Math.round(reading?.energyWh ?? start.meterStart);
-      this.#d.outbox.enqueue('StopTransaction', { meterStop, timestamp: this.#d.clock.iso(), reason: 'PowerLoss', idTag: start.idTag }, txLocal);
+      await this.#tx.stopOrphanStart(txLocal, start);
     }
     this.#save();
     this.applyLimits();
-    this.#scheduleAligned();
+    this.#sampling.scheduleAligned();
   }
 
   async close(): Promise<void> {
     this.#closed = true;
-    clearTimeout(this.#alignedTimer);
+    this.#sampling.close();
     clearTimeout(this.#limitTimer);
     for (const c of this.connectors) {
       clearInterval(c.samplingTimer);
@@ -255,7 +276,7 @@ export class ChargePointController {
     if (pending && !c.transaction) {
       clearTimeout(pending.timer);
       c.pendingStart = undefined;
-      void this.#start(c, pending.idTag, pending.info, pending.reservationId);
+      void this.#tx.start(c, pending.idTag, pending.info, pending.reservationId);
       return;
     }
     this.applyLimits();
@@ -267,7 +288,7 @@ export class ChargePointController {
     c.plugged = false;
     c.finishing = false;
     if (c.transaction && this.#d.config.bool('StopTransactionOnEVSideDisconnect')) {
-      void this.#stop(c, 'EVDisconnected');
+      void this.#tx.stop(c, 'EVDisconnected');
       return;
     }
     this.applyLimits();
@@ -317,7 +338,7 @@ export class ChargePointController {
       const tx = c.transaction;
       if (!tx) continue;
       if (tx.idTag === idTag || (tx.parentIdTag && (await this.#parentOf(idTag)) === tx.parentIdTag)) {
-        await this.#stop(c, 'Local', idTag);
+        await this.#tx.stop(c, 'Local', idTag);
         return { result: 'stopped', connectorId: c.id };
       }
     }
@@ -345,7 +366,7 @@ export class ChargePointController {
     }
     const reservationId = target.reservation?.reservationId;
     if (target.evReady) {
-      const ok = await this.#start(target, idTag, auth.info, reservationId);
+      const ok = await this.#tx.start(target, idTag, auth.info, reservationId);
       return ok ? { result: 'started', connectorId: target.id } : { result: 'refused', connectorId: target.id, reason: 'could not read the meter' };
     }
     this.#setPending(target, idTag, auth.info, reservationId);
@@ -408,35 +429,29 @@ export class ChargePointController {
     if (c.reservation && c.reservation.idTag !== req.idTag && c.reservation.parentIdTag !== auth?.parentIdTag) return 'Rejected';
     const info = auth ?? { status: 'Accepted' as const };
     const reservationId = c.reservation?.reservationId;
-    if (req.chargingProfile) this.#pendingTxProfiles.set(c.id, req.chargingProfile);
-    if (c.evReady) void this.#start(c, req.idTag, info, reservationId);
+    if (req.chargingProfile) this.#tx.setPendingProfile(c.id, req.chargingProfile);
+    if (c.evReady) void this.#tx.start(c, req.idTag, info, reservationId);
     else this.#setPending(c, req.idTag, info, reservationId);
     return 'Accepted';
   }
 
-  readonly #pendingTxProfiles = new Map<number, ChargingProfile>();
-
   remoteStop(transactionId: number): 'Accepted' | 'Rejected' {
-    const c = this.outlets.find((x) => x.transaction && this.#transactionIdOf(x.transaction) === transactionId);
+    const c = this.outlets.find((x) => x.transaction && this.#tx.transactionIdOf(x.transaction) === transactionId);
     if (!c) return 'Rejected';
-    void this.#stop(c, 'Remote');
+    void this.#tx.stop(c, 'Remote');
     return 'Accepted';
-  }
-
-  #transactionIdOf(tx: ActiveTransaction): number | undefined {
-    return tx.transactionId ?? this.#d.outbox.transactionIdOf(tx.txLocal);
   }
 
   /** Stops the transaction on a connector (Unlock, Reset, …). Resolves when the Stop is journaled. */
   async stopTransaction(connectorId: number, reason: StopReason): Promise<boolean> {
     const c = this.connector(connectorId);
     if (!c?.transaction) return false;
-    await this.#stop(c, reason);
+    await this.#tx.stop(c, reason);
     return true;
   }
 
   async stopAll(reason: StopReason): Promise<void> {
-    for (const c of this.outlets) if (c.transaction) await this.#stop(c, reason);
+    for (const c of this.outlets) if (c.transaction) await this.#tx.stop(c, reason);
   }
 
   changeAvailability(connectorId: number, type: 'Inoperative' | 'Operative'): 'Accepted' | 'Rejected' | 'Scheduled' {
@@ -458,287 +473,24 @@ export class ChargePointController {
     return scheduled ? 'Scheduled' : 'Accepted';
   }
 
-  reserve(req: { connectorId: number; expiryDate: string; idTag: string; parentIdTag?: string; reservationId: number }): 'Accepted' | 'Faulted' | 'Occupied' | 'Rejected' | 'Unavailable' {
-    const existing = this.outlets.find((c) => c.reservation?.reservationId === req.reservationId);
-    let c: Connector | undefined;
-    if (req.connectorId === 0) {
-      if (!this.#d.config.bool('ReserveConnectorZeroSupported')) return 'Rejected';
-      // "Any connector": this runtime reserves the first free one (documented in docs/runtime.md).
-      c = existing ?? this.outlets.find((x) => x.free && !x.plugged && !x.pendingStart && !x.reservation);
-      if (!c) return this.outlets.every((x) => x.faulted) ? 'Faulted' : this.outlets.every((x) => x.availability === 'Inoperative') ? 'Unavailable' : 'Occupied';
-    } else {
-      c = this.connector(req.connectorId);
-      if (!c) return 'Rejected';
-      if (c.faulted) return 'Faulted';
-      if (c.availability === 'Inoperative') return 'Unavailable';
-      if (c.transaction || c.plugged || c.pendingStart || (c.reservation && c.reservation.reservationId !== req.reservationId)) return 'Occupied';
-    }
-    if (Date.parse(req.expiryDate) <= this.#d.clock.now()) return 'Rejected';
-    if (existing && existing !== c) this.#clearReservation(existing);
-    c.reservation = { reservationId: req.reservationId, idTag: req.idTag, expiryDate: req.expiryDate, ...(req.parentIdTag ? { parentIdTag: req.parentIdTag } : {}) };
-    this.#armReservation(c);
-    this.#save();
-    this.refreshStatus(c);
-    return 'Accepted';
-  }
-
-  cancelReservation(reservationId: number): 'Accepted' | 'Rejected' {
-    const c = this.outlets.find((x) => x.reservation?.reservationId === reservationId);
-    if (!c) return 'Rejected';
-    this.#clearReservation(c);
-    return 'Accepted';
-  }
-
-  #armReservation(c: Connector): void {
-    clearTimeout(c.reservationTimer);
-    const r = c.reservation;
-    if (!r) return;
-    const ms = Date.parse(r.expiryDate) - this.#d.clock.now();
-    c.reservationTimer = setTimeout(() => {
-      if (c.reservation?.reservationId !== r.reservationId) return;
-      this.#d.log.info({ connectorId: c.id, reservationId: r.reservationId }, 'reservation expired');
-      this.#clearReservation(c);
-    }, Math.max(0, Math.min(ms, 2 ** 31 - 1)));
-  }
-
-  #clearReservation(c: Connector): void {
-    clearTimeout(c.reservationTimer);
-    c.reservation = undefined;
-    this.#save();
-    this.refreshStatus(c);
-  }
-
-  // ---------------------------------------------------------------- transactions
-
-  async #read(c: Connector): Promise<MeterReading | undefined> {
-    const meter = this.#meters[c.id - 1];
-    if (!meter) return undefined;
-    try {
-      const r = await meter.read();
-      this.#lastReading.set(c.id, r);
-      if (c.errorCode === 'PowerMeterFailure') {
-        c.errorCode = 'NoError';
-        this.refreshStatus(c);
-      }
-      return r;
-    } catch (err) {
-      this.#d.log.warn({ connectorId: c.id, err: String((err as Error)?.message ?? err) }, 'meter read failed');
-      return this.#lastReading.get(c.id);
-    }
-  }
-
-  async #start(c: Connector, idTag: string, info: IdTagInfo, reservationId?: number): Promise<boolean> {
-    if (c.transaction) return false;
-    // Claim the connector before the meter read so that a second start cannot slip in.
-    const now = this.#d.clock.now();
-    const tx: ActiveTransaction = {
-      txLocal: `${now.toString(36)}-${randomUUID().slice(0, 8)}`,
-      idTag,
-      ...(info.parentIdTag ? { parentIdTag: info.parentIdTag } : {}),
-      startedAt: this.#d.clock.iso(now),
-      startMs: now,
-      meterStartWh: 0,
-      ...(reservationId !== undefined ? { reservationId } : {}),
-      stopTxnData: [],
-    };
-    c.transaction = tx;
-    const reading = await this.#read(c);
-    if (!reading) {
-      c.transaction = undefined;
-      this.#d.log.error({ connectorId: c.id }, 'cannot start: the meter gives no reading');
-      this.refreshStatus(c);
-      return false;
-    }
-    tx.meterStartWh = Math.round(reading.energyWh);
-    this.#lastIntervalEnergy.set(c.id, reading.energyWh);
-    // No cable sensor: the EV is there for as long as the session runs.
-    if (c.cable === 'always') c.plugged = true;
-    const startPayload: StartTransactionRequest = { connectorId: c.id, idTag, meterStart: tx.meterStartWh, timestamp: tx.startedAt };
-    if (reservationId !== undefined) startPayload.reservationId = reservationId;
-    // Journal the StartTransaction first: a crash before the state file is written is recovered
-    // from the journal (see start()); the other order could lose the Start.
-    this.#d.outbox.enqueue('StartTransaction', startPayload, tx.txLocal);
-    // Begin and End samples carry the Start/Stop timestamp: they are the same reading as meterStart/meterStop.
-    const begin = this.#sample(c, reading, this.#d.config.csl('StopTxnSampledData'), 'Transaction.Begin', undefined, tx.startedAt);
-    if (begin) tx.stopTxnData.push(begin);
-    if (c.reservation) {
-      clearTimeout(c.reservationTimer);
-      c.reservation = undefined;
-    }
-    c.finishing = false;
-    this.#save();
-    const profile = this.#pendingTxProfiles.get(c.id);
-    if (profile) {
-      this.#pendingTxProfiles.delete(c.id);
-      this.#d.profiles.install(c.id, profile, now);
-    }
-    this.#d.log.info({ connectorId: c.id, idTag, meterStart: tx.meterStartWh, txLocal: tx.txLocal }, 'transaction started');
-    this.#scheduleSampling(c);
-    this.applyLimits();
-    this.#d.hooks.observe('onSessionStarted', { connectorId: c.id, idTag, txLocal: tx.txLocal, meterStartWh: tx.meterStartWh, timestamp: tx.startedAt }, this.#d.identity);
-    this.#d.events.emit('transactionStarted', { connectorId: c.id, idTag, txLocal: tx.txLocal, meterStartWh: tx.meterStartWh });
-    return true;
-  }
-
-  async #stop(c: Connector, reason: StopReason, idTag?: string): Promise<void> {
-    const tx = c.transaction;
-    if (!tx) return;
-    clearInterval(c.samplingTimer);
-    c.samplingTimer = undefined;
-    const reading = await this.#read(c);
-    if (c.transaction !== tx) return; // stopped meanwhile
-    const meterStopWh = Math.max(tx.meterStartWh, Math.round(reading?.energyWh ?? tx.meterStartWh));
-    const timestamp = this.#d.clock.iso();
-    const end = reading ? this.#sample(c, reading, this.#d.config.csl('StopTxnSampledData'), 'Transaction.End', undefined, timestamp) : undefined;
-    const transactionData = [...tx.stopTxnData, ...(end ? [end] : [])].map((mv) => ({ ...mv, timestamp: mv.timestamp }));
-    const payload: QueuedPayloads['StopTransaction'] = { meterStop: meterStopWh, timestamp, reason, idTag: idTag ?? tx.idTag };
-    if (transactionData.length > 0) payload.transactionData = transactionData;
-    this.#d.outbox.enqueue('StopTransaction', payload, tx.txLocal);
-    c.transaction = undefined;
-    c.evSuspended = false;
-    if (c.cable === 'always') c.plugged = false;
-    // Power threshold: an EV that no longer draws cannot be told from an unplugged one; free the connector.
-    if (c.cable === 'power' && !c.evDrawing) c.plugged = false;
-    c.finishing = c.plugged;
-    if (c.scheduledInoperative) {
-      c.availability = 'Inoperative';
-      c.scheduledInoperative = false;
-    }
-    this.#d.profiles.clearTxProfiles(c.id);
-    this.#save();
-    this.#d.log.info({ connectorId: c.id, reason, meterStart: tx.meterStartWh, meterStop: meterStopWh, txLocal: tx.txLocal }, 'transaction stopped');
-    this.applyLimits();
-    const transactionId = this.#transactionIdOf(tx);
-    this.#d.hooks.observe(
-      'onSessionStopped',
-      { connectorId: c.id, idTag: tx.idTag, txLocal: tx.txLocal, ...(transactionId !== undefined ? { transactionId } : {}), meterStartWh: tx.meterStartWh, meterStopWh, reason, timestamp },
-      this.#d.identity,
-    );
-    this.#d.events.emit('transactionStopped', { connectorId: c.id, txLocal: tx.txLocal, meterStartWh: tx.meterStartWh, meterStopWh, reason });
-  }
+  // ---------------------------------------------------------------- the parts (transactions, sampling, reservations)
 
   /** Called by the outbox after each acknowledged transaction message. */
   onDelivered(entry: OutboxEntry, conf: unknown, transactionId: number | undefined): void {
-    if (entry.action === 'StartTransaction') {
-      const c = this.outlets.find((x) => x.transaction?.txLocal === entry.txLocal);
-      const startConf = conf as StartTransactionResponse;
-      const idTag = entry.payload.idTag;
-      if (startConf?.idTagInfo) this.#d.authorizer.record(idTag, startConf.idTagInfo);
-      if (!c?.transaction) return;
-      if (transactionId !== undefined) c.transaction.transactionId = transactionId;
-      this.#save();
-      if (startConf?.idTagInfo && !isValidStatus(startConf.idTagInfo, this.#d.clock.now())) {
-        if (this.#d.config.bool('StopTransactionOnInvalidId')) {
-          this.#d.log.warn({ connectorId: c.id, status: startConf.idTagInfo.status }, 'StartTransaction not accepted: stopping (DeAuthorized)');
-          void this.#stop(c, 'DeAuthorized');
-        } else {
-          this.#d.log.warn({ connectorId: c.id, status: startConf.idTagInfo.status }, 'StartTransaction not accepted: energy cut (StopTransactionOnInvalidId=false)');
-          c.transaction.deauthorized = true;
-          this.#save();
-          this.applyLimits();
-        }
-      }
-    } else if (entry.action === 'StopTransaction') {
-      const info = (conf as StopTransactionResponse | undefined)?.idTagInfo;
-      if (info && entry.payload.idTag !== undefined) this.#d.authorizer.record(entry.payload.idTag, info);
-    }
-  }
-
-  // ---------------------------------------------------------------- meter values
-
-  #sample(c: Connector, reading: MeterReading, measurands: readonly string[], context: ReadingContext, previousEnergyWh?: number, timestamp?: string): MeterValue | undefined {
-    const sampledValue = buildSampledValues(reading, measurands, context, {
-      limitW: c.limitW,
-      voltageV: this.#d.voltageV,
-      ...(previousEnergyWh !== undefined ? { previousEnergyWh } : {}),
-    });
-    if (sampledValue.length === 0) return undefined;
-    return { timestamp: timestamp ?? this.#d.clock.iso(), sampledValue };
-  }
-
-  #scheduleSampling(c: Connector): void {
-    clearInterval(c.samplingTimer);
-    c.samplingTimer = undefined;
-    const intervalS = this.#d.config.int('MeterValueSampleInterval');
-    if (!c.transaction || intervalS <= 0 || this.#closed) return;
-    c.samplingTimer = setInterval(() => void this.#periodicSample(c), intervalS * 1000);
-  }
-
-  async #periodicSample(c: Connector): Promise<void> {
-    const tx = c.transaction;
-    if (!tx) return;
-    const reading = await this.#read(c);
-    if (!reading || c.transaction !== tx) return;
-    this.applyLimits();
-    // One reading, one timestamp: the MeterValues sample and its copy in StopTransaction.transactionData
-    // are the same reading, and the central system recognises the copy by it.
-    const at = this.#d.clock.iso();
-    const mv = this.#sample(c, reading, this.#d.config.csl('MeterValuesSampledData'), 'Sample.Periodic', this.#lastIntervalEnergy.get(c.id), at);
-    this.#lastIntervalEnergy.set(c.id, reading.energyWh);
-    if (mv) this.#d.outbox.enqueue('MeterValues', { connectorId: c.id, meterValue: [mv] }, tx.txLocal);
-    const forStop = this.#sample(c, reading, this.#d.config.csl('StopTxnSampledData'), 'Sample.Periodic', undefined, at);
-    if (forStop) {
-      tx.stopTxnData.push(forStop);
-      if (tx.stopTxnData.length > MAX_STOP_TXN_DATA) tx.stopTxnData.splice(1, 1); // keep the Begin sample
-      this.#save();
-    }
-    this.#observeSample(c, reading, tx.txLocal);
-  }
-
-  #observeSample(c: Connector, reading: MeterReading, txLocal?: string): void {
-    this.#d.hooks.observe(
-      'onMeterSample',
-      { connectorId: c.id, reading, ...(txLocal ? { txLocal } : {}), limitW: c.limitW, timestamp: this.#d.clock.iso() },
-      this.#d.identity,
-    );
-    this.#d.events.emit('sample', { connectorId: c.id, reading, limitW: c.limitW });
-  }
-
-  #scheduleAligned(): void {
-    clearTimeout(this.#alignedTimer);
-    const intervalS = this.#d.config.int('ClockAlignedDataInterval');
-    if (intervalS <= 0 || this.#closed) return;
-    const now = this.#d.clock.now();
-    const midnight = Date.UTC(new Date(now).getUTCFullYear(), new Date(now).getUTCMonth(), new Date(now).getUTCDate());
-    const next = midnight + Math.ceil((now - midnight + 1) / (intervalS * 1000)) * intervalS * 1000;
-    this.#alignedTimer = setTimeout(() => {
-      void this.#alignedSample().finally(() => this.#scheduleAligned());
-    }, next - now);
-  }
-
-  async #alignedSample(): Promise<void> {
-    const measurands = this.#d.config.csl('MeterValuesAlignedData');
-    const stopMeasurands = this.#d.config.csl('StopTxnAlignedData');
-    for (const c of this.outlets) {
-      const reading = await this.#read(c);
-      if (!reading) continue;
-      const at = this.#d.clock.iso();
-      const mv = this.#sample(c, reading, measurands, 'Sample.Clock', undefined, at);
-      const tx = c.transaction;
-      if (mv) this.#d.outbox.enqueue('MeterValues', { connectorId: c.id, meterValue: [mv] }, tx?.txLocal);
-      if (tx) {
-        const forStop = this.#sample(c, reading, stopMeasurands, 'Sample.Clock', undefined, at);
-        if (forStop) {
-          tx.stopTxnData.push(forStop);
-          if (tx.stopTxnData.length > MAX_STOP_TXN_DATA) tx.stopTxnData.splice(1, 1);
-        }
-      }
-    }
+    this.#tx.onDelivered(entry, conf, transactionId);
   }
 
   /** TriggerMessage(MeterValues): a Trigger sample now, sent directly (not transaction-queued). */
-  async triggerMeterValues(connectorId?: number): Promise<void> {
-    const targets = connectorId === undefined || connectorId === 0 ? this.outlets : [this.connector(connectorId)].filter((c): c is Connector => !!c);
-    for (const c of targets) {
-      const reading = await this.#read(c);
-      if (!reading) continue;
-      const mv = this.#sample(c, reading, this.#d.config.csl('MeterValuesSampledData'), 'Trigger');
-      if (!mv) continue;
-      const payload: MeterValuesRequest = { connectorId: c.id, meterValue: [mv] };
-      const txId = c.transaction ? this.#transactionIdOf(c.transaction) : undefined;
-      if (txId !== undefined) payload.transactionId = txId;
-      await this.#d.session.send('MeterValues', { ...payload }, { triggered: true }).catch((err) => this.#d.log.warn({ err: String(err?.message ?? err) }, 'triggered MeterValues failed'));
-    }
+  triggerMeterValues(connectorId?: number): Promise<void> {
+    return this.#sampling.triggerMeterValues(connectorId);
+  }
+
+  reserve(req: Parameters<Reservations['reserve']>[0]): ReturnType<Reservations['reserve']> {
+    return this.#reservations.reserve(req);
+  }
+
+  cancelReservation(reservationId: number): 'Accepted' | 'Rejected' {
+    return this.#reservations.cancel(reservationId);
   }
 
   // ---------------------------------------------------------------- smart charging
@@ -750,7 +502,7 @@ export class ChargePointController {
     const contexts = this.outlets.map((c) => ({
       connectorId: c.id,
       maxPowerW: c.maxPowerW,
-      ...(c.transaction ? { transaction: { startMs: c.transaction.startMs, ...(this.#transactionIdOf(c.transaction) !== undefined ? { transactionId: this.#transactionIdOf(c.transaction) as number } : {}) } } : {}),
+      ...(c.transaction ? { transaction: { startMs: c.transaction.startMs, ...(this.#tx.transactionIdOf(c.transaction) !== undefined ? { transactionId: this.#tx.transactionIdOf(c.transaction) as number } : {}) } } : {}),
     }));
     const limits = this.#d.profiles.effectiveLimitsW(contexts, now);
     for (const c of this.outlets) {
