@@ -18,7 +18,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSpkluApp, DEMO_ADMIN, SPKLU_DEMO_CARD_UID, type SpkluAppOptions } from '../src/index.js';
 import { startPn532ChargePoint, type Pn532ChargePoint } from '../src/demo/pn532-charge-point.js';
-import { testDatabases, type TestDatabase } from './support/databases.js';
+import { testDatabases, type TestDatabase } from '@charge-it/core/testing';
 import { startFirebaseServer, type TestFirebaseServer } from './support/firebase-server.js';
 
 const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/', import.meta.url));
