@@ -28,7 +28,6 @@
 //                          generator's own CPU and GC pauses weigh less in the figures
 // Linux only (RSS and CPU from /proc). Loopback only.
 import { fork, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -36,6 +35,7 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseBenchArgs } from './cli-args.mjs';
+import { freshMariaDbDatabase } from './fresh-mariadb.mjs';
 import ocppRpc from 'ocpp-rpc';
 import { WebSocket } from 'ws';
 
@@ -203,31 +203,7 @@ async function freshDatabase(target) {
     const dir = await mkdtemp(join(tmpdir(), 'charge-it-bench-'));
     return { url: `sqlite:${join(dir, 'bench.db')}`, dispose: () => rm(dir, { recursive: true, force: true }) };
   }
-  if (target === 'mariadb') {
-    const mysql = await import('mysql2/promise');
-    const server = new URL(args['mariadb-url']);
-    const options = {
-      host: server.hostname,
-      port: Number(server.port || 3306),
-      user: decodeURIComponent(server.username) || 'root',
-      password: decodeURIComponent(server.password),
-      connectTimeout: 5_000,
-    };
-    const name = `charge_it_test_bench_${randomBytes(4).toString('hex')}`;
-    const admin = await mysql.createConnection(options);
-    await admin.query(`create database \`${name}\` character set utf8mb4 collate utf8mb4_unicode_ci`);
-    await admin.end();
-    const url = new URL(args['mariadb-url']);
-    url.pathname = `/${name}`;
-    return {
-      url: url.toString(),
-      async dispose() {
-        const conn = await mysql.createConnection(options);
-        await conn.query(`drop database if exists \`${name}\``);
-        await conn.end();
-      },
-    };
-  }
+  if (target === 'mariadb') return freshMariaDbDatabase(args['mariadb-url']);
   return { url: '', dispose: async () => undefined };
 }
 

@@ -20,7 +20,6 @@
 //   --mariadb-database <name>  measure a kept MariaDB database again (on --mariadb-url)
 //   --json results.json        also write the figures as JSON
 // MariaDB is skipped with a printed note when it is unreachable. Loopback only.
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -28,6 +27,7 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseBenchArgs } from './cli-args.mjs';
+import { freshMariaDbDatabase, mariadbOptions } from './fresh-mariadb.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const coreDist = join(root, 'packages', 'core', 'dist', 'index.js');
@@ -203,17 +203,6 @@ async function seed(kind, exec, log) {
 
 // ---- databases ----------------------------------------------------------------------------------
 
-function mariadbOptions() {
-  const server = new URL(args['mariadb-url']);
-  return {
-    host: server.hostname,
-    port: Number(server.port || 3306),
-    user: decodeURIComponent(server.username) || 'root',
-    password: decodeURIComponent(server.password),
-    connectTimeout: 5_000,
-  };
-}
-
 async function freshDatabase(kind) {
   if (kind === 'sqlite') {
     const dir = await mkdtemp(join(tmpdir(), 'charge-it-query-bench-'));
@@ -237,15 +226,9 @@ async function freshDatabase(kind) {
     };
   }
   const mysql = await import('mysql2/promise');
-  const options = mariadbOptions();
-  const name = `charge_it_test_bench_${randomBytes(4).toString('hex')}`;
-  const admin = await mysql.createConnection(options);
-  await admin.query(`create database \`${name}\` character set utf8mb4 collate utf8mb4_unicode_ci`);
-  await admin.end();
-  const url = new URL(args['mariadb-url']);
-  url.pathname = `/${name}`;
+  const { url, name, options, dispose } = await freshMariaDbDatabase(args['mariadb-url']);
   return {
-    url: url.toString(),
+    url,
     where: `${options.host}:${options.port}/${name}`,
     async seed(log) {
       const conn = await mysql.createConnection({ ...options, database: name, timezone: 'Z' });
@@ -257,18 +240,14 @@ async function freshDatabase(kind) {
       await conn.end();
       return result;
     },
-    async dispose() {
-      const conn = await mysql.createConnection(options);
-      await conn.query(`drop database if exists \`${name}\``);
-      await conn.end();
-    },
+    dispose,
   };
 }
 
 async function mariadbReachable() {
   try {
     const mysql = await import('mysql2/promise');
-    const conn = await mysql.createConnection({ ...mariadbOptions(), connectTimeout: 3_000 });
+    const conn = await mysql.createConnection({ ...mariadbOptions(args['mariadb-url']), connectTimeout: 3_000 });
     await conn.end();
     return true;
   } catch (err) {

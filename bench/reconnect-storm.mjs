@@ -22,7 +22,7 @@
 //          --mariadb-url mysql://root@127.0.0.1:3306  --log-level warn
 // CHARGE_IT_BENCH_CORE=<path to a dist/index.js> measures another build of the core.
 import { fork, spawnSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -31,6 +31,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import { parseBenchArgs } from './cli-args.mjs';
+import { freshMariaDbDatabase } from './fresh-mariadb.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const serverScript = join(root, 'bench', 'reconnect-storm-server.mjs');
@@ -132,25 +133,7 @@ async function freshDatabase(target) {
     const dir = await mkdtemp(join(tmpdir(), 'charge-it-storm-'));
     return { url: `sqlite:${join(dir, 'storm.db')}`, dispose: () => rm(dir, { recursive: true, force: true }) };
   }
-  if (target === 'mariadb') {
-    const mysql = await import('mysql2/promise');
-    const server = new URL(args['mariadb-url']);
-    const options = { host: server.hostname, port: Number(server.port || 3306), user: decodeURIComponent(server.username) || 'root', password: decodeURIComponent(server.password) };
-    const name = `charge_it_test_bench_${randomBytes(4).toString('hex')}`;
-    const admin = await mysql.createConnection(options);
-    await admin.query(`create database \`${name}\` character set utf8mb4 collate utf8mb4_unicode_ci`);
-    await admin.end();
-    const url = new URL(args['mariadb-url']);
-    url.pathname = `/${name}`;
-    return {
-      url: url.toString(),
-      async dispose() {
-        const conn = await mysql.createConnection(options);
-        await conn.query(`drop database if exists \`${name}\``);
-        await conn.end();
-      },
-    };
-  }
+  if (target === 'mariadb') return freshMariaDbDatabase(args['mariadb-url']);
   return { url: '', dispose: async () => undefined };
 }
 
