@@ -23,12 +23,20 @@ if (typeof process.send !== 'function') {
 }
 
 async function startBare() {
-  // The reference: ocpp-rpc alone, no validation, no database, no logging. Every call gets the
-  // smallest answer; StartTransaction needs a transaction id for the MeterValues that follow.
-  const server = new RPCServer({ protocols: ['ocpp1.6'], strictMode: false, pingIntervalMs: 60_000 });
+  // The reference: ocpp-rpc alone in strict mode (every call and answer validated against the
+  // OCPP 1.6 schemas, as the "bare strict" server), no database, no logging. Every call
+  // gets the smallest answer its schema accepts; StartTransaction a fresh transaction id.
+  const server = new RPCServer({ protocols: ['ocpp1.6'], strictMode: true, pingIntervalMs: 60_000 });
   let nextTransactionId = 1;
+  const accepted = { status: 'Accepted' };
+  const answers = {
+    BootNotification: () => ({ status: 'Accepted', currentTime: new Date().toISOString(), interval: 300 }),
+    Heartbeat: () => ({ currentTime: new Date().toISOString() }),
+    Authorize: () => ({ idTagInfo: accepted }),
+    StartTransaction: () => ({ transactionId: nextTransactionId++, idTagInfo: accepted }),
+  };
   server.on('client', (client) => {
-    client.handle(({ method }) => (method === 'StartTransaction' ? { transactionId: nextTransactionId++, idTagInfo: { status: 'Accepted' } } : {}));
+    client.handle(({ method }) => answers[method]?.() ?? {});
   });
   const http = await server.listen(0, '127.0.0.1');
   return {

@@ -8,7 +8,7 @@
 //     flight per charge point) for --duration seconds after --warmup seconds.
 // (b) Heartbeats: --hb-count charge points (default 10,000) connected and booted, sending
 //     Heartbeats paced to --hb-rate calls/s in total (default 2,000) for --duration seconds.
-// Each against: a bare ocpp-rpc RPCServer answering {} (no validation, no database), the Charge-IT
+// Each against: a bare ocpp-rpc RPCServer in strict mode (schemas checked both ways; no database), the Charge-IT
 // CSMS on SQLite (temp file), and the Charge-IT CSMS on MariaDB (a fresh database on
 // --mariadb-url; skipped with a note when unreachable). Every run gets a fresh server process
 // (bench/core-throughput-server.mjs) and a fresh database, so RSS is the server's alone.

@@ -167,6 +167,9 @@ describe.each(testDatabases())('REST API for integrators on $name', (db) => {
     const cp = await api.h.connect('CP-1');
     await cp.boot();
     const { transactionId } = await cp.startTransaction({ connectorId: 1, idTag: 'TAG-A', meterStart: 0, timestamp: at(0) });
+    // Samples of the transaction and of the main meter (no transaction): both go with the charger.
+    await cp.meterValues({ connectorId: 1, transactionId, energyWh: 500, timestamp: at(30) });
+    await cp.meterValues({ connectorId: 0, energyWh: 123_456, timestamp: at(30) });
 
     const connected = await api.call('DELETE', '/charge-points/CP-1');
     expect(connected.status).toBe(409);
@@ -183,7 +186,9 @@ describe.each(testDatabases())('REST API for integrators on $name', (db) => {
 
     const gone = await api.call('DELETE', '/charge-points/CP-1?withHistory=true');
     expect(gone.status, gone.text).toBe(200);
-    expect(gone.body).toMatchObject({ id: 'CP-1', deleted: { charge_transaction: 1 } });
+    expect(gone.body).toMatchObject({ id: 'CP-1', deleted: { charge_transaction: 1, meter_sample: 2 } });
+    const left = await api.h.server.csms.orm.em.fork().getConnection().execute(`select count(*) as n from meter_sample where charge_point_id = 'CP-1'`);
+    expect(Number((left as Array<{ n: unknown }>)[0]!.n)).toBe(0);
     expect((await api.call('GET', '/charge-points/CP-1')).status).toBe(404);
     expect((await api.call('GET', `/transactions/${transactionId}`)).status).toBe(404);
     expect(api.h.server.csms.services.get('live').chargePoint('CP-1')).toBeUndefined();

@@ -80,7 +80,12 @@ export class ChargePointRemoval {
       }
       const where = { chargePoint: chargePointId };
       const counts: Record<string, number> = {};
-      counts.meter_sample = await em.nativeDelete(MeterSampleSchema, where);
+      // By transaction (meter_sample_tx_measurand_ts_idx): the hot table has no charge point index.
+      counts.meter_sample = await em.nativeDelete(MeterSampleSchema, { transaction: null, chargePoint: chargePointId });
+      const transactionIds = (await em.find(TransactionSchema, where, { fields: ['id'] })).map((t) => t.id);
+      for (let i = 0; i < transactionIds.length; i += 500) {
+        counts.meter_sample += await em.nativeDelete(MeterSampleSchema, { transaction: { $in: transactionIds.slice(i, i + 500) } });
+      }
       counts.charge_transaction = await em.nativeDelete(TransactionSchema, where);
       counts.status_event = await em.nativeDelete(StatusEventSchema, where);
       counts.device_event = await em.nativeDelete(DeviceEventSchema, where);

@@ -509,7 +509,7 @@ export class QueryService {
     const from = dateOf('from', q.from);
     const to = dateOf('to', q.to);
     // One query, no entity hydration: the maximum power per session is an index-only lookup
-    // (meter_sample_tx_measurand_idx) in a correlated subquery.
+    // (meter_sample_tx_measurand_ts_idx) in a correlated subquery.
     const params: unknown[] = [POWER_MEASURAND];
     let sql =
       'select t.id, t.charge_point_id as cp, t.connector_id as c, t.id_tag as tag, t.start_timestamp as st, t.stop_timestamp as sp, ' +

@@ -404,7 +404,7 @@ export class TransactionService {
    * The sampled values of `meterValues` that the transaction does not have stored yet. A stored
    * sample is the same reading when charge point timestamp, measurand, phase, location and
    * normalised value match (the context may differ: a transactionData copy is not a new reading).
-   * One indexed query (meter_sample_tx_ts_idx) on the timestamps of the message.
+   * One query on the transaction's samples at the timestamps of the message (meter_sample_tx_measurand_ts_idx).
    */
   async #unstoredOnly(em: EntityManager, transactionId: number, meterValues: MeterValue[]): Promise<MeterValue[]> {
     const stamps = new Map<number, Date>();

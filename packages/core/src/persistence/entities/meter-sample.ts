@@ -1,5 +1,4 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import { ChargePointSchema } from './charge-point.js';
 import { TransactionSchema } from './transaction.js';
 
 /**
@@ -7,6 +6,11 @@ import { TransactionSchema } from './transaction.js';
  * normalised ('Wh', 'W', 'A', 'V', 'Celsius', 'Percent', 'Hz', 'var', 'varh', 'VA', 'K', 'Fahrenheit').
  * `transaction` is null for samples not tied to a transaction (e.g. connector 0 main meter).
  * Samples for unknown or closed transactions go to OrphanMessage instead, never here.
+ *
+ * The hot table: one row per sampled value, written by every MeterValues. Each index whose key is
+ * spread over the open sessions (transaction, charge point) costs a page write per row per commit
+ * (100 chargers, one sample each: 100 different leaf pages per index), so the table has exactly
+ * one such index; see docs/persistence.md "The meter-sample table".
  */
 export const MeterSampleSchema = defineEntity({
   name: 'MeterSample',
@@ -15,9 +19,14 @@ export const MeterSampleSchema = defineEntity({
     // SQLite turns an autoincrement column into `integer` (64-bit there); without ignoring the type,
     // every schema diff on SQLite would try to rebuild the table.
     id: p.bigint('number').primary().autoincrement().ignoreSchemaChanges('type'),
-    // No single-column FK index: meter_sample_tx_ts_idx starts with this column.
+    // No single-column FK index: meter_sample_tx_measurand_ts_idx starts with this column.
     transaction: () => p.manyToOne(TransactionSchema).mapToPk().nullable().deleteRule('cascade').index(false),
-    chargePoint: () => p.manyToOne(ChargePointSchema).mapToPk(),
+    /**
+     * The charge point's id. A plain column, not a foreign key: a foreign key needs an index of its
+     * own (InnoDB creates one), and that index would be a second spread-out index on the hot path.
+     * Removing a charge point deletes its samples explicitly (ChargePointRemoval).
+     */
+    chargePoint: p.string().length(48).fieldName('charge_point_id'),
     connectorId: p.integer(),
     /** The charge point's clock, as sent. */
     timestamp: p.datetime(3),
@@ -35,11 +44,12 @@ export const MeterSampleSchema = defineEntity({
     flags: p.json<string[]>().nullable(),
   },
   indexes: [
-    { name: 'meter_sample_tx_ts_idx', properties: ['transaction', 'timestamp'] },
-    // Read models (QueryService): site / charge point power per 15 minutes (covering: no table reads),
-    // and a session's maximum power for the ML export (bench/query-volume.mjs: 5 million samples).
+    // A transaction's samples, its latest register, its maximum power (ML export) and the
+    // duplicate check after a restart. The one index spread over the open sessions.
+    { name: 'meter_sample_tx_measurand_ts_idx', properties: ['transaction', 'measurand', 'timestamp', 'value'] },
+    // Site / charge point power per 15 minutes (covering: no table reads). Its key grows with time,
+    // so rows are appended to the same few leaf pages.
     { name: 'meter_sample_measurand_ts_idx', properties: ['measurand', 'timestamp', 'chargePoint', 'connectorId', 'phase', 'value'] },
-    { name: 'meter_sample_tx_measurand_idx', properties: ['transaction', 'measurand', 'value'] },
   ],
 });
 

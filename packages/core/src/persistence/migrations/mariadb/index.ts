@@ -4,10 +4,12 @@ import { Migration20261124044008_initial } from './Migration20261124044008_initi
 import { Migration20261124050112_operations } from './Migration20261124050112_operations.js';
 import { Migration20261206091221_read_model_indexes } from './Migration20261206091221_read_model_indexes.js';
 import { Migration20261206095108_integrator_api } from './Migration20261206095108_integrator_api.js';
+import { Migration20261206120943_hot_meter_samples } from './Migration20261206120943_hot_meter_samples.js';
 
 export const mariadbMigrations: MigrationObject[] = [
   { name: 'Migration20261124044008_initial', class: Migration20261124044008_initial },
   { name: 'Migration20261124050112_operations', class: Migration20261124050112_operations },
   { name: 'Migration20261206091221_read_model_indexes', class: Migration20261206091221_read_model_indexes },
   { name: 'Migration20261206095108_integrator_api', class: Migration20261206095108_integrator_api },
+  { name: 'Migration20261206120943_hot_meter_samples', class: Migration20261206120943_hot_meter_samples },
 ];
