@@ -181,10 +181,11 @@ export function registerChargePointRoutes(app: FastifyInstance, ctx: ApiContext)
     },
   );
 
-  app.post<{ Params: { id: string } }>(
+  app.post<{ Params: { id: string }; Querystring: { timeoutMs?: number } }>(
     '/charge-points/:id/rotate-key',
     {
-      config: admin,
+      // waitsForChargePoint: `?timeoutMs=` (schema, validation, one deadline for the ChangeConfiguration).
+      config: { ...admin, waitsForChargePoint: true },
       schema: {
         tags: ['charge points'],
         summary: 'Replace the Basic-auth key; the new key is returned once',
@@ -194,7 +195,7 @@ export function registerChargePointRoutes(app: FastifyInstance, ctx: ApiContext)
           'Rejected/NotSupported, does not answer, or the connection drops, the old key stays and the answer is an error (409, 504, 502). ' +
           'Charger offline: the new key is stored at once (the old one stops working) and must be configured on the charger by hand.',
         params: idParams,
-        response: { 200: withKey('The new key'), ...errors(400, 401, 403, 404, 409) },
+        response: { 200: withKey('The new key'), ...errors(400, 401, 403, 404, 409, 502, 504) },
       },
     },
     async (request) => {
@@ -208,7 +209,8 @@ export function registerChargePointRoutes(app: FastifyInstance, ctx: ApiContext)
       const online = ctx.sessions.get(id) !== undefined;
       if (online) {
         // The command service stores the new key only once the charger accepted it (A01).
-        const answer = await ctx.commands.for(id).changeConfiguration({ key: 'AuthorizationKey', value: authKey }, { actor });
+        const timeoutMs = request.query.timeoutMs;
+        const answer = await ctx.commands.for(id).changeConfiguration({ key: 'AuthorizationKey', value: authKey }, { actor, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
         if (answer.status !== 'Accepted' && answer.status !== 'RebootRequired') {
           throw new CsmsError(CsmsErrorCode.CONFLICT, `charge point "${id}" answered ${answer.status} to the new AuthorizationKey; its old key stays valid`, {
             details: { chargePointId: id, status: answer.status },
