@@ -76,14 +76,34 @@ afterEach(async () => {
   server = undefined;
 });
 
+const ADMIN_KEY = 'security-tls-test-admin-key-0123456789';
+
 async function start(logger = createRecordingLogger()) {
   server = await createTestCsms({
+    apiAdminKey: ADMIN_KEY,
     chargePoints: ['CP-3', 'CP-0'],
     tls: { certFile: `${files.rsaCert},${files.ecCert}`, keyFile: `${files.rsaKey},${files.ecKey}`, caFile: files.ca },
     logger,
   });
   await server.csms.orm.em.fork().nativeUpdate(ChargePointSchema, { id: 'CP-3' }, { securityProfile: 3 });
   return { server, logger };
+}
+
+/** POST to the REST API over TLS with the admin key. */
+function postApi(port: number, apiPath: string, body: unknown): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const request = https.request(
+      { host: '127.0.0.1', port, path: `/api/v1${apiPath}`, method: 'POST', ca: trusted, servername: 'localhost', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` } },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (text += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) }));
+      },
+    );
+    request.once('error', reject);
+    request.end(JSON.stringify(body));
+  });
 }
 
 /** The server certificate a TLS client with these options gets (or the handshake error). */
@@ -172,6 +192,10 @@ describe('TLS (security profile 2/3 server side)', () => {
     // Registered as profile 3 through the registry (REST POST /charge-points): no key is generated.
     const registered = await s.csms.services.get('chargePointRegistry').register({ id: 'CP-3B', securityProfile: 3 }, 'test');
     expect(registered).toMatchObject({ securityProfile: 3, authKey: null });
+    const viaRest = await postApi(s.port, '/charge-points', { id: 'CP-3R', securityProfile: 3 });
+    expect(viaRest.status, JSON.stringify(viaRest.body)).toBe(201);
+    expect(viaRest.body).not.toHaveProperty('authKey');
+    expect(viaRest.body.chargePoint).toMatchObject({ id: 'CP-3R', securityProfile: 3, hasAuthKey: false });
     const cert3b = await clientCert('CP-3B', ca);
     expect((await upgradeRequest(s.port, '/ocpp/CP-3B', {}, { request: https.request, ca: trusted, servername: 'localhost', cert: cert3b.cert, key: cert3b.private } as never)).status).toBe(101);
 

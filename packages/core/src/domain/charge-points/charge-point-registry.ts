@@ -24,7 +24,7 @@ export interface ChargePointRegistryDeps {
 
 /**
  * `services.get('chargePointRegistry')`: registers charge points ahead of their first connection
- * (the dashboard's "Register a charge point"). Validated field by field (CsmsError INPUT_INVALID
+ * (REST `POST /charge-points`, the dashboard's "Register a charge point"). Validated field by field (CsmsError INPUT_INVALID
  * with details.fields, CONFLICT for a taken id, also one differing only in letter case), audited
  * (RegisterChargePoint), and for security profiles 1/2 it generates the Basic-auth key, stores only
  * its hash and returns the key this once.
@@ -44,7 +44,8 @@ export class ChargePointRegistry {
     else if (securityProfile === 3 && !this.#deps.config.tls?.caFile) problems.securityProfile = 'profile 3 (TLS client certificates) needs TLS with a client CA on this server (CHARGE_IT_TLS_CA_FILE)';
     else if (securityProfile === 2 && !this.#deps.config.tls) problems.securityProfile = 'profile 2 (TLS + Basic auth) needs TLS on this server (CHARGE_IT_TLS_CERT_FILE / CHARGE_IT_TLS_KEY_FILE); use 1 until then';
     const maxPowerKw = input.maxPowerKw ?? null;
-    if (maxPowerKw !== null && !(typeof maxPowerKw === 'number' && Number.isFinite(maxPowerKw) && maxPowerKw > 0 && maxPowerKw <= 1000)) problems.maxPowerKw = 'must be a number from 0.1 to 1000';
+    // The REST API's bound (POST/PATCH /charge-points: above 0, at most 10 000 kW).
+    if (maxPowerKw !== null && !(typeof maxPowerKw === 'number' && Number.isFinite(maxPowerKw) && maxPowerKw > 0 && maxPowerKw <= 10_000)) problems.maxPowerKw = 'must be a number above 0, at most 10000';
     const description = input.description ?? null;
     if (description !== null && (typeof description !== 'string' || description.length > 255)) problems.description = 'must be at most 255 characters';
     if (Object.keys(problems).length) {
@@ -54,6 +55,7 @@ export class ChargePointRegistry {
     const authKey = securityProfile > 0 && securityProfile < 3 ? generateAuthKey() : null;
     const authKeyHash = authKey ? hashGeneratedAuthKey(authKey) : null;
     await this.#deps.batcher.run(async (em) => {
+      // LIKE is case-insensitive for ASCII on both databases, so both refuse an id differing only in case.
       const similar = await em.find(ChargePointSchema, { id: { $like: id } });
       const clash = similar.find((cp) => cp.id.toLowerCase() === id.toLowerCase());
       if (clash) {

@@ -106,34 +106,11 @@ export function registerChargePointRoutes(app: FastifyInstance, ctx: ApiContext)
     },
     async (request, reply) => {
       const { id, securityProfile: profile, maxPowerKw: maxKw, description: text } = request.body;
+      // REST's own wording for a profile this server cannot serve (as PATCH); the rest is the registry's.
       checkProfileUsable(ctx, profile);
-      const authKey = profile > 0 ? generateAuthKey() : undefined;
-      const authKeyHash = authKey ? hashGeneratedAuthKey(authKey) : null;
-      const actor = actorOf(request);
-      const at = ctx.clock.now();
-      await ctx.batcher.run(async (tem) => {
-        // LIKE is case-insensitive for ASCII on both databases, so both refuse an id differing only in case.
-        const similar = await tem.find(ChargePointSchema, { id: { $like: id } });
-        const clash = similar.find((cp) => cp.id.toLowerCase() === id.toLowerCase());
-        if (clash) {
-          throw new CsmsError(
-            CsmsErrorCode.CONFLICT,
-            clash.id === id ? `charge point "${id}" is registered already` : `charge point id "${id}" differs only in letter case from the registered "${clash.id}"`,
-            { details: { fields: { id: 'already registered' } } },
-          );
-        }
-        tem.create(ChargePointSchema, { id, securityProfile: profile, authKeyHash, maxPowerKw: maxKw ?? null, description: text ?? null });
-        tem.create(AuditLogSchema, {
-          at,
-          actor,
-          action: 'RegisterChargePoint',
-          chargePoint: id,
-          request: { id, securityProfile: profile, maxPowerKw: maxKw ?? null, description: text ?? null },
-          result: { keyGenerated: Boolean(authKey) },
-          outcome: 'ok',
-        });
-      });
-      ctx.log.info({ chargePointId: id, securityProfile: profile, actor }, 'charge point registered');
+      const { authKey } = await ctx.services
+        .get('chargePointRegistry')
+        .register({ id, securityProfile: profile, maxPowerKw: maxKw ?? null, description: text ?? null }, actorOf(request));
       const cp = await requireChargePoint(em(), id);
       return reply.code(201).send({ chargePoint: await viewOf(cp), ...(authKey ? { authKey } : {}) });
     },
