@@ -8,6 +8,7 @@ export type { CsmsServices, ServiceRegistry, CoreInternalServices, CoreServices 
 export type { TransactionInfo } from './domain/transactions/transaction-info.js';
 export { resolveConfig, optionSpecs, type CsmsConfig, type CsmsConfigInput, type TlsConfig, type OptionSpec } from './config/index.js';
 export { CsmsError, CsmsErrorCode, isCsmsError, type Logger } from './kernel/index.js';
+export { isTimeZone, offsetAt, localToUtc } from './kernel/time-zone.js';
 export { systemClock, type Clock } from './clock.js';
 export type { ActionHandler, DataTransferHandler, IncomingCall } from './ocpp/action-router.js';
 export type { ChargePointSession } from './ocpp/sessions.js';

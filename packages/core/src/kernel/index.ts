@@ -1,6 +1,7 @@
 /**
- * `@charge-it/core/kernel`: the plugin contract, the hook runner and the coded errors. Imports
- * neither fastify nor MikroORM, so the edge runtime can use it on a Raspberry Pi.
+ * `@charge-it/core/kernel`: the plugin contract, the hook runner, the coded errors and small
+ * dependency-free helpers (time-zone offsets). Imports neither fastify nor MikroORM, so the edge
+ * runtime can use it on a Raspberry Pi, and a plugin's worker thread can without loading the server.
  */
 export { CsmsError, CsmsErrorCode, isCsmsError } from './errors.js';
 export { definePlugin, type PluginDefinition } from './define-plugin.js';
@@ -28,3 +29,4 @@ export {
 export { silentLogger, type Logger, type LogFn } from './logger.js';
 export { withTimeout, TIMED_OUT } from './with-timeout.js';
 export { KeyedTimers } from './keyed-timers.js';
+export { isTimeZone, offsetAt, localToUtc } from './time-zone.js';

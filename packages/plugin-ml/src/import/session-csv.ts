@@ -1,4 +1,5 @@
-import { zonedWallTimeToUtc, assertTimeZone } from '../time.js';
+import { localToUtc } from '@charge-it/core/kernel';
+import { assertTimeZone } from '../time.js';
 import { parseCsv, detectDelimiter } from './parse-csv.js';
 
 /** The session fields the importer fills, and the CSV column each comes from. */
@@ -133,7 +134,7 @@ export function parseDateTime(text: string, timeZone: string, order: DateOrder):
     if (ampm === 'AM' && h === 12) h = 0;
   }
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59) return null;
-  const ms = zonedWallTimeToUtc(y, mo, d, h, mi, s, timeZone);
+  const ms = localToUtc(timeZone, Date.UTC(y, mo - 1, d, h, mi, s));
   const check = new Date(Date.UTC(y, mo - 1, d));
   if (check.getUTCDate() !== d) return null; // 31 February
   return new Date(ms);

@@ -1,5 +1,6 @@
+import { localToUtc } from '@charge-it/core/kernel';
 import { gaussian, poisson, seededRandom } from '../random.js';
-import { DAY_MS, HOUR_MS, localParts, zonedWallTimeToUtc } from '../time.js';
+import { DAY_MS, HOUR_MS, localParts } from '../time.js';
 
 /** The kinds of drivers the generator simulates (the ground truth the segments should find). */
 export type DriverType = 'evening-commuter' | 'daytime-worker' | 'fleet-taxi' | 'weekend-visitor';
@@ -137,7 +138,7 @@ export function generateSyntheticHistory(options: SyntheticHistoryOptions = {}):
   const firstLocal = localParts(start, timeZone);
   const [y0, m0, d0] = firstLocal.date.split('-').map(Number) as [number, number, number];
   for (let d = 0; d <= days; d++) {
-    const midnight = zonedWallTimeToUtc(y0, m0, d0 + d, 0, 0, 0, timeZone);
+    const midnight = localToUtc(timeZone, Date.UTC(y0, m0 - 1, d0 + d));
     const local = localParts(midnight + 12 * HOUR_MS, timeZone);
     const offDay = local.weekday >= 5 || holidays.has(local.date);
     for (const driver of driverList) {

@@ -6,48 +6,15 @@
  * India +05:30, Nepal +05:45, and zones with DST alike).
  */
 
+import { offsetAt } from '../../kernel/time-zone.js';
+
+// The zone primitives are public (`@charge-it/core`, `@charge-it/core/kernel`); re-exported for the query module.
+export { isTimeZone, localToUtc, offsetAt } from '../../kernel/time-zone.js';
+
 export type CalendarBucket = 'hour' | 'day' | 'month';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatter(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    formatters.set(timeZone, f);
-  }
-  return f;
-}
-
-/** True when `timeZone` is an IANA zone name this runtime knows. */
-export function isTimeZone(timeZone: string): boolean {
-  try {
-    formatter(timeZone);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The zone's offset from UTC at `ms`, in milliseconds (east positive). */
-export function offsetAt(timeZone: string, ms: number): number {
-  const parts = formatter(timeZone).formatToParts(new Date(ms));
-  const get = (type: string) => Number(parts.find((p) => p.type === type)!.value);
-  const local = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
-  return local - Math.floor(ms / 1000) * 1000;
-}
 
 /** Pieces of [from, to) with one UTC offset each. */
 export function constantOffsetPieces(timeZone: string, from: number, to: number): { from: number; to: number; offsetMs: number }[] {
@@ -80,17 +47,6 @@ export function constantOffsetPieces(timeZone: string, from: number, to: number)
 function wall(localMs: number): { y: number; m: number; d: number; h: number } {
   const d = new Date(localMs);
   return { y: d.getUTCFullYear(), m: d.getUTCMonth(), d: d.getUTCDate(), h: d.getUTCHours() };
-}
-
-/** The UTC instant a local wall time means in `timeZone` (the earlier one when ambiguous). */
-export function localToUtc(timeZone: string, localMs: number): number {
-  let guess = localMs - offsetAt(timeZone, localMs);
-  for (let i = 0; i < 3; i++) {
-    const next = localMs - offsetAt(timeZone, guess);
-    if (next === guess) break;
-    guess = next;
-  }
-  return guess;
 }
 
 /** Local wall-time key of the bucket `localMs` (wall time as if UTC) falls in. */
