@@ -279,6 +279,34 @@ describe.each(testDatabases())('local authorisation list on $name', (db) => {
     ]);
   });
 
+  it('automatic syncs after boot wait in a queue: at most `concurrency` at once, every charger synced', async () => {
+    const ids = ['CP-1', 'CP-2', 'CP-3', 'CP-4', 'CP-5', 'CP-6'];
+    const h = await startRules(db, { chargePoints: ids, idTags: TAGS });
+    const localList = h.server.csms.services.get('localList');
+    localList.configure({ syncDelayMs: 10, concurrency: 2 });
+    let inFlight = 0;
+    let most = 0;
+    const chargers: ChargerLocalList[] = [];
+    for (const id of ids) {
+      const cp = await h.connect(id);
+      const charger = new ChargerLocalList(cp);
+      // GetLocalListVersion answered after 60 ms: long enough for the other syncs to pile up.
+      cp.handle('GetLocalListVersion', async () => {
+        most = Math.max(most, ++inFlight);
+        await new Promise((r) => setTimeout(r, 60));
+        inFlight--;
+        return { listVersion: charger.version };
+      });
+      chargers.push(charger);
+      await cp.boot();
+    }
+    await until(() => chargers.every((c) => c.version === 1));
+    await localList.idle();
+    expect(most).toBe(2);
+    expect(chargers.map((c) => c.sent().length)).toEqual([1, 1, 1, 1, 1, 1]);
+    expect(ids.some((id) => localList.hasScheduledSync(id))).toBe(false);
+  });
+
   it('fails clearly when the charge point is offline', async () => {
     const h = await startRules(db, { chargePoints: ['CP-1'], idTags: TAGS });
     const localList = h.server.csms.services.get('localList');

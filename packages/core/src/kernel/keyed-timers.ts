@@ -1,6 +1,6 @@
 /**
  * One pending timer per key: `set` replaces (debounces) the key's pending timer, the callback
- * runs once and forgets its key, `delete`/`deleteWhere`/`clear` cancel. Timers are `unref`ed, so
+ * runs once and forgets its key, `delete`/`clear` cancel. Timers are `unref`ed, so
  * a pending one never keeps the process alive. For "check this connector 2 s after its last
  * status", "sync this charge point after it booted", "publish this key at the end of its window".
  */
@@ -34,11 +34,6 @@ export class KeyedTimers<K = string> {
     if (timer === undefined) return false;
     clearTimeout(timer);
     return this.#timers.delete(key);
-  }
-
-  /** Cancels the pending timers whose key matches. */
-  deleteWhere(match: (key: K) => boolean): void {
-    for (const key of [...this.#timers.keys()]) if (match(key)) this.delete(key);
   }
 
   /** Cancels every pending timer. */

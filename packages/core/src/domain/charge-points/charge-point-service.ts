@@ -148,12 +148,12 @@ export class ChargePointService {
     for (let i = 0; i < ids.length; i += 500) {
       const chunk = ids.slice(i, i + 500);
       // Both databases refuse an id that differs from a stored one only in letter case: MariaDB's
-      // collation compares case-insensitively (the primary key serves `in`); SQLite compares
-      // lower-cased ids (one pass over the table per group, not per charger).
+      // collation compares case-insensitively (the primary key serves `in`); on SQLite the
+      // comparison is made NOCASE, served by charge_point_id_nocase_idx.
       const sql = sqlite
-        ? `select id from charge_point where lower(id) in (${chunk.map(() => '?').join(', ')})`
+        ? `select id from charge_point where id collate nocase in (${chunk.map(() => '?').join(', ')})`
         : `select id from charge_point where id in (${chunk.map(() => '?').join(', ')})`;
-      const found = (await conn.execute(sql, sqlite ? chunk.map((id) => id.toLowerCase()) : chunk, 'all', ctx)) as Array<{ id: string }>;
+      const found = (await conn.execute(sql, chunk, 'all', ctx)) as Array<{ id: string }>;
       for (const row of found) stored.push(row.id);
     }
     const byLower = new Map(stored.map((id) => [id.toLowerCase(), id]));

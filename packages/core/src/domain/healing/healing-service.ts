@@ -69,7 +69,8 @@ const KEEP_ACTIONS = 100;
 export class HealingService {
   readonly #deps: HealingServiceDeps;
   #options: HealingOptions;
-  readonly #timers = new KeyedTimers<string>();
+  /** Pending checks per charge point, by connector: a disconnect forgets its own without looking at the others'. */
+  readonly #timers = new Map<string, KeyedTimers<number>>();
   readonly #lastAction = new Map<string, number>();
   readonly #actions: HealingAction[] = [];
   readonly #running = new Set<Promise<unknown>>();
@@ -97,13 +98,15 @@ export class HealingService {
   statusReported(chargePointId: string, connectorId: number, status: string): void {
     if (!this.#options.enabled || this.#closed || connectorId <= 0) return;
     if (!CHARGING.has(status) && status !== 'Available') return;
-    const key = `${chargePointId}\u0000${connectorId}`;
-    this.#timers.set(key, this.#options.delayMs, () => this.#track(this.check(chargePointId, connectorId)));
+    let timers = this.#timers.get(chargePointId);
+    if (!timers) this.#timers.set(chargePointId, (timers = new KeyedTimers<number>()));
+    timers.set(connectorId, this.#options.delayMs, () => this.#track(this.check(chargePointId, connectorId)));
   }
 
   /** Forgets the pending checks of a charge point that disconnected. */
   forget(chargePointId: string): void {
-    this.#timers.deleteWhere((key) => key.startsWith(`${chargePointId}\u0000`));
+    this.#timers.get(chargePointId)?.clear();
+    this.#timers.delete(chargePointId);
   }
 
   /**
@@ -125,6 +128,7 @@ export class HealingService {
 
   async close(): Promise<void> {
     this.#closed = true;
+    for (const timers of this.#timers.values()) timers.clear();
     this.#timers.clear();
     await this.idle();
   }

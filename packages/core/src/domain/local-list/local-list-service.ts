@@ -21,7 +21,11 @@ export interface LocalListOptions {
   dirtyDelayMs: number;
   /** Entries per SendLocalList when the charge point does not report SendLocalListMaxLength (default 250). */
   defaultChunkSize: number;
-  /** Charge points `syncAll` works on at once (default 8). */
+  /**
+   * Charge points synced at once (default 8): by `syncAll`, and by the automatic syncs after a
+   * connect or boot, which wait in a queue so that a reconnect storm's thousands of syncs do not all
+   * start together 10 s into it.
+   */
   concurrency: number;
   /** How long the list built from the IdTag table is reused between syncs (default 30 s; `markDirty()` drops it at once). */
   cacheTtlMs: number;
@@ -118,6 +122,9 @@ export class LocalListService {
   readonly #limits = new Map<string, ChargePointLimits>();
   #desired: { entries: LocalListEntries; at: number } | undefined;
   readonly #running = new Set<Promise<unknown>>();
+  /** Charge points whose automatic sync is due, oldest first, and the workers taking them. */
+  readonly #autoQueue = new Set<string>();
+  #autoWorkers = 0;
   #closed = false;
 
   constructor(deps: LocalListServiceDeps, options: Partial<LocalListOptions> = {}) {
@@ -275,7 +282,7 @@ export class LocalListService {
 
   /** Whether an automatic sync of this charge point is scheduled (after its connect/boot). */
   hasScheduledSync(chargePointId: string): boolean {
-    return this.#timers.has(chargePointId);
+    return this.#timers.has(chargePointId) || this.#autoQueue.has(chargePointId);
   }
 
   async #autoSyncOn(chargePointId: string): Promise<boolean> {
@@ -288,20 +295,35 @@ export class LocalListService {
     if (reason === 'connected') this.#limits.delete(chargePointId);
     if (!this.#options.autoSync || this.#closed) return;
     this.#timers.set(chargePointId, this.#options.syncDelayMs, () => {
+      this.#autoQueue.add(chargePointId);
+      while (this.#autoWorkers < this.#options.concurrency && this.#autoQueue.size > 0) {
+        this.#autoWorkers++;
+        this.#track(this.#autoSyncWorker().finally(() => this.#autoWorkers--));
+      }
+    });
+  }
+
+  async #autoSyncWorker(): Promise<void> {
+    while (!this.#closed) {
+      const next = this.#autoQueue.values().next();
+      if (next.done) return;
+      const chargePointId = next.value;
+      this.#autoQueue.delete(chargePointId);
       const session = this.#deps.sessions.get(chargePointId);
       // Not yet booted (the Boot that follows schedules again), Pending or Rejected: nothing to do now.
-      if (!session || session.registrationStatus !== 'Accepted') return;
-      this.#track(
-        this.#autoSyncOn(chargePointId)
-          .then((on) => (on ? this.sync(chargePointId) : undefined))
-          .catch((err) => this.#deps.log.warn({ chargePointId, err: (err as Error).message }, 'automatic local list sync failed')),
-      );
-    });
+      if (!session || session.registrationStatus !== 'Accepted') continue;
+      try {
+        if (await this.#autoSyncOn(chargePointId)) await this.sync(chargePointId);
+      } catch (err) {
+        this.#deps.log.warn({ chargePointId, err: (err as Error).message }, 'automatic local list sync failed');
+      }
+    }
   }
 
   /** Forgets a disconnected charge point's pending sync and limits. */
   forget(chargePointId: string, options: { keepLimits?: boolean } = {}): void {
     this.#timers.delete(chargePointId);
+    this.#autoQueue.delete(chargePointId);
     if (!options.keepLimits) this.#limits.delete(chargePointId);
   }
 
@@ -314,6 +336,7 @@ export class LocalListService {
     this.#closed = true;
     clearTimeout(this.#dirtyTimer);
     this.#timers.clear();
+    this.#autoQueue.clear();
     await this.idle();
   }
 

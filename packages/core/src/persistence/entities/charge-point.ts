@@ -44,6 +44,13 @@ export const ChargePointSchema = defineEntity({
       .onCreate(() => new Date())
       .onUpdate(() => new Date()),
   },
+  indexes: [
+    // Auto-registration refuses an id that differs from a stored one only in letter case. MariaDB's
+    // collation already compares ids that way (the primary key serves it); on SQLite the migration
+    // creates this index as `(id collate nocase)`, so the check is a lookup instead of a pass over
+    // every charge point (per registration group: quadratic in a reconnect storm).
+    { name: 'charge_point_id_nocase_idx', properties: ['id'] },
+  ],
 });
 
 export type ChargePoint = InferEntity<typeof ChargePointSchema>;
