@@ -22,7 +22,17 @@ import {
   StatusEventSchema,
   type ChargePoint,
 } from '../../persistence/entities/index.js';
+import { openSqliteReader, type SqliteReader } from '../../persistence/sqlite-reader.js';
 import type { BatchWriter, WriteBatcher } from '../../persistence/write-batcher.js';
+
+const CREDENTIALS_SQL = 'select id, security_profile, auth_key_hash, registration_status from charge_point where id';
+
+interface CredentialRow {
+  id: string;
+  security_profile: unknown;
+  auth_key_hash: string | null;
+  registration_status: RegistrationStatus | null;
+}
 
 export interface ChargePointServiceDeps {
   orm: MikroORM;
@@ -52,6 +62,8 @@ export class ChargePointService {
   /** Handshake lookups not yet sent to the database, by id (see lookup). */
   #lookups = new Map<string, Array<{ resolve: (c: ChargePointCredentials | null) => void; reject: (err: unknown) => void }>>();
   #lookupRunning = false;
+  /** SQLite's read-only connection for lookups (null on MariaDB), opened at the first lookup. */
+  #reader: Promise<SqliteReader | null> | undefined;
   /** The auto-registrations waiting for their (shared) batcher work. */
   #registering: RegistrationGroup | undefined;
   #flushTimer: NodeJS.Timeout | undefined;
@@ -62,11 +74,13 @@ export class ChargePointService {
   }
 
   /**
-   * The credentials the handshake needs. Lookups that arrive together are answered by ONE query
-   * (`select … where id in (…)`, raw, no entity hydration), and only one such query runs at a time:
-   * the ids that arrive meanwhile go into the next one. A reconnect storm of 1,000 handshakes per
-   * second costs a few dozen queries per second instead of 1,000, and every answer is still read
-   * from the database (a key changed a moment ago is seen at the next handshake).
+   * The credentials the handshake needs, always read from the database (a key changed a moment ago
+   * is seen at the next handshake), raw, without entity hydration.
+   * - SQLite: through a read-only connection of its own (SqliteReader): a prepared primary-key
+   *   lookup of a few microseconds that reads the last commit and does not wait for the write batch
+   *   holding the ORM's connection.
+   * - MariaDB: lookups that arrive together are answered by ONE query (`select … where id in (…)`),
+   *   and only one such query runs at a time: the ids that arrive meanwhile go into the next one.
    */
   lookup(chargePointId: string): Promise<ChargePointCredentials | null> {
     return new Promise((resolve, reject) => {
@@ -81,27 +95,25 @@ export class ChargePointService {
   }
 
   async #runLookups(): Promise<void> {
+    this.#reader ??= openSqliteReader(this.#deps.orm).catch((err: unknown) => {
+      this.#deps.log.warn({ err }, 'cannot open a read-only SQLite connection for handshake lookups; they go through the ORM connection');
+      return null;
+    });
     while (this.#lookups.size > 0) {
       const batch = this.#lookups;
       this.#lookups = new Map();
       const ids = [...batch.keys()];
       let found: Map<string, ChargePointCredentials>;
       try {
+        const reader = await this.#reader;
+        const rows = reader ? ids.map((id) => reader.get<CredentialRow>(`${CREDENTIALS_SQL} = ?`, [id])).filter((row) => row !== undefined) : await this.#queryCredentials(ids);
         found = new Map();
-        const conn = this.#deps.orm.em.fork().getConnection();
-        for (let i = 0; i < ids.length; i += 500) {
-          const chunk = ids.slice(i, i + 500);
-          const rows = await conn.execute<Array<{ id: string; security_profile: unknown; auth_key_hash: string | null; registration_status: RegistrationStatus | null }>>(
-            `select id, security_profile, auth_key_hash, registration_status from charge_point where id in (${chunk.map(() => '?').join(', ')})`,
-            chunk,
-          );
-          for (const row of rows) {
-            found.set(row.id, {
-              securityProfile: Number(row.security_profile ?? 0) as 0 | 1 | 2,
-              authKeyHash: row.auth_key_hash ?? null,
-              registrationStatus: row.registration_status ?? null,
-            });
-          }
+        for (const row of rows) {
+          found.set(row.id, {
+            securityProfile: Number(row.security_profile ?? 0) as 0 | 1 | 2,
+            authKeyHash: row.auth_key_hash ?? null,
+            registrationStatus: row.registration_status ?? null,
+          });
         }
       } catch (err) {
         for (const waiters of batch.values()) for (const w of waiters) w.reject(err);
@@ -113,6 +125,16 @@ export class ChargePointService {
       for (const [id, waiters] of batch) for (const w of waiters) w.resolve(found.get(id) ?? null);
     }
     this.#lookupRunning = false;
+  }
+
+  async #queryCredentials(ids: string[]): Promise<CredentialRow[]> {
+    const conn = this.#deps.orm.em.fork().getConnection();
+    const rows: CredentialRow[] = [];
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      rows.push(...(await conn.execute<CredentialRow[]>(`${CREDENTIALS_SQL} in (${chunk.map(() => '?').join(', ')})`, chunk)));
+    }
+    return rows;
   }
 
   /**
@@ -345,6 +367,8 @@ export class ChargePointService {
   async stop(): Promise<void> {
     clearInterval(this.#flushTimer);
     await this.flushLiveness();
+    const reader = await this.#reader?.catch(() => null);
+    reader?.close();
   }
 
   #note(chargePointId: string, update: { seenAt: Date; heartbeatAt?: Date }): void {
