@@ -374,6 +374,7 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
       maxBadMessages: config.ocpp.maxBadMessages,
       maxConnectionsPerIp: config.ocpp.maxConnectionsPerIp,
       maxPendingHandshakesPerIp: config.ocpp.maxPendingHandshakesPerIp,
+      maxPendingHandshakes: config.ocpp.maxPendingHandshakes,
       maxAuthFailuresPerIp: config.ocpp.maxAuthFailuresPerIp,
       autoRegister: config.autoRegister,
     },

@@ -83,6 +83,31 @@ describe('gateway per-IP caps', () => {
     await connect(harness.port, 'C');
   });
 
+  it('answers 503 with Retry-After over maxPendingHandshakes (all addresses), before any lookup; admits again once handshakes finish', async () => {
+    const gate = deferred();
+    let lookups = 0;
+    harness = await startGateway({
+      options: { maxPendingHandshakes: 2 },
+      lookup: async () => {
+        lookups++;
+        await gate.promise;
+        return profile0;
+      },
+    });
+    const first = upgradeRequest(harness.port, '/ocpp/CP1');
+    const second = upgradeRequest(harness.port, '/ocpp/CP2', {}, { localAddress: '127.0.0.2' });
+    await expect.poll(() => lookups).toBe(2);
+    const busy = await upgradeRequest(harness.port, '/ocpp/CP3', {}, { localAddress: '127.0.0.3' });
+    expect(busy.status).toBe(503);
+    expect(busy.headers['retry-after']).toBe('5');
+    expect(lookups).toBe(2);
+    expect(harness.log.find((line) => line.obj.status === 503)?.obj).toMatchObject({ identity: 'CP3', reason: 'too many handshakes in progress on the server' });
+    gate.resolve();
+    expect((await first).status).toBe(101);
+    expect((await second).status).toBe(101);
+    expect((await upgradeRequest(harness.port, '/ocpp/CP3', {}, { localAddress: '127.0.0.3' })).status).toBe(101);
+  });
+
   it('refuses handshakes over maxPendingHandshakesPerIp with 429 while lookups are slow', async () => {
     const gate = deferred();
     let lookups = 0;

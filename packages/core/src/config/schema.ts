@@ -44,6 +44,8 @@ export interface CsmsConfig {
     maxConnectionsPerIp: number;
     /** Handshakes in progress (lookup, password check) allowed from one IP address. */
     maxPendingHandshakesPerIp: number;
+    /** Handshakes in progress over all addresses; past it the server answers 503 (saturated). */
+    maxPendingHandshakes: number;
     /** Charge point timestamps further than this from the receive time are flagged `clock-skew`. */
     clockSkewTolerance: number;
     /** A connection without any OCPP message for this many seconds is closed (pings do not count); 0 = never. */
@@ -115,6 +117,7 @@ export const optionSpecs: readonly OptionSpec[] = [
   { path: 'ocpp.maxBadMessages', env: 'CHARGE_IT_OCPP_MAX_BAD_MESSAGES', kind: 'int', default: 20, min: 1, max: 1_000_000, description: 'consecutive malformed frames before the connection is closed' },
   { path: 'ocpp.maxConnectionsPerIp', env: 'CHARGE_IT_OCPP_MAX_CONNECTIONS_PER_IP', kind: 'int', default: 100_000, min: 1, max: 10_000_000, description: 'open websocket connections allowed from one IP address (chargers behind one NAT share an IP)' },
   { path: 'ocpp.maxPendingHandshakesPerIp', env: 'CHARGE_IT_OCPP_MAX_PENDING_HANDSHAKES_PER_IP', kind: 'int', default: 1_000, min: 1, max: 1_000_000, description: 'websocket handshakes in progress allowed from one IP address (a NAT full of chargers reconnects at once after an outage)' },
+  { path: 'ocpp.maxPendingHandshakes', env: 'CHARGE_IT_OCPP_MAX_PENDING_HANDSHAKES', kind: 'int', default: 2_000, min: 1, max: 1_000_000, description: 'websocket handshakes in progress over all addresses; past it new ones get 503 with Retry-After at once, instead of queueing past the handshake timeout (a saturated server in a reconnect storm)' },
   { path: 'ocpp.clockSkewTolerance', env: 'CHARGE_IT_OCPP_CLOCK_SKEW_TOLERANCE', kind: 'int', default: 300, min: 1, max: 86_400 * 365, description: 'seconds between a charge point timestamp and the receive time before the data is flagged clock-skew' },
   { path: 'ocpp.maxAuthFailuresPerIp', env: 'CHARGE_IT_OCPP_MAX_AUTH_FAILURES_PER_IP', kind: 'int', default: 30, min: 1, max: 1_000_000, description: 'failed handshakes (wrong password, unknown id) one IP address may make per minute; then it gets HTTP 429 (with Retry-After) before any lookup or password check until the minute is over; other addresses are not affected' },
   { path: 'ocpp.silentTimeout', env: 'CHARGE_IT_OCPP_SILENT_TIMEOUT', kind: 'int', default: 900, min: 0, max: 86_400, description: 'seconds a connection may stay open without sending any OCPP message (websocket pongs do not count) before it is closed; keep it above heartbeatInterval (0 = never)' },

@@ -184,6 +184,7 @@ export function handshakeReason(status: number, reason: string): string {
   if (r.includes('security profile') || r.includes('tls')) return 'security-profile';
   if (r.includes('too-many-pending')) return 'too-many-pending-handshakes';
   if (r.includes('too-many-connections')) return 'too-many-connections';
+  if (r.includes('handshakes in progress on the server')) return 'server-busy';
   if (r.includes('timed out')) return 'timeout';
   if (r.includes('closing')) return 'closing';
   if (r.includes('lookup failed') || r.includes('unusable')) return 'lookup-failed';

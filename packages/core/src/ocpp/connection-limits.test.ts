@@ -8,7 +8,7 @@ const slot = (value: ConnectionSlot | string): ConnectionSlot => {
 
 describe('ConnectionLimits', () => {
   it('caps handshakes in progress per address', () => {
-    const limits = new ConnectionLimits({ maxConnectionsPerIp: 10, maxPendingHandshakesPerIp: 2 });
+    const limits = new ConnectionLimits({ maxConnectionsPerIp: 10, maxPendingHandshakesPerIp: 2, maxPendingHandshakes: 100 });
     const a = slot(limits.tryAcquire('10.0.0.1'));
     slot(limits.tryAcquire('10.0.0.1'));
     expect(limits.tryAcquire('10.0.0.1')).toBe('too-many-pending-handshakes');
@@ -18,7 +18,7 @@ describe('ConnectionLimits', () => {
   });
 
   it('caps open connections plus handshakes per address', () => {
-    const limits = new ConnectionLimits({ maxConnectionsPerIp: 2, maxPendingHandshakesPerIp: 5 });
+    const limits = new ConnectionLimits({ maxConnectionsPerIp: 2, maxPendingHandshakesPerIp: 5, maxPendingHandshakes: 100 });
     const a = slot(limits.tryAcquire('10.0.0.1'));
     a.open();
     const b = slot(limits.tryAcquire('10.0.0.1'));
@@ -34,7 +34,7 @@ describe('ConnectionLimits', () => {
   });
 
   it('is idempotent: double release or open-after-release changes nothing', () => {
-    const limits = new ConnectionLimits({ maxConnectionsPerIp: 5, maxPendingHandshakesPerIp: 5 });
+    const limits = new ConnectionLimits({ maxConnectionsPerIp: 5, maxPendingHandshakesPerIp: 5, maxPendingHandshakes: 100 });
     const a = slot(limits.tryAcquire('::1'));
     const b = slot(limits.tryAcquire('::1'));
     a.open();
@@ -48,7 +48,7 @@ describe('ConnectionLimits', () => {
   });
 
   it('counts IPv4-mapped IPv6 addresses as the IPv4 address', () => {
-    const limits = new ConnectionLimits({ maxConnectionsPerIp: 1, maxPendingHandshakesPerIp: 5 });
+    const limits = new ConnectionLimits({ maxConnectionsPerIp: 1, maxPendingHandshakesPerIp: 5, maxPendingHandshakes: 100 });
     slot(limits.tryAcquire('::ffff:192.168.1.5'));
     expect(limits.tryAcquire('192.168.1.5')).toBe('too-many-connections');
     expect(normalizeIp('::ffff:192.168.1.5')).toBe('192.168.1.5');
@@ -56,8 +56,27 @@ describe('ConnectionLimits', () => {
     expect(normalizeIp(undefined)).toBe('unknown');
   });
 
+  it('caps handshakes in progress over all addresses (server-busy), before counting any address', () => {
+    const limits = new ConnectionLimits({ maxConnectionsPerIp: 10, maxPendingHandshakesPerIp: 10, maxPendingHandshakes: 3 });
+    const a = slot(limits.tryAcquire('10.0.0.1'));
+    slot(limits.tryAcquire('10.0.0.2'));
+    const c = slot(limits.tryAcquire('10.0.0.3'));
+    expect(limits.tryAcquire('10.0.0.4')).toBe('server-busy');
+    expect(limits.countsFor('10.0.0.4')).toEqual({ pending: 0, open: 0 });
+    a.open(); // an open connection no longer holds a handshake slot
+    const d = slot(limits.tryAcquire('10.0.0.4'));
+    expect(limits.tryAcquire('10.0.0.5')).toBe('server-busy');
+    c.release();
+    d.release();
+    d.release(); // idempotent: frees one slot, not two
+    slot(limits.tryAcquire('10.0.0.5'));
+    slot(limits.tryAcquire('10.0.0.6'));
+    expect(limits.tryAcquire('10.0.0.7')).toBe('server-busy');
+    expect(limits.totals()).toEqual({ pending: 3, open: 1 });
+  });
+
   it('accepts Infinity as "no cap"', () => {
-    const limits = new ConnectionLimits({ maxConnectionsPerIp: Infinity, maxPendingHandshakesPerIp: Infinity });
+    const limits = new ConnectionLimits({ maxConnectionsPerIp: Infinity, maxPendingHandshakesPerIp: Infinity, maxPendingHandshakes: Infinity });
     for (let i = 0; i < 1000; i++) slot(limits.tryAcquire('10.0.0.1'));
     expect(limits.countsFor('10.0.0.1').pending).toBe(1000);
   });

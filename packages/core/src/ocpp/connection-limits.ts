@@ -10,9 +10,15 @@ export interface ConnectionLimitOptions {
   maxConnectionsPerIp: number;
   /** Handshakes in progress (upgrade received, not yet accepted or rejected), per remote address. */
   maxPendingHandshakesPerIp: number;
+  /**
+   * Handshakes in progress over all addresses (admission control): past it the server is
+   * saturated, and a handshake admitted now would wait past its timeout, its work wasted.
+   */
+  maxPendingHandshakes: number;
 }
 
-export type SlotRefusal = 'too-many-pending-handshakes' | 'too-many-connections';
+/** `server-busy`: the global cap (503); the others are per address (429). */
+export type SlotRefusal = 'too-many-pending-handshakes' | 'too-many-connections' | 'server-busy';
 
 /** One handshake's hold on its address's counters. Every method is idempotent. */
 export interface ConnectionSlot {
@@ -37,6 +43,7 @@ export function normalizeIp(address: string | undefined): string {
 export class ConnectionLimits {
   readonly #options: ConnectionLimitOptions;
   readonly #counts = new Map<string, Counts>();
+  #pending = 0;
 
   constructor(options: ConnectionLimitOptions) {
     this.#options = options;
@@ -48,7 +55,9 @@ export class ConnectionLimits {
     const counts = this.#counts.get(ip) ?? { pending: 0, open: 0 };
     if (counts.pending >= this.#options.maxPendingHandshakesPerIp) return 'too-many-pending-handshakes';
     if (counts.pending + counts.open >= this.#options.maxConnectionsPerIp) return 'too-many-connections';
+    if (this.#pending >= this.#options.maxPendingHandshakes) return 'server-busy';
     counts.pending++;
+    this.#pending++;
     this.#counts.set(ip, counts);
 
     let state: 'pending' | 'open' | 'released' = 'pending';
@@ -58,12 +67,15 @@ export class ConnectionLimits {
         if (state !== 'pending') return;
         state = 'open';
         counts.pending--;
+        this.#pending--;
         counts.open++;
       },
       release: () => {
         if (state === 'released') return;
-        if (state === 'pending') counts.pending--;
-        else counts.open--;
+        if (state === 'pending') {
+          counts.pending--;
+          this.#pending--;
+        } else counts.open--;
         state = 'released';
         if (counts.pending === 0 && counts.open === 0 && this.#counts.get(ip) === counts) this.#counts.delete(ip);
       },

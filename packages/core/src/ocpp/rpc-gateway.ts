@@ -87,6 +87,8 @@ export interface RpcGatewayOptions {
   maxConnectionsPerIp: number;
   /** Handshakes in progress (lookup, password check) per remote address. Default 10. */
   maxPendingHandshakesPerIp: number;
+  /** Handshakes in progress over all addresses; past it, 503 with Retry-After (the server is saturated). Default 2 000. */
+  maxPendingHandshakes: number;
   /** Failed handshakes (wrong password, unknown id) per address within `authFailureWindowMs` before it gets 429 without any lookup or hashing. Default 30. */
   maxAuthFailuresPerIp: number;
   /** The window of `maxAuthFailuresPerIp`. Default 60 000. */
@@ -107,6 +109,7 @@ export const DEFAULT_RPC_GATEWAY_OPTIONS: Readonly<RpcGatewayOptions> = Object.f
   handshakeTimeoutMs: 10_000,
   maxConnectionsPerIp: 100,
   maxPendingHandshakesPerIp: 10,
+  maxPendingHandshakes: 2_000,
   maxAuthFailuresPerIp: 30,
   authFailureWindowMs: 60_000,
   autoRegister: false,
@@ -180,6 +183,7 @@ export function resolveRpcGatewayOptions(partial: Partial<RpcGatewayOptions> = {
   checkCount(options, 'handshakeTimeoutMs', 1, false);
   checkCount(options, 'maxConnectionsPerIp', 1, true);
   checkCount(options, 'maxPendingHandshakesPerIp', 1, true);
+  checkCount(options, 'maxPendingHandshakes', 1, true);
   checkCount(options, 'closeTimeoutMs', 0, false);
   checkCount(options, 'maxAuthFailuresPerIp', 1, true);
   checkCount(options, 'authFailureWindowMs', 1, false);
@@ -309,6 +313,12 @@ export function createRpcGateway(deps: RpcGatewayDeps): RpcGateway {
       return;
     }
     const slot = limits.tryAcquire(socket.remoteAddress);
+    if (slot === 'server-busy') {
+      // Refused at once, before any lookup: cheap for us, and the charger retries (OCPP 1.6 J §5.4).
+      logRejected({ ...base, identity, status: 503, reason: 'too many handshakes in progress on the server' });
+      writeHttpError(socket, 503, { 'Retry-After': '5' });
+      return;
+    }
     if (typeof slot === 'string') {
       logRejected({ ...base, identity, status: 429, reason: slot });
       writeHttpError(socket, 429);
