@@ -1,4 +1,5 @@
 import type { MikroORM } from '@mikro-orm/core';
+import { nativeSqlite, type NativeSqlite } from './dialect.js';
 
 /**
  * SQLite only: a read-only connection of its own, beside the ORM's single connection. In WAL mode
@@ -12,21 +13,10 @@ export interface SqliteReader {
   close(): void;
 }
 
-/** The part of a better-sqlite3 `Database` used here. */
-interface NativeSqlite {
-  readonly name: string;
-  readonly memory: boolean;
-  prepare(sql: string): { get(...params: unknown[]): unknown };
-  pragma(sql: string): unknown;
-  close(): void;
-}
-
 /** Opens the reader; null on MariaDB and for an in-memory SQLite database (nothing to share). */
 export async function openSqliteReader(orm: MikroORM): Promise<SqliteReader | null> {
-  const connection = orm.em.getConnection() as unknown as { getNativeClient?(): Promise<NativeSqlite> };
-  if (!orm.em.getDriver().constructor.name.toLowerCase().includes('sqlite') || !connection.getNativeClient) return null;
-  const writer = await connection.getNativeClient();
-  if (writer.memory) return null;
+  const writer = await nativeSqlite(orm.em);
+  if (!writer || writer.memory) return null;
   // The same better-sqlite3 class that opened the ORM's connection (no dependency of our own).
   const Database = writer.constructor as new (file: string, options: { readonly: boolean; fileMustExist: boolean }) => NativeSqlite;
   const db = new Database(writer.name, { readonly: true, fileMustExist: true });

@@ -2,6 +2,7 @@ import type { EntitySchema, MikroORM } from '@mikro-orm/core';
 import { CsmsError, CsmsErrorCode } from '../kernel/errors.js';
 import { silentLogger, type Logger } from '../kernel/logger.js';
 import type { CsmsEntityManager } from './create-orm.js';
+import { isSqlite, nativeSqlite, type NativeSqlite } from './dialect.js';
 
 /**
  * One unit of database work. It gets the batch's entity manager, which is inside an open
@@ -111,11 +112,11 @@ class RowCollector implements BatchWriter {
    */
   async writeTo(em: CsmsEntityManager): Promise<void> {
     if (this.#rows.size === 0 && this.#upserts.size === 0) return;
-    const sqlite = em.getDriver().constructor.name.toLowerCase().includes('sqlite');
+    const sqlite = isSqlite(em);
     await this.#writeUpserts(em, sqlite);
     if (this.#rows.size === 0) return;
     if (sqlite) {
-      const db = await (em.getConnection() as unknown as { getNativeClient(): Promise<NativeSqlite> }).getNativeClient();
+      const db = (await nativeSqlite(em))!;
       for (const [entity, rows] of this.#rows) {
         const plan = insertPlan(em, entity);
         const insert = preparedInsert(db, plan);
@@ -136,11 +137,6 @@ class RowCollector implements BatchWriter {
       }
     }
   }
-}
-
-/** The part of a better-sqlite3 `Database` the batcher uses. */
-interface NativeSqlite {
-  prepare(sql: string): { run(params: unknown[]): unknown };
 }
 
 const preparedInserts = new WeakMap<NativeSqlite, Map<InsertPlan, { run(params: unknown[]): unknown }>>();

@@ -22,6 +22,7 @@ import {
   StatusEventSchema,
   type ChargePoint,
 } from '../../persistence/entities/index.js';
+import { isSqlite } from '../../persistence/dialect.js';
 import { openSqliteReader, type SqliteReader } from '../../persistence/sqlite-reader.js';
 import type { BatchWriter, WriteBatcher } from '../../persistence/write-batcher.js';
 
@@ -165,7 +166,7 @@ export class ChargePointService {
     const outcomes = new Map<string, CsmsError | null>();
     const stored: string[] = [];
     const conn = em.getConnection();
-    const sqlite = em.getDriver().constructor.name.toLowerCase().includes('sqlite');
+    const sqlite = isSqlite(em);
     const ctx = em.getTransactionContext();
     for (let i = 0; i < ids.length; i += 500) {
       const chunk = ids.slice(i, i + 500);

@@ -25,6 +25,7 @@ import {
   type LiveCost,
   type SessionInfo,
 } from './read-views.js';
+import { isSqlite } from '../../persistence/dialect.js';
 import { bucketKey, constantOffsetPieces, groupUnitMs, isTimeZone, localToUtc, nextBucketKey, offsetAt, type CalendarBucket } from './time-buckets.js';
 
 /** A charge point with its connectors and whether it is connected now (the REST charge point view). */
@@ -561,7 +562,7 @@ export class QueryService {
   }
 
   get #isSqlite(): boolean {
-    this.#sqlite ??= this.#deps.orm.em.getDriver().constructor.name.toLowerCase().includes('sqlite');
+    this.#sqlite ??= isSqlite(this.#deps.orm.em);
     return this.#sqlite;
   }
 
