@@ -5,6 +5,12 @@ import { createOrm, type CsmsEntityManager, type CsmsOrm } from '../src/persiste
 import { ChargePointSchema, ConnectorSchema, MeterSampleSchema, StatusEventSchema, TransactionSchema } from '../src/persistence/entities/index.js';
 import { WriteBatcher } from '../src/persistence/write-batcher.js';
 import { testDatabases, type TestDatabase } from './support/databases.js';
+import { deferred } from '../src/testing/deferred.js';
+
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  expect(check()).toBe(true);
+}
 import { openRawReader, type RawReader } from './support/raw-reader.js';
 
 function statusEvent(em: CsmsEntityManager, connectorId: number, info = `n${connectorId}`) {
@@ -170,6 +176,54 @@ describe.each(testDatabases())('WriteBatcher on $name', (kind) => {
     const em = orm.em.fork();
     const rows = await em.find(StatusEventSchema, {}, { orderBy: { id: 'asc' } });
     expect(rows.map((r) => r.connectorId)).toEqual(Array.from({ length: 40 }, (_, i) => i).filter((i) => i !== 20));
+  });
+
+  it('commits a batch of independent works alongside another one on MariaDB only, never alongside other works', async () => {
+    const gate = deferred();
+    const order: string[] = [];
+    // A batch of one independent work, held open until the gate opens.
+    const first = batcher.run(async (em) => {
+      statusEvent(em, 1, 'first');
+      await gate.promise;
+      return 'first';
+    }, { independent: true }).then((v) => order.push(v));
+    await until(() => batcher.runningBatches === 1);
+    const second = batcher.run((em) => statusEvent(em, 2, 'second').info, { independent: true }).then((v) => order.push(v!));
+    if (kind.name === 'mariadb') {
+      // Its own batch on another connection: committed while the first is still open.
+      await second;
+      expect(await reader.scalar(`select count(*) from status_event where info = 'second'`)).toBe(1);
+      expect(order).toEqual(['second']);
+    } else {
+      // SQLite has one writer: the second waits for the first batch.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(order).toEqual([]);
+    }
+    // A work that is not independent waits for every batch in flight, and independent works
+    // queued behind it wait for it.
+    const third = batcher.run((em) => statusEvent(em, 3, 'third').info).then((v) => order.push(v!));
+    const fourth = batcher.run((em) => statusEvent(em, 4, 'fourth').info, { independent: true }).then((v) => order.push(v!));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(order).not.toContain('third');
+    expect(order).not.toContain('fourth');
+    gate.resolve();
+    await Promise.all([first, second, third, fourth]);
+    expect(order.indexOf('third')).toBeGreaterThan(order.indexOf('first'));
+    expect(order.indexOf('fourth')).toBeGreaterThan(order.indexOf('first'));
+    expect(await reader.scalar('select count(*) from status_event')).toBe(4);
+  });
+
+  it('a failing independent batch is retried work by work; the others land', async () => {
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) =>
+        batcher.run((em) => {
+          if (i === 4) throw new Error('bad sample');
+          return statusEvent(em, i).connectorId;
+        }, { independent: true }),
+      ),
+    );
+    expect(results.filter((r) => r.status === 'rejected')).toHaveLength(1);
+    expect(await reader.scalar('select count(*) from status_event')).toBe(9);
   });
 
   it('drain() and close() wait for queued work; close() refuses new work', async () => {

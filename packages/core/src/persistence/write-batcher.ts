@@ -195,13 +195,31 @@ export interface WriteBatcherDeps {
   maxBatch?: number;
   /** How long an idle batcher waits for more works before it commits (default 2 ms). */
   maxDelayMs?: number;
+  /**
+   * Batches of independent works (see `RunOptions`) committing at once, each on its own connection
+   * (default: 1 on SQLite, which has one connection and one writer; 2 on MariaDB, so that the next
+   * batch runs while the previous one waits for its commit's fsync).
+   */
+  maxConcurrentBatches?: number;
   log?: Logger;
   /** Told about every batch (works, time to run and commit, outcome); for metrics. Must not throw. */
   onBatch?: (batch: { works: number; durationMs: number; ok: boolean; error?: unknown }) => void;
 }
 
+export interface RunOptions {
+  /**
+   * The work depends on no earlier work of the queue: it reads nothing another queued work may
+   * write, and its effect does not depend on running after them (the insert of a meter sample of a
+   * transaction known to be open and committed). Such works may run in a batch of their own while
+   * an earlier batch of such works is still committing (see `maxConcurrentBatches`); a work without
+   * this flag waits until every earlier batch has committed. Default false.
+   */
+  independent?: boolean;
+}
+
 interface Pending {
   work: WriteWork<unknown>;
+  independent: boolean;
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
 }
@@ -213,9 +231,11 @@ interface Pending {
  * the OCPP CALLRESULT only for data that is on disk).
  *
  * Ordering: works are applied in submission order — within a batch one after another, batches one
- * after another (one batch in flight at a time, which is also what SQLite's single writer needs),
- * and the one-by-one retry keeps the same order. A later work sees an earlier work's entities
- * through the identity map (and, after a flush, through queries).
+ * after another, and the one-by-one retry keeps the same order. A later work sees an earlier work's
+ * entities through the identity map (and, after a flush, through queries). The one exception is
+ * opted into per work: on MariaDB, a batch made only of `independent` works may start while an
+ * earlier batch of only independent works is still committing (on another connection); a batch
+ * holding any other work runs alone. SQLite always runs one batch at a time (one writer).
  *
  * Failure: if any work throws, or the flush/commit fails, the whole batch is rolled back and each
  * work is re-run alone in its own transaction, so one bad work fails only its own promise (with
@@ -227,9 +247,13 @@ export class WriteBatcher {
   readonly #maxDelayMs: number;
   readonly #log: Logger;
   readonly #onBatch: WriteBatcherDeps['onBatch'];
+  readonly #maxConcurrent: number;
   #queue: Pending[] = [];
   #timer: NodeJS.Timeout | undefined;
-  #inFlight: Promise<void> | undefined;
+  /** Batches running or committing. */
+  #running = 0;
+  /** One of them holds a work that is not independent (then it is the only one). */
+  #runningDependent = false;
   #closed = false;
   #idleWaiters: (() => void)[] = [];
 
@@ -239,19 +263,25 @@ export class WriteBatcher {
     this.#maxDelayMs = Math.max(0, deps.maxDelayMs ?? 2);
     this.#log = deps.log ?? silentLogger;
     this.#onBatch = deps.onBatch;
+    this.#maxConcurrent = isSqlite(deps.orm.em) ? 1 : Math.max(1, deps.maxConcurrentBatches ?? 2);
   }
 
   /** Queues a work; resolves with its result after its batch has committed. */
-  run<T>(work: WriteWork<T>): Promise<T> {
+  run<T>(work: WriteWork<T>, options: RunOptions = {}): Promise<T> {
     if (this.#closed) {
       return Promise.reject(
         new CsmsError(CsmsErrorCode.CLOSED, 'the write batcher is closed; no more database writes are accepted'),
       );
     }
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ work: work as WriteWork<unknown>, resolve: resolve as (v: unknown) => void, reject });
+      this.#queue.push({ work: work as WriteWork<unknown>, independent: options.independent === true, resolve: resolve as (v: unknown) => void, reject });
       this.#schedule();
     });
+  }
+
+  /** Batches running or committing right now (tests, metrics). */
+  get runningBatches(): number {
+    return this.#running;
   }
 
   /** Resolves when every work submitted so far (and any submitted meanwhile) has settled. */
@@ -269,11 +299,17 @@ export class WriteBatcher {
   }
 
   #isIdle(): boolean {
-    return this.#queue.length === 0 && this.#inFlight === undefined && this.#timer === undefined;
+    return this.#queue.length === 0 && this.#running === 0 && this.#timer === undefined;
+  }
+
+  /** Whether the work at the head of the queue may start a batch now. */
+  #mayStart(): boolean {
+    if (this.#running === 0) return true;
+    return this.#running < this.#maxConcurrent && !this.#runningDependent && this.#queue[0]?.independent === true;
   }
 
   #schedule(): void {
-    if (this.#inFlight) return; // picked up right after the current commit
+    if (!this.#mayStart()) return; // picked up right after the current commit
     if (this.#queue.length >= this.#maxBatch || this.#closed) {
       this.#startNow();
       return;
@@ -295,16 +331,27 @@ export class WriteBatcher {
   }
 
   #startNext(): void {
-    if (this.#inFlight) return;
     if (this.#queue.length === 0) {
+      if (this.#running > 0) return;
       const waiters = this.#idleWaiters;
       this.#idleWaiters = [];
       for (const resolve of waiters) resolve();
       return;
     }
-    const batch = this.#queue.splice(0, this.#maxBatch);
-    this.#inFlight = this.#runBatch(batch).finally(() => {
-      this.#inFlight = undefined;
+    if (!this.#mayStart()) return;
+    let size = Math.min(this.#maxBatch, this.#queue.length);
+    if (this.#running > 0) {
+      // Alongside another batch: only the independent works at the head of the queue.
+      size = this.#queue.findIndex((item, i) => i >= this.#maxBatch || !item.independent);
+      if (size === -1) size = Math.min(this.#maxBatch, this.#queue.length);
+    }
+    const batch = this.#queue.splice(0, size);
+    const dependent = batch.some((item) => !item.independent);
+    this.#running++;
+    if (dependent) this.#runningDependent = true;
+    void this.#runBatch(batch).finally(() => {
+      this.#running--;
+      if (dependent) this.#runningDependent = false;
       // Works that arrived during the commit go right away: they already waited one commit.
       this.#startNext();
     });

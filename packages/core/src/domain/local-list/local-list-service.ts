@@ -4,7 +4,7 @@ import { CsmsError, CsmsErrorCode, isCsmsError } from '../../kernel/errors.js';
 import type { Logger } from '../../kernel/logger.js';
 import type { CommandService } from '../../ocpp/commands.js';
 import type { Sessions } from '../../ocpp/sessions.js';
-import { AuditLogSchema, IdTagSchema, LocalAuthListSchema } from '../../persistence/entities/index.js';
+import { AuditLogSchema, IdTagSchema, LocalAuthListSchema, type LocalAuthList } from '../../persistence/entities/index.js';
 import type { CentralSystemActions } from '../../ocpp/v16/central-system-messages.js';
 
 type SendLocalListRequest = CentralSystemActions['SendLocalList']['request'];
@@ -147,8 +147,13 @@ export class LocalListService {
    * CALLERROR other than NotSupported/NotImplemented to GetLocalListVersion.
    */
   sync(chargePointId: string, options: { actor?: string; full?: boolean } = {}): Promise<LocalListSyncResult> {
+    return this.#chained(chargePointId, () => this.#sync(chargePointId, options.actor ?? SYSTEM_ACTOR, options.full ?? false));
+  }
+
+  /** Runs `work` after every sync of the charge point queued before it (one at a time per charge point). */
+  #chained<T>(chargePointId: string, work: () => Promise<T>): Promise<T> {
     const previous = this.#chains.get(chargePointId) ?? Promise.resolve();
-    const run = previous.catch(() => undefined).then(() => this.#sync(chargePointId, options.actor ?? SYSTEM_ACTOR, options.full ?? false));
+    const run = previous.catch(() => undefined).then(work);
     this.#chains.set(chargePointId, run);
     this.#track(run);
     void run.finally(() => {
@@ -285,11 +290,6 @@ export class LocalListService {
     return this.#timers.has(chargePointId) || this.#autoQueue.has(chargePointId);
   }
 
-  async #autoSyncOn(chargePointId: string): Promise<boolean> {
-    const row = await this.#deps.orm.em.fork().findOne(LocalAuthListSchema, { chargePoint: chargePointId }, { fields: ['autoSync'] });
-    return row?.autoSync ?? true;
-  }
-
   /** Schedules the automatic sync of a charge point that connected or booted (debounced per charge point). */
   scheduleSync(chargePointId: string, reason: 'connected' | 'boot'): void {
     if (reason === 'connected') this.#limits.delete(chargePointId);
@@ -313,7 +313,11 @@ export class LocalListService {
       // Not yet booted (the Boot that follows schedules again), Pending or Rejected: nothing to do now.
       if (!session || session.registrationStatus !== 'Accepted') continue;
       try {
-        if (await this.#autoSyncOn(chargePointId)) await this.sync(chargePointId);
+        await this.#chained(chargePointId, async () => {
+          // One read serves both: is the automatic sync on, and what does the charge point hold.
+          const row = await this.#deps.orm.em.fork().findOne(LocalAuthListSchema, { chargePoint: chargePointId });
+          if (row?.autoSync !== false) await this.#sync(chargePointId, SYSTEM_ACTOR, false, row);
+        });
       } catch (err) {
         this.#deps.log.warn({ chargePointId, err: (err as Error).message }, 'automatic local list sync failed');
       }
@@ -352,9 +356,10 @@ export class LocalListService {
     }
   }
 
-  async #sync(chargePointId: string, actor: string, full: boolean): Promise<LocalListSyncResult> {
+  /** `stored`: the charge point's row, when the caller has just read it inside the chain. */
+  async #sync(chargePointId: string, actor: string, full: boolean, stored?: LocalAuthList | null): Promise<LocalListSyncResult> {
     const { commands, log } = this.#deps;
-    const row = await this.#deps.orm.em.fork().findOne(LocalAuthListSchema, { chargePoint: chargePointId });
+    const row = stored !== undefined ? stored : await this.#deps.orm.em.fork().findOne(LocalAuthListSchema, { chargePoint: chargePointId });
     const ourVersion = row?.version ?? 0;
     const held = (row?.entries as LocalListEntries | null | undefined) ?? null;
 

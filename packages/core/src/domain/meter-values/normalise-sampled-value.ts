@@ -30,27 +30,30 @@ function defaultUnit(measurand: string): string {
 }
 
 /** unit as sent → [base unit, convert]. Covers the 1.6 unit list plus the spellings seen in the field. */
+/** A unit already in our form: its value is stored as sent (no rounding pass, the hot path). */
+const same = (v: number): number => v;
+
 const UNITS: Record<string, [string, (v: number) => number]> = {
-  Wh: ['Wh', (v) => v],
+  Wh: ['Wh', same],
   kWh: ['Wh', (v) => v * 1000],
-  varh: ['varh', (v) => v],
+  varh: ['varh', same],
   kvarh: ['varh', (v) => v * 1000],
-  W: ['W', (v) => v],
+  W: ['W', same],
   kW: ['W', (v) => v * 1000],
-  VA: ['VA', (v) => v],
+  VA: ['VA', same],
   kVA: ['VA', (v) => v * 1000],
-  var: ['var', (v) => v],
+  var: ['var', same],
   kvar: ['var', (v) => v * 1000],
-  A: ['A', (v) => v],
-  V: ['V', (v) => v],
+  A: ['A', same],
+  V: ['V', same],
   // The 1.6 JSON schema spells it "Celcius"; the errata and many chargers use "Celsius".
-  Celcius: ['Celsius', (v) => v],
-  Celsius: ['Celsius', (v) => v],
+  Celcius: ['Celsius', same],
+  Celsius: ['Celsius', same],
   Fahrenheit: ['Celsius', (v) => ((v - 32) * 5) / 9],
   K: ['Celsius', (v) => v - 273.15],
-  Percent: ['Percent', (v) => v],
-  Hz: ['Hz', (v) => v],
-  Hertz: ['Hz', (v) => v],
+  Percent: ['Percent', same],
+  Hz: ['Hz', same],
+  Hertz: ['Hz', same],
 };
 
 const NUMBER = /^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$/;
@@ -69,7 +72,7 @@ export function normaliseSampledValue(sv: SampledValue): NormalisedSample {
     format: sv.format ?? null,
   };
   if (raw === null) return { ...base, unit: conversion?.[0] ?? sentUnit, value: null, rawValue: sv.value };
-  if (!conversion) return { ...base, unit: sentUnit, value: raw, rawValue: null };
+  if (!conversion || conversion[1] === same) return { ...base, unit: conversion?.[0] ?? sentUnit, value: raw, rawValue: null };
   // Round away binary noise from the kWh → Wh conversion (0.1 kWh * 1000 = 100.00000000000001).
   return { ...base, unit: conversion[0], value: Number(conversion[1](raw).toPrecision(15)), rawValue: null };
 }

@@ -121,6 +121,16 @@ export class SettingsService {
   }
 
   async all(): Promise<Settings> {
+    return structuredClone(await this.#cached());
+  }
+
+  async get<K extends SettingKey>(key: K): Promise<Settings[K]> {
+    const value = (await this.#cached())[key];
+    // A copy: a caller that changes it changes nothing here. A boolean needs none (every boot reads one).
+    return typeof value === 'object' && value !== null ? structuredClone(value) : value;
+  }
+
+  async #cached(): Promise<Settings> {
     if (!this.#cache) {
       const rows = await this.#deps.orm.em.fork().find(SettingSchema, {});
       const stored = Object.fromEntries(rows.map((r) => [r.key, r.value]));
@@ -131,11 +141,7 @@ export class SettingsService {
         maintenanceMode: (stored.maintenanceMode as boolean | undefined) ?? DEFAULT_SETTINGS.maintenanceMode,
       };
     }
-    return structuredClone(this.#cache);
-  }
-
-  async get<K extends SettingKey>(key: K): Promise<Settings[K]> {
-    return (await this.all())[key];
+    return this.#cache;
   }
 
   /** Validates (every problem named by field), stores, audits, then runs `onSettingsChanged`. */

@@ -179,6 +179,9 @@ export class TransactionService {
       this.#deps.log.info({ chargePointId, transactionId }, 'resent MeterValues acknowledged, nothing stored twice');
       return;
     }
+    // A sample of a transaction known to be open (its Start committed, no Stop seen) reads nothing
+    // and may be committed alongside other such samples (WriteBatcher `independent`).
+    const independent = cached !== undefined && cached.chargePointId === chargePointId && !this.#stopping.has(cached.id);
     const outcome = await batcher.run(async (em, rows): Promise<{ open: OpenTransaction | null; register?: Register; flags?: string[] } | null> => {
       let open: OpenTransaction | null = null;
       let meterValue = request.meterValue;
@@ -213,7 +216,7 @@ export class TransactionService {
       if (open && result.flags) await em.nativeUpdate(TransactionSchema, { id: open.id }, { flags: result.flags });
       this.#keepViolation(em, chargePointId, 'MeterValues', request, intake, receivedAt, open?.id ?? null);
       return { open, ...result };
-    });
+    }, { independent });
     if (!outcome) {
       this.#deps.log.warn({ chargePointId, transactionId }, 'meter values for an unknown or closed transaction kept as orphan');
     } else if (outcome.open && fingerprint) {
