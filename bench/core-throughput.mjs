@@ -44,6 +44,12 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const serverScript = join(root, 'bench', 'core-throughput-server.mjs');
 const coreDist = process.env.CHARGE_IT_BENCH_CORE ?? join(root, 'packages', 'core', 'dist', 'index.js');
 
+// Thousands of client sockets from 127.0.0.2-40 are open when a module is loaded lazily (the SQLite
+// driver for the stored counts): a library that calls process.report.getReport() to detect the C
+// library then has Node resolve every socket's address by reverse DNS, 5 s per address without an
+// answering DNS server, which looked like a hang after the storm. The report needs no sockets.
+process.report.excludeNetwork = true;
+
 const { values: args } = parseBenchArgs(import.meta.url, {
   duration: { type: 'string', default: '10' },
   warmup: { type: 'string', default: '2' },
