@@ -6,6 +6,7 @@ import { describe, expect, it, beforeEach, afterEach } from 'vitest';
 import { defineEntity, p, UniqueConstraintViolationException } from '@mikro-orm/core';
 import { CsmsErrorCode, isCsmsError } from '../src/kernel/errors.js';
 import { createOrm, MIGRATIONS_TABLE, type CsmsOrm } from '../src/persistence/create-orm.js';
+import { nativeSqlite } from '../src/persistence/dialect.js';
 import { ChargePointSchema, TransactionSchema, coreEntities, MeterSampleSchema } from '../src/persistence/entities/index.js';
 import { sqliteMigrations } from '../src/persistence/migrations/sqlite/index.js';
 import { mariadbMigrations } from '../src/persistence/migrations/mariadb/index.js';
@@ -121,6 +122,42 @@ describe('createOrm on SQLite', () => {
       expect(Number(await one('pragma synchronous'))).toBe(1); // NORMAL
       expect(Number(await one('pragma busy_timeout'))).toBeGreaterThan(0);
       expect(Number(await one('pragma foreign_keys'))).toBe(1);
+    } finally {
+      await orm.close();
+      await db.dispose();
+    }
+  });
+});
+
+describe('createOrm on SQLite: statements kept prepared', () => {
+  it('hands the same SQL its prepared statement again, never one still iterating, and reads fresh data and columns', async () => {
+    const db = (await testDatabases()[0]!.create()) as TestDatabase;
+    const orm = await createOrm({ databaseUrl: db.databaseUrl });
+    try {
+      const native = (await nativeSqlite(orm.em))!;
+      const sql = 'select id from charge_point order by id';
+      const first = native.prepare(sql);
+      expect(native.prepare(sql)).toBe(first);
+      // One still iterating is not handed out twice.
+      const iterating = first as unknown as { iterate(): Iterator<unknown> & { return(): unknown } };
+      const cursor = iterating.iterate();
+      expect(native.prepare(sql)).not.toBe(first);
+      cursor.return();
+      expect(native.prepare(sql)).toBe(first);
+      // Through the ORM: the same query sees the rows committed in between.
+      const conn = orm.em.getConnection();
+      const ids = async () => (await conn.execute<{ id: string }[]>(sql)).map((r) => r.id);
+      expect(await ids()).toEqual([]);
+      await conn.execute(`insert into charge_point (id, security_profile, created_at, updated_at) values ('CP-A', 0, 0, 0)`);
+      expect(await ids()).toEqual(['CP-A']);
+      await conn.execute(`insert into charge_point (id, security_profile, created_at, updated_at) values ('CP-B', 0, 0, 0)`);
+      expect(await ids()).toEqual(['CP-A', 'CP-B']);
+      // A schema change after the statement was prepared: SQLite re-prepares it, the new column shows.
+      await conn.execute('create table keep_prepared_probe (a integer)');
+      await conn.execute('insert into keep_prepared_probe (a) values (1)');
+      expect(await conn.execute('select * from keep_prepared_probe')).toEqual([{ a: 1 }]);
+      await conn.execute('alter table keep_prepared_probe add column b integer default 2');
+      expect(await conn.execute('select * from keep_prepared_probe')).toEqual([{ a: 1, b: 2 }]);
     } finally {
       await orm.close();
       await db.dispose();

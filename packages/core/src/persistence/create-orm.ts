@@ -6,6 +6,7 @@ import { Migrator } from '@mikro-orm/migrations';
 import type { AbstractSqlDriver, SqlEntityManager } from '@mikro-orm/sqlite';
 import { CsmsError, CsmsErrorCode } from '../kernel/errors.js';
 import { parseDatabaseUrl, redactDatabaseUrl, type DatabaseTarget } from './database-url.js';
+import { keepStatementsPrepared } from './dialect.js';
 import { coreEntities } from './entities/index.js';
 import { mariadbMigrations } from './migrations/mariadb/index.js';
 import { sqliteMigrations } from './migrations/sqlite/index.js';
@@ -286,5 +287,6 @@ export async function createOrm(options: CreateOrmOptions): Promise<CsmsOrm> {
       );
     }
   }
+  await keepStatementsPrepared(orm.em);
   return orm;
 }

@@ -2,7 +2,7 @@ import type { EntitySchema, MikroORM } from '@mikro-orm/core';
 import { CsmsError, CsmsErrorCode } from '../kernel/errors.js';
 import { silentLogger, type Logger } from '../kernel/logger.js';
 import type { CsmsEntityManager } from './create-orm.js';
-import { isSqlite, nativeSqlite, type NativeSqlite } from './dialect.js';
+import { isSqlite, nativeSqlite } from './dialect.js';
 
 /**
  * One unit of database work. It gets the batch's entity manager, which is inside an open
@@ -105,9 +105,10 @@ class RowCollector implements BatchWriter {
    * microseconds per row): this is the MeterValues hot path. Values are converted the way MikroORM
    * stores them (dates as epoch milliseconds on SQLite and as Date objects for mysql2, which formats
    * them in UTC; JSON as text).
-   * - SQLite: one cached prepared single-row statement per entity, run once per row on the native
-   *   better-sqlite3 handle. SQLite has one connection, so this is the batch's open transaction;
-   *   preparing a new multi-row statement for every batch cost more than running it.
+   * - SQLite: one prepared single-row statement per entity (kept prepared by the connection, see
+   *   `keepStatementsPrepared`), run once per row on the native better-sqlite3 handle. SQLite has
+   *   one connection, so this is the batch's open transaction; preparing a new multi-row statement
+   *   for every batch cost more than running it.
    * - MariaDB: one multi-row INSERT per entity and chunk (one round trip instead of one per row).
    */
   async writeTo(em: CsmsEntityManager): Promise<void> {
@@ -119,7 +120,7 @@ class RowCollector implements BatchWriter {
       const db = (await nativeSqlite(em))!;
       for (const [entity, rows] of this.#rows) {
         const plan = insertPlan(em, entity);
-        const insert = preparedInsert(db, plan);
+        const insert = db.prepare(`${plan.head}${plan.tuple}`); // kept prepared (keepStatementsPrepared)
         for (const row of rows as Record<string, unknown>[]) insert.run(plan.columns.map((column) => toDatabase(row[column.prop], column.json, true)));
       }
       return;
@@ -137,16 +138,6 @@ class RowCollector implements BatchWriter {
       }
     }
   }
-}
-
-const preparedInserts = new WeakMap<NativeSqlite, Map<InsertPlan, { run(params: unknown[]): unknown }>>();
-
-function preparedInsert(db: NativeSqlite, plan: InsertPlan): { run(params: unknown[]): unknown } {
-  let byPlan = preparedInserts.get(db);
-  if (!byPlan) preparedInserts.set(db, (byPlan = new Map()));
-  let statement = byPlan.get(plan);
-  if (!statement) byPlan.set(plan, (statement = db.prepare(`${plan.head}${plan.tuple}`)));
-  return statement;
 }
 
 /** Placeholders per statement, below SQLite's (32,766) and MariaDB's (65,535) limits. */
