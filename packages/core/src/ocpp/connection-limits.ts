@@ -89,12 +89,8 @@ export class ConnectionLimits {
 
   /** Totals over all addresses. */
   totals(): Readonly<Counts> {
-    let pending = 0;
     let open = 0;
-    for (const counts of this.#counts.values()) {
-      pending += counts.pending;
-      open += counts.open;
-    }
-    return { pending, open };
+    for (const counts of this.#counts.values()) open += counts.open;
+    return { pending: this.#pending, open };
   }
 }

@@ -29,10 +29,10 @@ function defaultUnit(measurand: string): string {
   return 'Wh';
 }
 
-/** unit as sent → [base unit, convert]. Covers the 1.6 unit list plus the spellings seen in the field. */
 /** A unit already in our form: its value is stored as sent (no rounding pass, the hot path). */
 const same = (v: number): number => v;
 
+/** unit as sent → [base unit, convert]. Covers the 1.6 unit list plus the spellings seen in the field. */
 const UNITS: Record<string, [string, (v: number) => number]> = {
   Wh: ['Wh', same],
   kWh: ['Wh', (v) => v * 1000],

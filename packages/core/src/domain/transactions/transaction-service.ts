@@ -181,12 +181,12 @@ export class TransactionService {
     }
     // A sample of a transaction known to be open (its Start committed, no Stop seen) reads nothing
     // and may be committed alongside other such samples (WriteBatcher `independent`).
-    const independent = cached !== undefined && cached.chargePointId === chargePointId && !this.#stopping.has(cached.id);
+    const independent = this.#usableOpen(cached, chargePointId) !== null;
     const outcome = await batcher.run(async (em, rows): Promise<{ open: OpenTransaction | null; register?: Register; flags?: string[] } | null> => {
       let open: OpenTransaction | null = null;
       let meterValue = request.meterValue;
       if (transactionId !== undefined) {
-        open = cached && cached.chargePointId === chargePointId && !this.#stopping.has(transactionId) ? cached : null;
+        open = this.#usableOpen(cached, chargePointId); // again when the batch runs: a Stop may have arrived
         if (!open) {
           const tx = await em.findOne(TransactionSchema, { id: transactionId, chargePoint: chargePointId });
           if (!tx || tx.status !== 'Active') {
@@ -442,6 +442,11 @@ export class TransactionService {
     return latest?.value == null
       ? { value: tx.meterStart, at: tx.startTimestamp.getTime() }
       : { value: Number(latest.value), at: latest.timestamp.getTime() };
+  }
+
+  /** The cached open transaction, if it is this charge point's and its Stop has not arrived. */
+  #usableOpen(cached: OpenTransaction | undefined, chargePointId: string): OpenTransaction | null {
+    return cached && cached.chargePointId === chargePointId && !this.#stopping.has(cached.id) ? cached : null;
   }
 
   /**
