@@ -140,8 +140,15 @@ describe('node dist/main.js', () => {
     expect(app.stderr).toContain('admin / charge-it-demo');
     // The demo charge point connects through the edge runtime and its reader's tap starts a session.
     await waitForLog(app, /^demo card 04A1B2C3 tapped on DEMO-PI-01: started/, 60_000);
-    const view = (await (await fetch(`${base}/public/v1/connectors/DEMO-PI-01/1`)).json()) as { status: string; session: unknown };
-    expect(view.session).not.toBeNull();
+    // "started" is the charge point's own outcome: its StartTransaction is queued in the outbox, so
+    // the central system shows the session a moment later.
+    let view: { status: string; session: unknown } | null = null;
+    const viewUrl = `${base}/public/v1/connectors/DEMO-PI-01/1`;
+    for (const deadline = Date.now() + 15_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
+      view = (await (await fetch(viewUrl)).json()) as { status: string; session: unknown };
+      if (view.session !== null) break;
+    }
+    expect(view?.session ?? null).not.toBeNull();
     app.child.kill('SIGTERM');
     expect((await app.exited).code).toBe(0);
   });
