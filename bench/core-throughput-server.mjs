@@ -58,7 +58,8 @@ async function startChargeIt() {
     databaseUrl,
     autoRegister: true,
     logLevel,
-    env: {},
+    // A metrics port of its own (no API key), read for the group-commit batch figures.
+    env: { CHARGE_IT_METRICS_PORT: '0' },
   });
   const em = csms.orm.em.fork();
   if (!(await em.findOne(IdTagSchema, { idTag: BENCH_ID_TAG }))) {
@@ -66,7 +67,16 @@ async function startChargeIt() {
     await em.flush();
   }
   const address = await csms.listen();
-  return { port: address.port, close: () => csms.close() };
+  return {
+    port: address.port,
+    close: () => csms.close(),
+    /** Group-commit batches so far: count, works in them, seconds spent running and committing them. */
+    batches: async () => {
+      const text = await (await fetch(address.metricsUrl)).text();
+      const sum = (name) => [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce((total, m) => total + Number(m[1]), 0);
+      return { count: sum('chargeit_db_batch_size_count'), works: sum('chargeit_db_batch_size_sum'), seconds: sum('chargeit_db_batch_duration_seconds_sum') };
+    },
+  };
 }
 
 const server = kind === 'bare' ? await startBare() : kind === 'charge-it' ? await startChargeIt() : null;
@@ -80,6 +90,8 @@ process.on('message', async (message) => {
     // Started with --expose-gc: a full collection first, so the figure is memory held, not garbage.
     if (message.gc && typeof globalThis.gc === 'function') globalThis.gc();
     process.send({ type: 'rss', rss: process.memoryUsage.rss(), memory: process.memoryUsage() });
+  } else if (message?.type === 'batches') {
+    process.send({ type: 'batches', batches: (await server.batches?.()) ?? null });
   } else if (message?.type === 'stop') {
     await server.close();
     process.send({ type: 'stopped' });

@@ -163,6 +163,8 @@ async function startServer(kind, databaseUrl) {
     port: ready.port,
     /** RSS after a full GC: the memory the server really holds, without garbage not yet collected. */
     rssAfterGc: async () => (await request({ type: 'rss', gc: true }, 'rss')).rss,
+    /** Group-commit batches so far (`{ count, works, seconds }`), null for the bare server. */
+    batches: async () => (await request({ type: 'batches' }, 'batches')).batches,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         await Promise.race([request({ type: 'stop' }, 'stopped').catch(() => undefined), sleep(30_000)]);
@@ -408,10 +410,12 @@ async function floodRun(target, count) {
     const stopAt = measureFrom + durationS * 1000;
     let cpuFrom;
     let genCpuFrom;
+    let batchesFrom;
     const stopWatch = watchRss(server.pid);
     setTimeout(() => {
       cpuFrom = cpuSecondsOf(server.pid);
       genCpuFrom = process.cpuUsage();
+      batchesFrom = server.batches();
     }, warmupS * 1000);
     await Promise.all(
       chargePoints.map(async (cp) => {
@@ -435,6 +439,8 @@ async function floodRun(target, count) {
     const genCpuUsage = process.cpuUsage(genCpuFrom);
     const genCpu = (genCpuUsage.user + genCpuUsage.system) / 1e6 / measuredS;
     const rssPeak = stopWatch();
+    const [batchesStart, batchesEnd] = await Promise.all([batchesFrom, server.batches()]);
+    const batchCount = batchesEnd ? batchesEnd.count - batchesStart.count : NaN;
     if (firstError) console.warn(`  ${errors} MeterValues calls failed; first: ${firstError.message}`);
     await closeChargePoints(chargePoints);
     const stats = summarize(latencies);
@@ -453,6 +459,9 @@ async function floodRun(target, count) {
       rssPeakMB: rssPeak / MB,
       serverCpuPercent: serverCpu * 100,
       generatorCpuPercent: genCpu * 100,
+      batchesPerSecond: batchCount / measuredS,
+      worksPerBatch: batchesEnd ? (batchesEnd.works - batchesStart.works) / batchCount : NaN,
+      batchMs: batchesEnd ? ((batchesEnd.seconds - batchesStart.seconds) * 1000) / batchCount : NaN,
     };
   } finally {
     await server.stop();
@@ -631,7 +640,7 @@ async function main() {
     console.log(`\n(a) MeterValues flood — one call in flight per charge point, ${sampledValues} sampled value(s) per message`);
     console.log(
       table(
-        ['server', 'CPs', 'msgs/s', '% of bare', 'p50 ms', 'p99 ms', 'errors', 'RSS idle MB', 'RSS peak MB', 'server CPU %', 'gen CPU %'],
+        ['server', 'CPs', 'msgs/s', '% of bare', 'p50 ms', 'p99 ms', 'errors', 'RSS idle MB', 'RSS peak MB', 'server CPU %', 'gen CPU %', 'batches/s', 'works/batch', 'ms/batch'],
         floods.map((r) => {
           const bare = bareOf(r);
           const ratio = bare && r.target !== 'bare' ? (r.msgsPerSecond / bare.msgsPerSecond) * 100 : NaN;
@@ -639,7 +648,7 @@ async function main() {
             const target = r.target === 'sqlite' ? 50 : 33;
             checks.push([`flood ${r.chargePoints} CPs ${label(r.target)}: ${fmt(ratio)} % of bare (target ≥ ${target} %)`, ratio >= target]);
           }
-          return [label(r.target), r.chargePoints, fmt(r.msgsPerSecond, 0), fmt(ratio), fmt(r.p50Ms, 2), fmt(r.p99Ms, 2), r.errors, fmt(r.rssIdleMB), fmt(r.rssPeakMB), fmt(r.serverCpuPercent, 0), fmt(r.generatorCpuPercent, 0)];
+          return [label(r.target), r.chargePoints, fmt(r.msgsPerSecond, 0), fmt(ratio), fmt(r.p50Ms, 2), fmt(r.p99Ms, 2), r.errors, fmt(r.rssIdleMB), fmt(r.rssPeakMB), fmt(r.serverCpuPercent, 0), fmt(r.generatorCpuPercent, 0), fmt(r.batchesPerSecond, 0), fmt(r.worksPerBatch), fmt(r.batchMs, 2)];
         }),
       ),
     );

@@ -42,6 +42,8 @@ import { createCoreHandlers } from './ocpp-handlers.js';
 import { CsmsMetrics } from './observability/metrics.js';
 import { registerMetricsRoute, startMetricsServer, type MetricsServer } from './http/metrics/metrics-routes.js';
 import { createOrm } from './persistence/create-orm.js';
+import { isSqlite } from './persistence/dialect.js';
+import { SampleInbox } from './persistence/sample-inbox.js';
 import { WriteBatcher } from './persistence/write-batcher.js';
 import type { CsmsPlugin, CsmsPluginContext } from './plugin.js';
 import { CORE_INTERNAL_SERVICE_NAMES, type CoreInternalServices, type CsmsServices, type ServiceRegistry } from './services.js';
@@ -152,6 +154,9 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
           onBatch: (b) => metrics.batchCommitted(b),
         }),
     ).singleton(),
+    sampleInbox: asFunction(
+      ({ batcher: b, log: l }: Pick<CoreInternalServices & CsmsServices, 'batcher' | 'log'>) => new SampleInbox({ batcher: b, log: l.child({ component: 'samples' }), intervalMs: config.persistence.sampleInboxMs, enabled: isSqlite(orm.em) }),
+    ).singleton(),
     hooks: asValue(
       new HookRunner<CsmsHooks>({
         kinds: csmsHookKinds,
@@ -172,8 +177,8 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
     adminUsers: asClass(AdminUserService).singleton(),
     history: asClass(HistoryService).singleton(),
     queries: asFunction(
-      ({ orm: o, sessions: s, log: l }: Pick<CoreInternalServices & CsmsServices, 'orm' | 'sessions' | 'log'>) =>
-        new QueryService({ orm: o, sessions: s, log: l, optional: (name) => (container.hasRegistration(name) ? container.resolve(name) : undefined) }),
+      ({ orm: o, sessions: s, log: l, sampleInbox }: Pick<CoreInternalServices & CsmsServices, 'orm' | 'sessions' | 'log' | 'sampleInbox'>) =>
+        new QueryService({ orm: o, sessions: s, log: l, samples: sampleInbox, optional: (name) => (container.hasRegistration(name) ? container.resolve(name) : undefined) }),
     ).singleton(),
     chargePointRegistry: asClass(ChargePointRegistry).singleton(),
     securityEvents: asClass(SecurityEventService).singleton(),
@@ -184,6 +189,7 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
   // Live state (`live`): fed by observe hooks registered before any plugin's, loaded from the database.
   let live: LiveState;
   try {
+    await cradle.sampleInbox.settle(); // samples a crash left in the inbox, before anything reads them
     live = await startLiveState({ config, log, clock, orm, settings: cradle.settings, hooks, registrationOf: (id) => sessions.get(id)?.registrationStatus });
   } catch (err) {
     await batcher.close();
@@ -218,7 +224,7 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
 
   // Core features built on the plugin contract (load management, maintenance mode, ...), set up
   // before the application's plugins. They get the internals they need from here, not from ctx.
-  const internals = { orm, batcher, sessions, authorization: cradle.authorization };
+  const internals = { orm, batcher, sessions, authorization: cradle.authorization, sampleInbox: cradle.sampleInbox };
   const builtIn: CsmsPlugin[] = [
     tariffsPlugin(internals),
     reservationsPlugin(internals),
@@ -442,6 +448,7 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
         live.close();
         await loaded.close();
         await chargePoints.stop();
+        await cradle.sampleInbox.close();
         await batcher.close();
         await http.close();
         await metricsServer?.close();

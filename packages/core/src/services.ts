@@ -11,6 +11,7 @@ import type { Logger } from './kernel/logger.js';
 import type { CommandService } from './ocpp/commands.js';
 import type { Sessions } from './ocpp/sessions.js';
 import type { SettingsService } from './domain/settings/settings-service.js';
+import type { SampleInbox } from './persistence/sample-inbox.js';
 import type { WriteBatcher } from './persistence/write-batcher.js';
 import type { LoadManagementService } from './domain/smart-charging/load-management-service.js';
 import type { MaintenanceService } from './domain/maintenance/maintenance-service.js';
@@ -84,6 +85,7 @@ export interface CsmsServices {
 export interface CoreInternalServices {
   orm: MikroORM;
   batcher: WriteBatcher;
+  sampleInbox: SampleInbox;
   hooks: HookRunner<CsmsHooks>;
   sessions: Sessions;
   chargePointService: ChargePointService;
@@ -95,6 +97,7 @@ export interface CoreInternalServices {
 export const CORE_INTERNAL_SERVICE_NAMES: readonly (keyof CoreInternalServices)[] = [
   'orm',
   'batcher',
+  'sampleInbox',
   'hooks',
   'sessions',
   'chargePointService',

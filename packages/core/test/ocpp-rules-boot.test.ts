@@ -68,7 +68,7 @@ describe.each(testDatabases())('OCPP rules: boot and device messages on $name', 
       expect(await cp.meterValues({ transactionId: start.transactionId, energyWh: 500, timestamp: at(60) })).toEqual({});
       expect(await cp.stopTransaction({ transactionId: start.transactionId, meterStop: 800, timestamp: at(120) })).toEqual({});
       expect(await h.em().findOneOrFail(TransactionSchema, { id: start.transactionId })).toMatchObject({ status: 'Completed', energyWh: 800 });
-      expect(await h.em().count(MeterSampleSchema, { transaction: start.transactionId })).toBe(1);
+      expect(await h.sampleCount({ transaction: start.transactionId })).toBe(1);
       expect(await h.counts('CP-1')).toEqual({
         charge_point: 1,
         charge_transaction: 1,

@@ -27,7 +27,7 @@ describe.each(testDatabases())('OCPP rules: duplicates and letter case on $name'
     expect(await cp.meterValues(message)).toEqual({});
     expect(await cp.meterValues(message)).toEqual({});
     expect(await cp.meterValues({ transactionId, energyWh: 200, timestamp: at(120) })).toEqual({});
-    const samples = await h.server.csms.orm.em.fork().find(MeterSampleSchema, { transaction: transactionId }, { orderBy: { id: 'asc' } });
+    const samples = await h.samples({ transaction: transactionId });
     expect(samples.map((s) => s.value)).toEqual([150, 200]);
   });
 
@@ -49,7 +49,7 @@ describe.each(testDatabases())('OCPP rules: duplicates and letter case on $name'
     });
     const tx = await h.em().findOneOrFail(TransactionSchema, { id: transactionId });
     expect(tx.flags).toEqual([]);
-    const samples = await h.em().find(MeterSampleSchema, { transaction: transactionId }, { orderBy: { id: 'asc' } });
+    const samples = await h.samples({ transaction: transactionId });
     expect(samples.every((s) => s.flags === null)).toBe(true);
     // The 1100 reading repeated in transactionData is the one MeterValues carried: stored once.
     expect(samples.map((s) => [s.timestamp.toISOString(), s.value, s.context])).toEqual([

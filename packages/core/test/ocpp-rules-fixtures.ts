@@ -3,7 +3,7 @@
  * 127.0.0.1 port 0 over a fresh database of the given kind, fake charge points on real websockets,
  * a hook recorder, and exact row counts of the tables the rules touch.
  */
-import type { EntityManager } from '@mikro-orm/core';
+import type { EntityManager, FilterQuery } from '@mikro-orm/core';
 import {
   ChargePointSchema,
   DeviceEventSchema,
@@ -11,6 +11,7 @@ import {
   OrphanMessageSchema,
   StatusEventSchema,
   TransactionSchema,
+  type MeterSample,
 } from '../src/persistence/entities/index.js';
 import { createTestCsms, EventRecorder, FakeChargePoint, type TestCsms, type TestCsmsOptions } from '../src/testing/index.js';
 import type { FakeChargePointOptions } from '../src/testing/fake-charge-point.js';
@@ -35,6 +36,12 @@ export interface RulesHarness {
   connect(identity: string, options?: Partial<FakeChargePointOptions>): Promise<FakeChargePoint>;
   /** A fresh entity manager (reads what is committed). */
   em(): EntityManager;
+  /**
+   * Stored meter samples, read as every reader of the core reads them: after the sample inbox is
+   * moved into meter_sample.
+   */
+  samples(where: FilterQuery<MeterSample>): Promise<MeterSample[]>;
+  sampleCount(where: FilterQuery<MeterSample>): Promise<number>;
   counts(chargePointId?: string): Promise<RowCounts>;
   /** Closes the charge points and the CSMS, then starts a new CSMS on the same database. */
   restart(options?: TestCsmsOptions): Promise<TestCsms>;
@@ -80,7 +87,16 @@ export async function startRules(kind: TestDatabaseKind, options: RulesOptions =
       return cp;
     },
     em: () => harness.server.csms.orm.em.fork() as unknown as EntityManager,
+    async samples(where) {
+      await harness.server.csms.services.get('sampleInbox').settle();
+      return harness.em().find(MeterSampleSchema, where, { orderBy: { id: 'asc' } });
+    },
+    async sampleCount(where) {
+      await harness.server.csms.services.get('sampleInbox').settle();
+      return harness.em().count(MeterSampleSchema, where);
+    },
     async counts(chargePointId) {
+      await harness.server.csms.services.get('sampleInbox').settle();
       const em = harness.em();
       const where = chargePointId === undefined ? {} : { chargePoint: chargePointId };
       return {

@@ -57,7 +57,7 @@ describe.each(testDatabases())('OCPP rules (issue 8 §3): no transaction left op
     expect(await cp.stopTransaction(stop)).toEqual({});
     const tx = await h.em().findOneOrFail(TransactionSchema, { id: transactionId });
     expect(tx).toMatchObject({ status: 'Completed', meterStop: 20_000, energyWh: 20_000 });
-    expect(await h.em().count(MeterSampleSchema, { transaction: transactionId })).toBe(6000);
+    expect(await h.sampleCount({ transaction: transactionId })).toBe(6000);
   });
 
   it('keeps a cap: a frame over ocpp.maxFrameBytes still closes the connection with 1009', async () => {
@@ -84,7 +84,7 @@ describe.each(testDatabases())('OCPP rules (issue 8 §3): no transaction left op
     let tx = await h.em().findOneOrFail(TransactionSchema, { id: transactionId });
     expect(tx.status).toBe('Active');
     expect(tx.flags).toContain('schema-violation');
-    const stored = await h.em().find(MeterSampleSchema, { transaction: transactionId }, { orderBy: { id: 'asc' } });
+    const stored = await h.samples({ transaction: transactionId });
     expect(stored.map((s) => [s.measurand, s.unit, s.value])).toEqual([
       ['Energy.Active.Import.Register', 'Wh', 1500],
       ['Frequency', 'Hz', 50.02],
@@ -93,7 +93,7 @@ describe.each(testDatabases())('OCPP rules (issue 8 §3): no transaction left op
     expect(await cp.call('StopTransaction', { transactionId, meterStop: 2000, timestamp: at(120), transactionData: [hertz(120, 2000)] } as never)).toEqual({});
     tx = await h.em().findOneOrFail(TransactionSchema, { id: transactionId });
     expect(tx).toMatchObject({ status: 'Completed', meterStop: 2000 });
-    expect(await h.em().count(MeterSampleSchema, { transaction: transactionId })).toBe(4);
+    expect(await h.sampleCount({ transaction: transactionId })).toBe(4);
     const kept = await h.em().find(DeviceEventSchema, { chargePoint: 'CP-1', kind: 'SchemaViolation' }, { orderBy: { id: 'asc' } });
     expect(kept.map((e) => e.status)).toEqual(['MeterValues', 'StopTransaction']);
     expect(kept[0]!.payload).toMatchObject({
@@ -163,7 +163,7 @@ describe.each(testDatabases())('OCPP rules (issue 8 §3): no transaction left op
     raw.send([2, 'hb2', 'Heartbeat', {}]);
     await replyTo(raw, 'hb2');
     await h.server.csms.services.get('batcher').drain();
-    expect(await h.em().count(MeterSampleSchema, { transaction: results[0]! })).toBe(2);
+    expect(await h.sampleCount({ transaction: results[0]! })).toBe(2);
     await raw.close();
   });
 
@@ -183,7 +183,7 @@ describe.each(testDatabases())('OCPP rules (issue 8 §3): no transaction left op
       const replies = await repliesTo(raw, [`t${run}`, `m${run}`]);
       expect(replies.get(`t${run}`)![0]![0]).toBe(3);
       expect(replies.get(`m${run}`)![0]![0]).toBe(3);
-      expect(await h.em().count(MeterSampleSchema, { transaction: transactionId })).toBe(0);
+      expect(await h.sampleCount({ transaction: transactionId })).toBe(0);
       const late = await h.em().findOneOrFail(OrphanMessageSchema, { chargePoint: 'CP-1', action: 'MeterValues', claimedTransactionId: transactionId });
       expect(['after-stop', 'transaction-closed']).toContain(late.reason);
       expect(await h.em().findOneOrFail(TransactionSchema, { id: transactionId })).toMatchObject({ status: 'Completed', meterStop: run * 1000 + 500 });

@@ -115,7 +115,7 @@ describe.each(testDatabases())('OCPP rules: transaction messages on $name', (db)
           ],
         }),
       ).toEqual({});
-      const samples = await h.em().find(MeterSampleSchema, { transaction: transactionId }, { orderBy: { id: 'asc' } });
+      const samples = await h.samples({ transaction: transactionId });
       expect(samples.map((s) => [s.measurand, s.unit, s.value, s.rawValue, s.format])).toEqual([
         ['Energy.Active.Import.Register', 'Wh', null, '0A1B2C', 'SignedData'],
         ['SoC', 'Percent', null, 'n/a', null],
@@ -291,7 +291,7 @@ describe.each(testDatabases())('OCPP rules: transaction messages on $name', (db)
           ],
         }),
       ).toEqual({});
-      const samples = await h.em().find(MeterSampleSchema, {}, { orderBy: { id: 'asc' } });
+      const samples = await h.samples({});
       expect(samples.map((s) => [s.transaction, s.chargePoint, s.connectorId, s.measurand, s.unit, s.value, s.phase, s.context, s.flags])).toEqual([
         [null, 'CP-1', 0, 'Energy.Active.Import.Register', 'Wh', 123_456, null, 'Sample.Clock', null],
         [null, 'CP-1', 0, 'Voltage', 'V', 230.1, 'L1-N', 'Sample.Clock', null],
@@ -336,7 +336,7 @@ describe.each(testDatabases())('OCPP rules: transaction messages on $name', (db)
       expect(await cp.meterValues({ transactionId, energyWh: 300, timestamp: at(60) })).toEqual({});
       expect(await cp.stopTransaction({ transactionId, meterStop: 400, timestamp: future })).toEqual({});
 
-      const samples = await h.em().find(MeterSampleSchema, { transaction: transactionId }, { orderBy: { id: 'asc' } });
+      const samples = await h.samples({ transaction: transactionId });
       expect(samples.map((s) => [s.value, s.timestamp.toISOString(), s.flags])).toEqual([
         [100, future, ['clock-skew']],
         [200, '1970-01-01T00:01:00.000Z', ['clock-implausible']],
@@ -373,7 +373,7 @@ describe.each(testDatabases())('OCPP rules: transaction messages on $name', (db)
       await cp.meterValues({ transactionId, energyWh: 900, timestamp: at(180) });
       await cp.meterValues({ transactionId, energyWh: 1_600, timestamp: at(240) });
 
-      const samples = await h.em().find(MeterSampleSchema, { transaction: transactionId }, { orderBy: { id: 'asc' } });
+      const samples = await h.samples({ transaction: transactionId });
       expect(samples.map((s) => [s.value, s.flags])).toEqual([
         [1_500, null],
         [1_200, ['register-decrease']],
@@ -397,7 +397,7 @@ describe.each(testDatabases())('OCPP rules: transaction messages on $name', (db)
       const again = await h.connect('CP-1');
       await again.meterValues({ transactionId, energyWh: 1_200, timestamp: at(120) });
 
-      const samples = await h.em().find(MeterSampleSchema, { transaction: transactionId }, { orderBy: { id: 'asc' } });
+      const samples = await h.samples({ transaction: transactionId });
       expect(samples.map((s) => [s.value, s.flags])).toEqual([
         [1_500, null],
         [1_200, ['register-decrease']],
@@ -449,7 +449,7 @@ describe.each(testDatabases())('OCPP rules: transaction messages on $name', (db)
         timestamp: at(120),
         transactionData: [{ timestamp: at(120), sampledValue: [{ value: '1000.5', unit: 'kWh', context: 'Transaction.End' }] }],
       });
-      const samples = await h.em().find(MeterSampleSchema, { transaction: transactionId }, { orderBy: { id: 'asc' } });
+      const samples = await h.samples({ transaction: transactionId });
       expect(samples.map((s) => [s.measurand, s.unit, s.value, s.phase, s.location, s.context])).toEqual([
         ['Energy.Active.Import.Register', 'Wh', 1_000_250, null, null, 'Sample.Periodic'],
         ['Power.Active.Import', 'W', 7_400, null, null, 'Sample.Periodic'],

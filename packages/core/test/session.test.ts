@@ -84,6 +84,7 @@ describe.each(testDatabases())('a full charging session on $name', (db) => {
     await cp.status(1, 'Finishing', 'NoError', `${at(611)}`);
     await cp.status(1, 'Available', 'NoError', `${at(620)}`);
 
+    await server.csms.services.get('sampleInbox').settle(); // as every reader of meter_sample does
     const em = server.csms.orm.em.fork();
     const chargePoint = await em.findOneOrFail(ChargePointSchema, { id: 'CP-1' });
     expect(chargePoint).toMatchObject({

@@ -56,7 +56,7 @@ export interface CsmsConfig {
   hooks: { decideTimeoutMs: number; observeTimeoutMs: number };
   /** Time one plugin may take in setup(). */
   pluginSetupTimeoutMs: number;
-  persistence: { batchDelayMs: number; maxBatch: number };
+  persistence: { batchDelayMs: number; maxBatch: number; sampleInboxMs: number };
   /** The public, read-only driver view of one connector (`/public/v1/connectors/...`); off by default. */
   publicLive: boolean;
   live: {
@@ -126,6 +126,7 @@ export const optionSpecs: readonly OptionSpec[] = [
   { path: 'pluginSetupTimeoutMs', env: 'CHARGE_IT_PLUGIN_SETUP_TIMEOUT_MS', kind: 'int', default: 10_000, min: 1, max: 600_000, description: 'time one plugin may take in setup()' },
   { path: 'persistence.batchDelayMs', env: 'CHARGE_IT_PERSISTENCE_BATCH_DELAY_MS', kind: 'int', default: 2, min: 0, max: 1_000, description: 'group commit: how long writes wait to share one database transaction' },
   { path: 'persistence.maxBatch', env: 'CHARGE_IT_PERSISTENCE_MAX_BATCH', kind: 'int', default: 500, min: 1, max: 100_000, description: 'group commit: most writes in one database transaction' },
+  { path: 'persistence.sampleInboxMs', env: 'CHARGE_IT_PERSISTENCE_SAMPLE_INBOX_MS', kind: 'int', default: 1_000, min: 10, max: 600_000, description: 'how long new meter samples may wait in the sample inbox before they are moved into meter_sample, many commits at once (queries move them first, so they always see them)' },
   { path: 'publicLive', env: 'CHARGE_IT_PUBLIC_LIVE', kind: 'bool', default: false, description: 'serve the public read-only view of one connector (status, running session with the idTag masked) at /public/v1/connectors/{chargePointId}/{connectorId}' },
   { path: 'live.coalesceMs', env: 'CHARGE_IT_LIVE_COALESCE_MS', kind: 'int', default: 1_000, min: 0, max: 60_000, description: 'live state: at most one meter-driven event per connector per this many ms (status changes go out at once)' },
   { path: 'live.lastSessionMinutes', env: 'CHARGE_IT_LIVE_LAST_SESSION_MINUTES', kind: 'int', default: 30, min: 0, max: 10_080, description: 'live state: minutes a finished session stays shown as the connector\'s lastSession' },

@@ -58,6 +58,7 @@ export interface CoreRows {
 
 /** Reads the core's transaction-related tables for one charge point (fresh entity manager). */
 export async function coreRows(server: TestCsms, chargePointId = 'CP-1'): Promise<CoreRows> {
+  await server.csms.services.get('sampleInbox').settle(); // new samples wait in an inbox; readers move them first
   const em = server.csms.orm.em.fork();
   const byId = { orderBy: { id: 'asc' } } as const;
   return {

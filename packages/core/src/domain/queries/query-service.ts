@@ -142,6 +142,8 @@ export interface QueryServiceDeps {
   log: Logger;
   /** Looks up an optional service at call time (`tariffs` for the live cost of running sessions). */
   optional?: (name: string) => unknown;
+  /** Moves the samples still in the inbox into meter_sample (awaited before every sample query). */
+  samples: { settle(): Promise<void> };
 }
 
 const DEFAULT_LIMIT = 50;
@@ -304,6 +306,7 @@ export class QueryService {
   async meterSamples(transactionId: number, q: { measurand?: string; limit?: number; offset?: number } = {}): Promise<Page<MeterSampleRow> | null> {
     const limit = limitOf(q.limit, 1000, 5000);
     const offset = offsetOf(q.offset);
+    await this.#deps.samples.settle();
     const em = this.#em();
     if (!(await em.findOne(TransactionSchema, { id: transactionId }, { fields: ['id'] }))) return null;
     const where = { transaction: transactionId, ...(q.measurand !== undefined ? { measurand: q.measurand } : {}) };
@@ -320,6 +323,7 @@ export class QueryService {
       params.push(...q.measurands);
     }
     sql += ' and value is not null order by timestamp, id';
+    await this.#deps.samples.settle();
     const rows = await this.#all<{ measurand: string; phase: string | null; unit: string; ts: unknown; value: number }>(sql, params);
     const series = new Map<string, MeterSeries>();
     for (const row of rows) {
@@ -481,6 +485,7 @@ export class QueryService {
       params.push(q.chargePointId);
     }
     sql += ' group by b, charge_point_id, connector_id, phase';
+    await this.#deps.samples.settle();
     const perConnector = new Map<string, { total: number | null; phases: number }>();
     for (const row of await this.#all<{ b: unknown; cp: string; c: unknown; p: string | null; w: unknown }>(sql, params)) {
       if (row.w === null) continue;
@@ -526,6 +531,7 @@ export class QueryService {
       params.push(this.#param(to));
     }
     sql += ` order by t.start_timestamp desc, t.id desc limit ${limit}`;
+    await this.#deps.samples.settle();
     const rows = await this.#all<{ id: unknown; cp: string; c: unknown; tag: string; st: unknown; sp: unknown; sr: unknown; e: unknown; cb: unknown; f: unknown; w: unknown }>(
       sql,
       params,

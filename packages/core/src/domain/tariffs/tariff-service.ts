@@ -9,6 +9,8 @@ import { costOfTransaction } from './transaction-cost.js';
 
 export interface TariffServiceDeps {
   orm: MikroORM;
+  /** Moves the samples still in the inbox into meter_sample (before a running session's register is read). */
+  samples: { settle(): Promise<void> };
   settings: Pick<SettingsService, 'get'>;
   clock: Clock;
 }
@@ -121,6 +123,7 @@ export class TariffService {
 
   /** The latest energy register reading (Wh) of a running transaction, or its meterStart. */
   async #latestRegister(em: EntityManager, tx: Transaction): Promise<number> {
+    await this.#deps.samples.settle();
     const latest = await em.findOne(
       MeterSampleSchema,
       { transaction: tx.id, measurand: ENERGY_REGISTER, phase: null, unit: 'Wh', value: { $ne: null } },

@@ -16,12 +16,14 @@ import { CsmsError, CsmsErrorCode } from '../../kernel/errors.js';
 import {
   AuditLogSchema,
   DeviceEventSchema,
+  MeterSampleInboxSchema,
   MeterSampleSchema,
   OrphanMessageSchema,
   ReservationSchema,
   TransactionSchema,
   type Transaction,
 } from '../../persistence/entities/index.js';
+import type { SampleInbox } from '../../persistence/sample-inbox.js';
 import type { BatchWriter, WriteBatcher } from '../../persistence/write-batcher.js';
 import type { AuthorizationService } from '../authorization/authorization-service.js';
 import { parseTimestamp } from '../charge-points/charge-point-service.js';
@@ -33,6 +35,8 @@ import { toTransactionInfo } from './transaction-info.js';
 
 export interface TransactionServiceDeps {
   batcher: WriteBatcher;
+  /** Where new samples go (`table`, then `added`), and what a work moves before it reads meter_sample (`moveInto`). */
+  sampleInbox: Pick<SampleInbox, 'table' | 'added' | 'moveInto'>;
   authorization: AuthorizationService;
   /** The tariff: snapshot at start, final cost at stop (docs/tariffs-and-reservations.md). */
   settings: Pick<SettingsService, 'get'>;
@@ -416,6 +420,7 @@ export class TransactionService {
       if (at) stamps.set(at.getTime(), at);
     }
     if (stamps.size === 0) return meterValues;
+    await this.#deps.sampleInbox.moveInto(em);
     const stored = await em.find(MeterSampleSchema, { transaction: transactionId, timestamp: { $in: [...stamps.values()] } });
     if (stored.length === 0) return meterValues;
     const key = (at: number, s: { measurand: string; phase?: string | null; location?: string | null; value?: number | string | null }): string =>
@@ -434,6 +439,7 @@ export class TransactionService {
 
   /** The latest (by charge point time) Wh energy register stored for a transaction, else meterStart. */
   async #latestStoredRegister(em: EntityManager, tx: Transaction): Promise<Register> {
+    await this.#deps.sampleInbox.moveInto(em);
     const latest = await em.findOne(
       MeterSampleSchema,
       { transaction: tx.id, measurand: ENERGY_REGISTER, phase: null, unit: 'Wh', value: { $ne: null } },
@@ -481,7 +487,8 @@ export class TransactionService {
           if (at >= register.at) register = { value: sample.value, at };
         }
         if (timeFlags.length) txFlags.add('sample-clock-skew');
-        rows.insert(MeterSampleSchema, {
+        this.#deps.sampleInbox.added();
+        rows.insert(this.#deps.sampleInbox.table as typeof MeterSampleInboxSchema, {
           transaction: tx?.id ?? null,
           chargePoint: chargePointId,
           connectorId,

@@ -8,7 +8,7 @@ import { ConnectorSchema } from './connector.js';
 import { DeviceEventSchema } from './device-event.js';
 import { IdTagSchema } from './id-tag.js';
 import { LocalAuthListSchema } from './local-auth-list.js';
-import { MeterSampleSchema } from './meter-sample.js';
+import { MeterSampleInboxSchema, MeterSampleSchema } from './meter-sample.js';
 import { OrphanMessageSchema } from './orphan-message.js';
 import { ReservationSchema } from './reservation.js';
 import { SettingSchema } from './setting.js';
@@ -25,7 +25,7 @@ export { ConnectorSchema, type Connector } from './connector.js';
 export { DeviceEventSchema, type DeviceEvent } from './device-event.js';
 export { IdTagSchema, type IdTag, type IdTagStatus } from './id-tag.js';
 export { LocalAuthListSchema, type LocalAuthList } from './local-auth-list.js';
-export { MeterSampleSchema, type MeterSample } from './meter-sample.js';
+export { MeterSampleInboxSchema, MeterSampleSchema, type MeterSample, type MeterSampleInbox } from './meter-sample.js';
 export { OrphanMessageSchema, type OrphanMessage, type OrphanAction } from './orphan-message.js';
 export { ReservationSchema, type Reservation } from './reservation.js';
 export { SettingSchema, type Setting } from './setting.js';
@@ -41,6 +41,7 @@ export const coreEntities = [
   IdTagSchema,
   TransactionSchema,
   MeterSampleSchema,
+  MeterSampleInboxSchema,
   OrphanMessageSchema,
   ReservationSchema,
   ChargingProfileSchema,

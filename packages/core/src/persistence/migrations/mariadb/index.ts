@@ -6,6 +6,7 @@ import { Migration20261206091221_read_model_indexes } from './Migration202612060
 import { Migration20261206095108_integrator_api } from './Migration20261206095108_integrator_api.js';
 import { Migration20261206120943_hot_meter_samples } from './Migration20261206120943_hot_meter_samples.js';
 import { Migration20261206123345_charge_point_nocase } from './Migration20261206123345_charge_point_nocase.js';
+import { Migration20261206181112_sample_inbox } from './Migration20261206181112_sample_inbox.js';
 
 export const mariadbMigrations: MigrationObject[] = [
   { name: 'Migration20261124044008_initial', class: Migration20261124044008_initial },
@@ -14,4 +15,5 @@ export const mariadbMigrations: MigrationObject[] = [
   { name: 'Migration20261206095108_integrator_api', class: Migration20261206095108_integrator_api },
   { name: 'Migration20261206120943_hot_meter_samples', class: Migration20261206120943_hot_meter_samples },
   { name: 'Migration20261206123345_charge_point_nocase', class: Migration20261206123345_charge_point_nocase },
+  { name: 'Migration20261206181112_sample_inbox', class: Migration20261206181112_sample_inbox },
 ];
