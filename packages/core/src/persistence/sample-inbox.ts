@@ -31,8 +31,9 @@ export class SampleInbox {
   readonly #batcher: WriteBatcher;
   readonly #log: Logger;
   readonly #intervalMs: number;
-  /** Samples may be in the inbox (true at start: a crash may have left some). */
-  #unsettled = true;
+  readonly #enabled: boolean;
+  /** Samples may be in the inbox (at start: a crash may have left some). */
+  #unsettled: boolean;
   /** The last move queued: a reader arriving while it runs waits for it. */
   #lastMove: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
@@ -44,13 +45,14 @@ export class SampleInbox {
     this.#batcher = deps.batcher;
     this.#log = deps.log ?? silentLogger;
     this.#intervalMs = Math.max(1, deps.intervalMs ?? 1_000);
-    this.table = deps.enabled === false ? MeterSampleSchema : MeterSampleInboxSchema;
-    if (deps.enabled === false) this.#unsettled = false;
+    this.#enabled = deps.enabled !== false;
+    this.#unsettled = this.#enabled;
+    this.table = this.#enabled ? MeterSampleInboxSchema : MeterSampleSchema;
   }
 
   /** A batch work queued samples into `table`: they are moved within `intervalMs`. */
   added(): void {
-    if (this.table === MeterSampleSchema) return;
+    if (!this.#enabled) return;
     this.#unsettled = true;
     if (this.#timer !== undefined || this.#closed) return;
     this.#timer = setTimeout(() => {
@@ -79,7 +81,7 @@ export class SampleInbox {
 
   /** Moves the inbox into `meter_sample` inside the work's transaction; returns the rows moved. */
   async moveInto(entityManager: EntityManager): Promise<number> {
-    if (this.table === MeterSampleSchema) return 0;
+    if (!this.#enabled) return 0;
     const em = entityManager as CsmsEntityManager;
     const connection = em.getConnection();
     const ctx = em.getTransactionContext();
