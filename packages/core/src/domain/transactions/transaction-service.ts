@@ -179,7 +179,7 @@ export class TransactionService {
     const cached = transactionId === undefined ? undefined : this.#open.get(transactionId);
     // A charger that lost our answer resends the same message: acknowledge it, store nothing twice.
     const fingerprint = transactionId === undefined ? undefined : `${chargePointId}|${request.connectorId}|${JSON.stringify(request.meterValue)}`;
-    if (fingerprint && cached?.recent.includes(fingerprint)) {
+    if (fingerprint && cached?.recent.has(fingerprint)) {
       this.#deps.log.info({ chargePointId, transactionId }, 'resent MeterValues acknowledged, nothing stored twice');
       return;
     }
@@ -229,8 +229,8 @@ export class TransactionService {
       const open = outcome.open;
       if (outcome.register) open.register = outcome.register;
       if (outcome.flags) open.flags = outcome.flags;
-      open.recent.push(fingerprint);
-      if (open.recent.length > RECENT_METER_VALUES) open.recent.shift();
+      open.recent.add(fingerprint);
+      if (open.recent.size > RECENT_METER_VALUES) open.recent.delete(open.recent.values().next().value!);
       if (!this.#stopping.has(open.id)) this.#open.set(open.id, open);
     }
     hooks.observe(
@@ -518,10 +518,10 @@ interface OpenTransaction {
   flags: string[];
   register: Register;
   /** Fingerprints of the last MeterValues, to drop resent duplicates. */
-  recent: string[];
+  recent: Set<string>;
 }
 
 function openTransaction(tx: Transaction, register: Register): OpenTransaction {
-  return { id: tx.id, chargePointId: tx.chargePoint, meterStart: tx.meterStart, flags: [...(tx.flags ?? [])], register, recent: [] };
+  return { id: tx.id, chargePointId: tx.chargePoint, meterStart: tx.meterStart, flags: [...(tx.flags ?? [])], register, recent: new Set() };
 }
 
