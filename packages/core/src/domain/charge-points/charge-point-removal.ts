@@ -81,8 +81,9 @@ export class ChargePointRemoval {
       }
       const where = { chargePoint: chargePointId };
       const counts: Record<string, number> = {};
-      // By transaction (meter_sample_tx_measurand_ts_idx): the hot table has no charge point index.
-      counts.meter_sample = await em.nativeDelete(MeterSampleInboxSchema, { chargePoint: chargePointId }); // not moved yet
+      // Samples not yet moved from the inbox (SQLite), then the stored ones by transaction
+      // (meter_sample_tx_measurand_ts_idx): the hot table has no charge point index.
+      counts.meter_sample = await em.nativeDelete(MeterSampleInboxSchema, { chargePoint: chargePointId });
       counts.meter_sample += await em.nativeDelete(MeterSampleSchema, { transaction: null, chargePoint: chargePointId });
       const transactionIds = (await em.find(TransactionSchema, where, { fields: ['id'] })).map((t) => t.id);
       for (let i = 0; i < transactionIds.length; i += 500) {
