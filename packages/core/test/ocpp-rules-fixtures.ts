@@ -73,6 +73,8 @@ export async function startRules(kind: TestDatabaseKind, options: RulesOptions =
     createTestCsms({ ...opts, databaseUrl: database.databaseUrl, plugins: [recorder.plugin, ...(opts.plugins ?? [])] });
   server = await start(options);
 
+  /** Moves the sample inbox into meter_sample, as every reader of the core does before it reads. */
+  const settled = () => harness.server.csms.services.get('sampleInbox').settle();
   const harness: RulesHarness = {
     database,
     recorder,
@@ -88,15 +90,15 @@ export async function startRules(kind: TestDatabaseKind, options: RulesOptions =
     },
     em: () => harness.server.csms.orm.em.fork() as unknown as EntityManager,
     async samples(where) {
-      await harness.server.csms.services.get('sampleInbox').settle();
+      await settled();
       return harness.em().find(MeterSampleSchema, where, { orderBy: { id: 'asc' } });
     },
     async sampleCount(where) {
-      await harness.server.csms.services.get('sampleInbox').settle();
+      await settled();
       return harness.em().count(MeterSampleSchema, where);
     },
     async counts(chargePointId) {
-      await harness.server.csms.services.get('sampleInbox').settle();
+      await settled();
       const em = harness.em();
       const where = chargePointId === undefined ? {} : { chargePoint: chargePointId };
       return {

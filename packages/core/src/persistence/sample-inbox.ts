@@ -1,8 +1,11 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { silentLogger, type Logger } from '../kernel/logger.js';
 import type { CsmsEntityManager } from './create-orm.js';
-import { MeterSampleInboxSchema, MeterSampleSchema } from './entities/meter-sample.js';
-import type { WriteBatcher } from './write-batcher.js';
+import { MeterSampleInboxSchema, MeterSampleSchema, type MeterSample, type MeterSampleInbox } from './entities/meter-sample.js';
+import type { BatchWriter, WriteBatcher } from './write-batcher.js';
+
+/** A sample row as both tables take it (the inbox's `transaction` is the plain id). */
+export type MeterSampleRow = Partial<MeterSampleInbox>;
 
 export interface SampleInboxDeps {
   batcher: WriteBatcher;
@@ -38,8 +41,6 @@ export class SampleInbox {
   #lastMove: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
-  /** The table new samples are inserted into: the inbox, or meter_sample itself when disabled. */
-  readonly table: typeof MeterSampleInboxSchema | typeof MeterSampleSchema;
 
   constructor(deps: SampleInboxDeps) {
     this.#batcher = deps.batcher;
@@ -47,12 +48,19 @@ export class SampleInbox {
     this.#intervalMs = Math.max(1, deps.intervalMs ?? 1_000);
     this.#enabled = deps.enabled !== false;
     this.#unsettled = this.#enabled;
-    this.table = this.#enabled ? MeterSampleInboxSchema : MeterSampleSchema;
   }
 
-  /** A batch work queued samples into `table`: they are moved within `intervalMs`. */
-  added(): void {
-    if (!this.#enabled) return;
+  /**
+   * Queues a new sample as a row of the batch (`rows`): into the inbox, moved within `intervalMs`,
+   * or straight into meter_sample when the inbox is not used.
+   */
+  write(rows: BatchWriter, sample: MeterSampleRow): void {
+    if (!this.#enabled) {
+      // The same columns under the same property names; only the inbox's `transaction` is a plain id.
+      rows.insert(MeterSampleSchema, sample as Partial<MeterSample>);
+      return;
+    }
+    rows.insert(MeterSampleInboxSchema, sample);
     this.#unsettled = true;
     if (this.#timer !== undefined || this.#closed) return;
     this.#timer = setTimeout(() => {

@@ -16,7 +16,6 @@ import { CsmsError, CsmsErrorCode } from '../../kernel/errors.js';
 import {
   AuditLogSchema,
   DeviceEventSchema,
-  MeterSampleInboxSchema,
   MeterSampleSchema,
   OrphanMessageSchema,
   ReservationSchema,
@@ -35,8 +34,8 @@ import { toTransactionInfo } from './transaction-info.js';
 
 export interface TransactionServiceDeps {
   batcher: WriteBatcher;
-  /** Where new samples go (`table`, then `added`), and what a work moves before it reads meter_sample (`moveInto`). */
-  sampleInbox: Pick<SampleInbox, 'table' | 'added' | 'moveInto'>;
+  /** Where new samples are written (`write`), and what a work moves before it reads meter_sample (`moveInto`). */
+  sampleInbox: Pick<SampleInbox, 'write' | 'moveInto'>;
   authorization: AuthorizationService;
   /** The tariff: snapshot at start, final cost at stop (docs/tariffs-and-reservations.md). */
   settings: Pick<SettingsService, 'get'>;
@@ -487,8 +486,7 @@ export class TransactionService {
           if (at >= register.at) register = { value: sample.value, at };
         }
         if (timeFlags.length) txFlags.add('sample-clock-skew');
-        this.#deps.sampleInbox.added();
-        rows.insert(this.#deps.sampleInbox.table as typeof MeterSampleInboxSchema, {
+        this.#deps.sampleInbox.write(rows, {
           transaction: tx?.id ?? null,
           chargePoint: chargePointId,
           connectorId,
