@@ -45,6 +45,8 @@ async function startChargeIt() {
   const core = process.env.CHARGE_IT_BENCH_CORE ? pathToFileURL(process.env.CHARGE_IT_BENCH_CORE).href : '@charge-it/core';
   const { createCsms, hashAuthKey, hashGeneratedAuthKey } = await import(core);
   const csms = await createCsms({ port: 0, host: '127.0.0.1', databaseUrl, autoRegister: true, logLevel, env: {} });
+  if (process.env.CHARGE_IT_BENCH_NO_HEALING) csms.services.get('healing').configure({ enabled: false });
+  if (process.env.CHARGE_IT_BENCH_NO_SYNC) csms.services.get('localList').configure({ autoSync: false });
   const seedCount = Number(seedCountArg);
   if (seedCount > 0) {
     const profile = Number(seedProfileArg);

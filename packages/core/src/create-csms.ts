@@ -44,6 +44,7 @@ import { registerMetricsRoute, startMetricsServer, type MetricsServer } from './
 import { createOrm } from './persistence/create-orm.js';
 import { isSqlite } from './persistence/dialect.js';
 import { SampleInbox } from './persistence/sample-inbox.js';
+import { LoadGauge } from './kernel/load-gauge.js';
 import { WriteBatcher } from './persistence/write-batcher.js';
 import type { CsmsPlugin, CsmsPluginContext } from './plugin.js';
 import { CORE_INTERNAL_SERVICE_NAMES, type CoreInternalServices, type CsmsServices, type ServiceRegistry } from './services.js';
@@ -141,6 +142,8 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
     injectionMode: InjectionMode.PROXY,
     strict: true,
   });
+  const load = new LoadGauge({ busyAbove: config.background.busyPercent / 100, maxDeferMs: config.background.maxDeferMs });
+  load.start();
   container.register({
     config: asValue(config),
     log: asValue(log),
@@ -157,6 +160,7 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
     sampleInbox: asFunction(
       ({ batcher: b, log: l }: Pick<CoreInternalServices & CsmsServices, 'batcher' | 'log'>) => new SampleInbox({ batcher: b, log: l.child({ component: 'samples' }), intervalMs: config.persistence.sampleInboxMs, enabled: isSqlite(orm.em) }),
     ).singleton(),
+    load: asValue(load),
     hooks: asValue(
       new HookRunner<CsmsHooks>({
         kinds: csmsHookKinds,
@@ -192,6 +196,7 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
     await cradle.sampleInbox.settle(); // samples a crash left in the inbox, before anything reads them
     live = await startLiveState({ config, log, clock, orm, settings: cradle.settings, hooks, registrationOf: (id) => sessions.get(id)?.registrationStatus });
   } catch (err) {
+    load.close();
     await batcher.close();
     await orm.close();
     throw err;
@@ -224,7 +229,7 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
 
   // Core features built on the plugin contract (load management, maintenance mode, ...), set up
   // before the application's plugins. They get the internals they need from here, not from ctx.
-  const internals = { orm, batcher, sessions, authorization: cradle.authorization, sampleInbox: cradle.sampleInbox };
+  const internals = { orm, batcher, sessions, authorization: cradle.authorization, sampleInbox: cradle.sampleInbox, load: cradle.load };
   const builtIn: CsmsPlugin[] = [
     tariffsPlugin(internals),
     reservationsPlugin(internals),
@@ -310,6 +315,7 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
       }),
     });
   } catch (err) {
+    load.close();
     await batcher.close();
     await orm.close();
     throw err;
@@ -330,6 +336,7 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
     if (config.publicLive) registerPublicLiveRoutes(http, { config, live, clock, log: log.child({ component: 'public-live' }) });
   } catch (err) {
     await loaded.close();
+    load.close();
     await batcher.close();
     await orm.close();
     throw err;
@@ -446,6 +453,7 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
         await withTimeout(router.idle(), IN_FLIGHT_GRACE_MS);
         await hooks.drain();
         live.close();
+        cradle.load.close(); // deferred background work runs now (or sees the closing service)
         await loaded.close();
         await chargePoints.stop();
         await cradle.sampleInbox.close();

@@ -12,6 +12,7 @@ import type { CommandService } from './ocpp/commands.js';
 import type { Sessions } from './ocpp/sessions.js';
 import type { SettingsService } from './domain/settings/settings-service.js';
 import type { SampleInbox } from './persistence/sample-inbox.js';
+import type { LoadGauge } from './kernel/load-gauge.js';
 import type { WriteBatcher } from './persistence/write-batcher.js';
 import type { LoadManagementService } from './domain/smart-charging/load-management-service.js';
 import type { MaintenanceService } from './domain/maintenance/maintenance-service.js';
@@ -86,6 +87,8 @@ export interface CoreInternalServices {
   orm: MikroORM;
   batcher: WriteBatcher;
   sampleInbox: SampleInbox;
+  /** How busy the process is; background work awaits `load.calm()`. */
+  load: LoadGauge;
   hooks: HookRunner<CsmsHooks>;
   sessions: Sessions;
   chargePointService: ChargePointService;
@@ -98,6 +101,7 @@ export const CORE_INTERNAL_SERVICE_NAMES: readonly (keyof CoreInternalServices)[
   'orm',
   'batcher',
   'sampleInbox',
+  'load',
   'hooks',
   'sessions',
   'chargePointService',

@@ -90,4 +90,38 @@ describe.each(testDatabases())('remote trigger and healing on $name', (db) => {
     expect(tx.flags).toContain(CONNECTOR_AVAILABLE_WHILE_ACTIVE);
     expect(healing.actions()).toMatchObject([{ problem: 'connector-available-while-active', transactionIds: [transactionId] }]);
   });
+
+  it('connectors of several chargers due together are checked together; each gets its own verdict', async () => {
+    const h = await startRules(db, { chargePoints: ['CP-1', 'CP-2'], idTags: { 'TAG-1': 'Accepted' } });
+    const healing = h.server.csms.services.get('healing');
+    healing.configure({ delayMs: 50 });
+    const triggers: Array<{ chargePointId: string; requestedMessage: MessageTrigger; connectorId?: number }> = [];
+    const cps = [];
+    for (const id of ['CP-1', 'CP-2']) {
+      const cp = await h.connect(id);
+      cp.handle('TriggerMessage', (params) => {
+        triggers.push({ chargePointId: id, ...params });
+        return { status: 'Accepted' };
+      });
+      await cp.boot();
+      cps.push(cp);
+    }
+    const [cp1, cp2] = cps as [(typeof cps)[0], (typeof cps)[0]];
+    const { transactionId } = await cp2.startTransaction({ connectorId: 2, idTag: 'TAG-1', meterStart: 0 });
+    // Within the same few ms: CP-1/1 Charging without a transaction, CP-1/2 Available (consistent),
+    // CP-2/1 Charging with no transaction on it (CP-2's transaction is on 2), CP-2/2 Available with it Active.
+    await Promise.all([cp1.status(1, 'Charging'), cp1.status(2, 'Available'), cp2.status(1, 'Charging'), cp2.status(2, 'Available')]);
+    await h.server.csms.drain();
+    await until(() => triggers.length === 5);
+    await healing.idle();
+    const verdicts = healing.actions().map((a) => `${a.chargePointId}/${a.connectorId} ${a.problem} [${a.transactionIds.join(',')}]`);
+    expect(verdicts.sort()).toEqual([
+      'CP-1/1 charging-without-transaction []',
+      'CP-2/1 charging-without-transaction []',
+      `CP-2/2 connector-available-while-active [${transactionId}]`,
+    ]);
+    expect(triggers.filter((t) => t.requestedMessage === 'MeterValues').map((t) => `${t.chargePointId}/${t.connectorId}`).sort()).toEqual(['CP-1/1', 'CP-2/1']);
+    const tx = await h.em().findOneOrFail(TransactionSchema, { id: transactionId });
+    expect(tx.flags).toContain(CONNECTOR_AVAILABLE_WHILE_ACTIVE);
+  });
 });

@@ -307,6 +307,36 @@ describe.each(testDatabases())('local authorisation list on $name', (db) => {
     expect(ids.some((id) => localList.hasScheduledSync(id))).toBe(false);
   });
 
+  it('automatic syncs wait while the process is busy (a reconnect storm is served first), then run', async () => {
+    const h = await startRules(db, { chargePoints: ['CP-1'], idTags: TAGS });
+    const localList = h.server.csms.services.get('localList');
+    const load = h.server.csms.services.get('load');
+    localList.configure({ syncDelayMs: 10 });
+    const cp = await h.connect('CP-1');
+    const charger = new ChargerLocalList(cp);
+    // This process is the CSMS: keep its event loop running code, in slices so I/O still flows.
+    let spinning = true;
+    const spin = (async () => {
+      while (spinning) {
+        const end = performance.now() + 40;
+        while (performance.now() < end) {
+          // busy
+        }
+        await new Promise((r) => setImmediate(r));
+      }
+    })();
+    await until(() => load.busy);
+    await cp.boot();
+    await new Promise((r) => setTimeout(r, 600));
+    expect(load.busy).toBe(true);
+    expect(localList.hasScheduledSync('CP-1')).toBe(true);
+    expect(charger.calls).toEqual([]);
+    spinning = false;
+    await spin;
+    await until(() => charger.version === 1);
+    expect(charger.calls.map((c) => c.action)).toContain('GetLocalListVersion');
+  });
+
   it('fails clearly when the charge point is offline', async () => {
     const h = await startRules(db, { chargePoints: ['CP-1'], idTags: TAGS });
     const localList = h.server.csms.services.get('localList');

@@ -245,6 +245,36 @@ describe.each(testDatabases())('WriteBatcher on $name', (kind) => {
     await Promise.all(works);
   });
 
+  it('upserts: one row per key, the later row of a batch wins, an existing row keeps what is not updated, and the inserts of the batch may reference upserted rows', async () => {
+    const em0 = orm.em.fork();
+    em0.create(ChargePointSchema, { id: 'CP-2', vendor: 'Old', securityProfile: 1 });
+    await em0.flush();
+    const boot = (id: string, vendor: string) =>
+      batcher.run((_em, rows) => {
+        rows.upsert(ChargePointSchema, { id, vendor, model: 'M', createdAt: new Date(), updatedAt: new Date() }, { conflict: ['id'], update: ['vendor', 'model', 'updatedAt'] });
+      });
+    const status = (id: string, connectorId: number, info: string) =>
+      batcher.run((em, rows) => {
+        rows.upsert(ConnectorSchema, { chargePoint: id, connectorId, status: 'Available', errorCode: 'NoError', info, updatedAt: new Date() }, {
+          conflict: ['chargePoint', 'connectorId'],
+          update: ['status', 'errorCode', 'info', 'updatedAt'],
+        });
+        rows.insert(StatusEventSchema, { chargePoint: id, connectorId, status: 'Available', errorCode: 'NoError', info, receivedAt: new Date() });
+        return em;
+      });
+    // Queued together: one batch (and twice the same key in it).
+    await Promise.all([boot('CP-2', 'First'), boot('CP-3', 'New'), boot('CP-2', 'Second'), status('CP-3', 1, 'a'), status('CP-3', 1, 'b'), status('CP-3', 2, 'c')]);
+    expect(await reader.scalar("select count(*) from charge_point where id in ('CP-2', 'CP-3')")).toBe(2);
+    expect(await reader.scalar("select count(*) from charge_point where id = 'CP-2' and vendor = 'Second' and security_profile = 1")).toBe(1);
+    expect(await reader.scalar("select count(*) from charge_point where id = 'CP-3' and vendor = 'New'")).toBe(1);
+    expect(await reader.scalar("select count(*) from connector where charge_point_id = 'CP-3'")).toBe(2);
+    expect(await reader.scalar("select count(*) from connector where charge_point_id = 'CP-3' and connector_id = 1 and info = 'b'")).toBe(1);
+    expect(await reader.scalar("select count(*) from status_event where charge_point_id = 'CP-3'")).toBe(3);
+    // A later batch updates the same rows in place (the statement is reused on SQLite).
+    await boot('CP-3', 'Third');
+    expect(await reader.scalar("select count(*) from charge_point where id = 'CP-3' and vendor = 'Third'")).toBe(1);
+  });
+
   it('writes many meter samples of many works with one flush', async () => {
     const samples = 20;
     const works = Array.from({ length: 30 }, (_, w) =>

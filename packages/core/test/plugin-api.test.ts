@@ -291,7 +291,7 @@ describe('services: public to plugins, internals refused', () => {
     const probe = definePlugin({
       name: 'probe',
       setup(ctx) {
-        for (const name of ['orm', 'batcher', 'sampleInbox', 'sessions', 'hooks', 'chargePointService', 'transactions', 'authorization']) {
+        for (const name of ['orm', 'batcher', 'sampleInbox', 'load', 'sessions', 'hooks', 'chargePointService', 'transactions', 'authorization']) {
           try {
             ctx.services.get(name as never);
             outcomes[name] = 'got it';
@@ -305,7 +305,7 @@ describe('services: public to plugins, internals refused', () => {
       },
     });
     const server = await start({ plugins: [probe] });
-    expect(Object.values(outcomes)).toEqual(Array(8).fill('refused'));
+    expect(Object.values(outcomes)).toEqual(Array(9).fill('refused'));
     expect(server.csms.services.get('orm')).toBe(server.csms.orm);
     expect(server.csms.services.has('chargePointService')).toBe(true);
   });

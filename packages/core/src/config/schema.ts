@@ -57,6 +57,13 @@ export interface CsmsConfig {
   /** Time one plugin may take in setup(). */
   pluginSetupTimeoutMs: number;
   persistence: { batchDelayMs: number; maxBatch: number; sampleInboxMs: number };
+  /** Work nobody waits for (automatic local-list syncs, healing checks) waits while the process is busy. */
+  background: {
+    /** Busy: the event loop ran code more than this percentage of the last quarter second (100 = never wait). */
+    busyPercent: number;
+    /** Longest one background task waits for a calm moment before it runs anyway. */
+    maxDeferMs: number;
+  };
   /** The public, read-only driver view of one connector (`/public/v1/connectors/...`); off by default. */
   publicLive: boolean;
   live: {
@@ -127,6 +134,8 @@ export const optionSpecs: readonly OptionSpec[] = [
   { path: 'persistence.batchDelayMs', env: 'CHARGE_IT_PERSISTENCE_BATCH_DELAY_MS', kind: 'int', default: 2, min: 0, max: 1_000, description: 'group commit: how long writes wait to share one database transaction' },
   { path: 'persistence.maxBatch', env: 'CHARGE_IT_PERSISTENCE_MAX_BATCH', kind: 'int', default: 500, min: 1, max: 100_000, description: 'group commit: most writes in one database transaction' },
   { path: 'persistence.sampleInboxMs', env: 'CHARGE_IT_PERSISTENCE_SAMPLE_INBOX_MS', kind: 'int', default: 1_000, min: 10, max: 600_000, description: 'how long new meter samples may wait in the sample inbox before they are moved into meter_sample, many commits at once (queries move them first, so they always see them)' },
+  { path: 'background.busyPercent', env: 'CHARGE_IT_BACKGROUND_BUSY_PERCENT', kind: 'int', default: 70, min: 1, max: 100, description: 'work nobody waits for (the automatic local-list sync after a boot, healing checks) waits while the event loop ran code more than this percentage of the last quarter second, so a reconnect storm is served first (100 = never wait)' },
+  { path: 'background.maxDeferMs', env: 'CHARGE_IT_BACKGROUND_MAX_DEFER_MS', kind: 'int', default: 60_000, min: 0, max: 3_600_000, description: 'longest one background task waits for a calm moment before it runs anyway' },
   { path: 'publicLive', env: 'CHARGE_IT_PUBLIC_LIVE', kind: 'bool', default: false, description: 'serve the public read-only view of one connector (status, running session with the idTag masked) at /public/v1/connectors/{chargePointId}/{connectorId}' },
   { path: 'live.coalesceMs', env: 'CHARGE_IT_LIVE_COALESCE_MS', kind: 'int', default: 1_000, min: 0, max: 60_000, description: 'live state: at most one meter-driven event per connector per this many ms (status changes go out at once)' },
   { path: 'live.lastSessionMinutes', env: 'CHARGE_IT_LIVE_LAST_SESSION_MINUTES', kind: 'int', default: 30, min: 0, max: 10_080, description: 'live state: minutes a finished session stays shown as the connector\'s lastSession' },

@@ -30,8 +30,8 @@ export interface BatchWriter {
   /**
    * Inserts the row, or updates the `update` properties of the row with the same `conflict` key (a
    * primary or unique key). All upserts of one entity and property set in the batch are written
-   * as ONE multi-row `INSERT … ON CONFLICT (…) DO UPDATE` (SQLite) / `… ON DUPLICATE KEY UPDATE`
-   * (MariaDB), before the batch's inserts (so those may reference the upserted rows); for the same
+   * together: one kept-prepared `INSERT … ON CONFLICT (…) DO UPDATE` run per row (SQLite), or ONE
+   * multi-row `… ON DUPLICATE KEY UPDATE` (MariaDB), before the batch's inserts (so those may reference the upserted rows); for the same
    * key the later row wins. No read, no managed entity: for the notifications a reconnect storm
    * brings (BootNotification, StatusNotification). Unlike entities, these rows are written after
    * every work of the batch has run, so a later work in the same batch does not see them.
@@ -90,12 +90,20 @@ class RowCollector implements BatchWriter {
       const tail = sqlite
         ? ` on conflict (${group.conflict.map((name) => `\`${column(name).field}\``).join(', ')}) do update set ${updates.map((f) => `\`${f}\` = excluded.\`${f}\``).join(', ')}`
         : ` on duplicate key update ${updates.map((f) => `\`${f}\` = values(\`${f}\`)`).join(', ')}`;
+      const paramsOf = (row: Record<string, unknown>) => group.props.map((prop, j) => toDatabase(row[prop], columns[j]!.json, sqlite));
+      if (sqlite) {
+        // One single-row statement, kept prepared, run per row on the native handle (the batch's
+        // open transaction), like the inserts below. The ORM's execute() would inline the values
+        // into a new SQL text for every batch: one prepare per batch and a statement cache flooded
+        // with texts that never come back.
+        const upsert = (await nativeSqlite(em))!.prepare(`${head}${tuple}${tail}`);
+        for (const row of group.rows) upsert.run(paramsOf(row));
+        continue;
+      }
       const perChunk = Math.max(1, Math.floor(MAX_PARAMS / columns.length));
       for (let i = 0; i < group.rows.length; i += perChunk) {
         const chunk = group.rows.slice(i, i + perChunk);
-        const params: unknown[] = [];
-        for (const row of chunk) group.props.forEach((prop, j) => params.push(toDatabase(row[prop], columns[j]!.json, sqlite)));
-        await em.getConnection().execute(`${head}${chunk.map(() => tuple).join(', ')}${tail}`, params, 'run', ctx);
+        await em.getConnection().execute(`${head}${chunk.map(() => tuple).join(', ')}${tail}`, chunk.flatMap(paramsOf), 'run', ctx);
       }
     }
   }

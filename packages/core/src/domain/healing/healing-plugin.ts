@@ -10,7 +10,7 @@ export const HEALING_PLUGIN_NAME = 'core-healing';
  * TriggerMessage (and lost stops flagged).
  */
 export function healingPlugin(
-  internals: Pick<CoreInternalServices, 'orm' | 'batcher' | 'sessions'>,
+  internals: Pick<CoreInternalServices, 'orm' | 'batcher' | 'sessions' | 'load'>,
   options: Partial<HealingOptions> = {},
 ): CsmsPlugin {
   return definePlugin({
@@ -25,6 +25,7 @@ export function healingPlugin(
           sessions: internals.sessions,
           clock: services.get('clock'),
           log: ctx.log,
+          load: internals.load,
         },
         options,
       );

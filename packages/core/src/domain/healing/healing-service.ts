@@ -7,6 +7,7 @@ import type { Sessions } from '../../ocpp/sessions.js';
 import { ConnectorSchema, TransactionSchema } from '../../persistence/entities/index.js';
 import type { WriteBatcher } from '../../persistence/write-batcher.js';
 import { KeyedTimers } from '../../kernel/keyed-timers.js';
+import type { LoadGauge } from '../../kernel/load-gauge.js';
 
 export interface HealingOptions {
   /** Heal at all (default true). */
@@ -48,11 +49,20 @@ export interface HealingServiceDeps {
   sessions: Sessions;
   clock: Clock;
   log: Logger;
+  /** Checks wait while the process is busy (a reconnect storm schedules one per connector). */
+  load?: Pick<LoadGauge, 'calm'>;
 }
 
 const ACTOR = 'system:healing';
 const CHARGING = new Set(['Charging', 'SuspendedEV', 'SuspendedEVSE']);
 const KEEP_ACTIONS = 100;
+/** Connectors checked with one pair of queries. */
+const CHECK_CHUNK = 200;
+
+interface Target {
+  chargePointId: string;
+  connectorId: number;
+}
 
 /**
  * Heals disagreements between what connectors report and the transactions the CSMS holds, using
@@ -65,6 +75,9 @@ const KEEP_ACTIONS = 100;
  *   TriggerMessage StatusNotification asks the charger to confirm.
  * Each is checked `delayMs` after the status (re-read from the database then), at most once per
  * connector and problem per `minIntervalMs`. Nothing is closed or invented automatically.
+ *
+ * The checks that come due together are made together (two queries per 200 connectors), when the
+ * process is not busy (`LoadGauge.calm()`): a reconnect storm schedules one check per connector.
  */
 export class HealingService {
   readonly #deps: HealingServiceDeps;
@@ -74,6 +87,9 @@ export class HealingService {
   readonly #lastAction = new Map<string, number>();
   readonly #actions: HealingAction[] = [];
   readonly #running = new Set<Promise<unknown>>();
+  /** Checks whose delay is over, by charge point and connector, waiting for the drain. */
+  readonly #due = new Map<string, Target>();
+  #draining = false;
   #closed = false;
 
   constructor(deps: HealingServiceDeps, options: Partial<HealingOptions> = {}) {
@@ -100,13 +116,17 @@ export class HealingService {
     if (!CHARGING.has(status) && status !== 'Available') return;
     let timers = this.#timers.get(chargePointId);
     if (!timers) this.#timers.set(chargePointId, (timers = new KeyedTimers<number>()));
-    timers.set(connectorId, this.#options.delayMs, () => this.#track(this.check(chargePointId, connectorId)));
+    timers.set(connectorId, this.#options.delayMs, () => {
+      this.#due.set(`${chargePointId}\u0000${connectorId}`, { chargePointId, connectorId });
+      if (!this.#draining) this.#track(this.#drain());
+    });
   }
 
   /** Forgets the pending checks of a charge point that disconnected. */
   forget(chargePointId: string): void {
     this.#timers.get(chargePointId)?.clear();
     this.#timers.delete(chargePointId);
+    for (const [key, target] of this.#due) if (target.chargePointId === chargePointId) this.#due.delete(key);
   }
 
   /**
@@ -114,12 +134,7 @@ export class HealingService {
    * class comment). Returns the action taken, or null. Never throws: failures are logged.
    */
   async check(chargePointId: string, connectorId: number): Promise<HealingAction | null> {
-    try {
-      return await this.#check(chargePointId, connectorId);
-    } catch (err) {
-      this.#deps.log.error({ err, chargePointId, connectorId }, 'healing check failed');
-      return null;
-    }
+    return (await this.#checkAll([{ chargePointId, connectorId }]))[0] ?? null;
   }
 
   async idle(): Promise<void> {
@@ -130,24 +145,73 @@ export class HealingService {
     this.#closed = true;
     for (const timers of this.#timers.values()) timers.clear();
     this.#timers.clear();
+    this.#due.clear();
     await this.idle();
   }
 
-  async #check(chargePointId: string, connectorId: number): Promise<HealingAction | null> {
-    const session = this.#deps.sessions.get(chargePointId);
-    if (!session || session.registrationStatus !== 'Accepted') return null;
-    const em = this.#deps.orm.em.fork();
-    const connector = await em.findOne(ConnectorSchema, { chargePoint: chargePointId, connectorId });
-    const status = connector?.status;
-    if (!status) return null;
-    const active = await em.find(TransactionSchema, { chargePoint: chargePointId, connectorId, status: 'Active' }, { fields: ['id'] });
+  /** Checks the due connectors, a chunk at a time, each chunk when the process is calm. */
+  async #drain(): Promise<void> {
+    this.#draining = true;
+    try {
+      while (this.#due.size > 0 && !this.#closed) {
+        await this.#deps.load?.calm();
+        const chunk: Target[] = [];
+        for (const [key, target] of this.#due) {
+          this.#due.delete(key);
+          chunk.push(target);
+          if (chunk.length === CHECK_CHUNK) break;
+        }
+        if (!this.#closed) await this.#checkAll(chunk);
+      }
+    } finally {
+      this.#draining = false;
+    }
+  }
 
+  /** The action taken per target (null: consistent, offline, or failed; failures are logged). Never throws. */
+  async #checkAll(targets: Target[]): Promise<Array<HealingAction | null>> {
+    const online = new Set(targets.map((t) => t.chargePointId).filter((id) => this.#deps.sessions.get(id)?.registrationStatus === 'Accepted'));
+    if (online.size === 0) return targets.map(() => null);
+    const key = (chargePointId: string, connectorId: number) => `${chargePointId}\u0000${connectorId}`;
+    const statuses = new Map<string, string>();
+    const active = new Map<string, number[]>();
+    try {
+      const em = this.#deps.orm.em.fork();
+      const ids = [...online];
+      for (const connector of await em.find(ConnectorSchema, { chargePoint: { $in: ids } }, { fields: ['chargePoint', 'connectorId', 'status'] })) {
+        if (connector.status) statuses.set(key(connector.chargePoint as unknown as string, connector.connectorId), connector.status);
+      }
+      const open = await em.find(TransactionSchema, { chargePoint: { $in: ids }, status: 'Active' }, { fields: ['id', 'chargePoint', 'connectorId'], orderBy: { id: 'asc' } });
+      for (const tx of open) {
+        const k = key(tx.chargePoint as unknown as string, tx.connectorId);
+        active.set(k, [...(active.get(k) ?? []), tx.id]);
+      }
+    } catch (err) {
+      this.#deps.log.error({ err, chargePoints: online.size }, 'healing check failed');
+      return targets.map(() => null);
+    }
+    return Promise.all(
+      targets.map(async ({ chargePointId, connectorId }) => {
+        const status = statuses.get(key(chargePointId, connectorId));
+        if (!online.has(chargePointId) || !status) return null;
+        try {
+          return await this.#heal(chargePointId, connectorId, status, active.get(key(chargePointId, connectorId)) ?? []);
+        } catch (err) {
+          this.#deps.log.error({ err, chargePointId, connectorId }, 'healing check failed');
+          return null;
+        }
+      }),
+    );
+  }
+
+  /** Acts on one connector whose status and Active transactions were just read. */
+  async #heal(chargePointId: string, connectorId: number, status: string, activeIds: number[]): Promise<HealingAction | null> {
     let problem: HealingProblem;
     let triggers: MessageTrigger[];
-    if (CHARGING.has(status) && active.length === 0) {
+    if (CHARGING.has(status) && activeIds.length === 0) {
       problem = 'charging-without-transaction';
       triggers = ['MeterValues', 'StatusNotification'];
-    } else if (status === 'Available' && active.length > 0) {
+    } else if (status === 'Available' && activeIds.length > 0) {
       problem = 'connector-available-while-active';
       triggers = ['StatusNotification'];
     } else {
@@ -163,7 +227,7 @@ export class HealingService {
     }
     this.#lastAction.set(key, now.getTime());
 
-    const action: HealingAction = { at: now, chargePointId, connectorId, problem, connectorStatus: status, transactionIds: active.map((t) => t.id), triggered: [] };
+    const action: HealingAction = { at: now, chargePointId, connectorId, problem, connectorStatus: status, transactionIds: activeIds, triggered: [] };
     if (problem === 'connector-available-while-active') await this.#flag(action.transactionIds);
     this.#deps.log.warn({ chargePointId, connectorId, problem, connectorStatus: status, transactionIds: action.transactionIds }, 'connector state disagrees with the transactions; healing');
     for (const requestedMessage of triggers) {

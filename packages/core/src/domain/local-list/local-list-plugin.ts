@@ -9,7 +9,7 @@ export const LOCAL_LIST_PLUGIN_NAME = 'core-local-list';
  * local authorisation list a while after it connects or boots.
  */
 export function localListPlugin(
-  internals: Pick<CoreInternalServices, 'orm' | 'batcher' | 'sessions'>,
+  internals: Pick<CoreInternalServices, 'orm' | 'batcher' | 'sessions' | 'load'>,
   options: Partial<LocalListOptions> = {},
 ): CsmsPlugin {
   return definePlugin({
@@ -24,6 +24,7 @@ export function localListPlugin(
           sessions: internals.sessions,
           clock: services.get('clock'),
           log: ctx.log,
+          load: internals.load,
         },
         options,
       );

@@ -11,6 +11,7 @@ type SendLocalListRequest = CentralSystemActions['SendLocalList']['request'];
 import type { WriteBatcher } from '../../persistence/write-batcher.js';
 import { desiredEntries, planLocalListUpdate, type LocalListEntries } from './local-list-plan.js';
 import { KeyedTimers } from '../../kernel/keyed-timers.js';
+import type { LoadGauge } from '../../kernel/load-gauge.js';
 
 export interface LocalListOptions {
   /** Sync automatically after a charge point connects or boots, and after `markDirty()` (default true). */
@@ -87,6 +88,8 @@ export interface LocalListServiceDeps {
   sessions: Sessions;
   clock: Clock;
   log: Logger;
+  /** Automatic syncs wait while the process is busy (a reconnect storm schedules one per charger). */
+  load?: Pick<LoadGauge, 'calm'>;
 }
 
 interface ChargePointLimits {
@@ -305,6 +308,9 @@ export class LocalListService {
 
   async #autoSyncWorker(): Promise<void> {
     while (!this.#closed) {
+      // Nobody waits for an automatic sync: it yields to the chargers' own traffic.
+      await this.#deps.load?.calm();
+      if (this.#closed) return;
       const next = this.#autoQueue.values().next();
       if (next.done) return;
       const chargePointId = next.value;
