@@ -45,6 +45,8 @@ export interface BatchWriter {
 
 interface UpsertGroup {
   entity: EntitySchema<any, any>;
+  /** Entity, properties, conflict and update properties: the same key makes the same statement. */
+  key: string;
   props: string[];
   conflict: readonly string[];
   update: readonly string[];
@@ -68,7 +70,7 @@ class RowCollector implements BatchWriter {
   ): void {
     const props = Object.keys(row).filter((k) => (row as Record<string, unknown>)[k] !== undefined);
     const key = `${entity.meta.className}|${props.join(',')}|${options.conflict.join(',')}|${options.update.join(',')}`;
-    const group: UpsertGroup = this.#upserts.get(key) ?? { entity: entity as EntitySchema<any, any>, props, conflict: options.conflict, update: options.update, rows: [] };
+    const group: UpsertGroup = this.#upserts.get(key) ?? { entity: entity as EntitySchema<any, any>, key, props, conflict: options.conflict, update: options.update, rows: [] };
     group.rows.push(row as Record<string, unknown>);
     this.#upserts.set(key, group);
   }
@@ -76,34 +78,21 @@ class RowCollector implements BatchWriter {
   async #writeUpserts(em: CsmsEntityManager, sqlite: boolean): Promise<void> {
     const ctx = em.getTransactionContext();
     for (const group of this.#upserts.values()) {
-      const meta = em.getMetadata().find(group.entity as never);
-      if (!meta) throw new CsmsError(CsmsErrorCode.DATABASE, `entity ${group.entity.meta.className} is not registered`);
-      const column = (name: string) => {
-        const prop = meta.props.find((p) => p.name === name);
-        if (!prop?.fieldNames?.length) throw new CsmsError(CsmsErrorCode.DATABASE, `${meta.className}.${name} is not a stored property`);
-        return { field: prop.fieldNames[0]!, json: String(prop.type).toLowerCase().includes('json') };
-      };
-      const columns = group.props.map(column);
-      const head = `insert into \`${meta.tableName}\` (${columns.map((c) => `\`${c.field}\``).join(', ')}) values `;
-      const tuple = `(${columns.map(() => '?').join(', ')})`;
-      const updates = group.update.map((name) => column(name).field);
-      const tail = sqlite
-        ? ` on conflict (${group.conflict.map((name) => `\`${column(name).field}\``).join(', ')}) do update set ${updates.map((f) => `\`${f}\` = excluded.\`${f}\``).join(', ')}`
-        : ` on duplicate key update ${updates.map((f) => `\`${f}\` = values(\`${f}\`)`).join(', ')}`;
-      const paramsOf = (row: Record<string, unknown>) => group.props.map((prop, j) => toDatabase(row[prop], columns[j]!.json, sqlite));
+      const plan = upsertPlan(em, group, sqlite);
+      const paramsOf = (row: Record<string, unknown>) => group.props.map((prop, j) => toDatabase(row[prop], plan.json[j]!, sqlite));
       if (sqlite) {
         // One single-row statement, kept prepared, run per row on the native handle (the batch's
         // open transaction), like the inserts below. The ORM's execute() would inline the values
         // into a new SQL text for every batch: one prepare per batch and a statement cache flooded
         // with texts that never come back.
-        const upsert = (await nativeSqlite(em))!.prepare(`${head}${tuple}${tail}`);
+        const upsert = (await nativeSqlite(em))!.prepare(`${plan.head}${plan.tuple}${plan.tail}`);
         for (const row of group.rows) upsert.run(paramsOf(row));
         continue;
       }
-      const perChunk = Math.max(1, Math.floor(MAX_PARAMS / columns.length));
+      const perChunk = Math.max(1, Math.floor(MAX_PARAMS / group.props.length));
       for (let i = 0; i < group.rows.length; i += perChunk) {
         const chunk = group.rows.slice(i, i + perChunk);
-        await em.getConnection().execute(`${head}${chunk.map(() => tuple).join(', ')}${tail}`, chunk.flatMap(paramsOf), 'run', ctx);
+        await em.getConnection().execute(`${plan.head}${chunk.map(() => plan.tuple).join(', ')}${plan.tail}`, chunk.flatMap(paramsOf), 'run', ctx);
       }
     }
   }
@@ -177,6 +166,44 @@ function insertPlan(em: CsmsEntityManager, entity: EntitySchema<any, any>): Inse
     columns: columns.map(({ prop, json }) => ({ prop, json })),
   };
   plans.set(entity, plan);
+  return plan;
+}
+
+interface UpsertPlan {
+  head: string;
+  tuple: string;
+  tail: string;
+  /** Per property of the group: stored as JSON text. */
+  json: boolean[];
+}
+
+const upsertPlans = new WeakMap<object, Map<string, UpsertPlan>>();
+
+/** The statement parts of an upsert group (built once per entity, property set and dialect). */
+function upsertPlan(em: CsmsEntityManager, group: UpsertGroup, sqlite: boolean): UpsertPlan {
+  let byKey = upsertPlans.get(group.entity);
+  if (!byKey) upsertPlans.set(group.entity, (byKey = new Map()));
+  const key = `${sqlite ? 'sqlite' : 'mysql'}|${group.key}`;
+  const cached = byKey.get(key);
+  if (cached) return cached;
+  const meta = em.getMetadata().find(group.entity as never);
+  if (!meta) throw new CsmsError(CsmsErrorCode.DATABASE, `entity ${group.entity.meta.className} is not registered`);
+  const column = (name: string) => {
+    const prop = meta.props.find((p) => p.name === name);
+    if (!prop?.fieldNames?.length) throw new CsmsError(CsmsErrorCode.DATABASE, `${meta.className}.${name} is not a stored property`);
+    return { field: prop.fieldNames[0]!, json: String(prop.type).toLowerCase().includes('json') };
+  };
+  const columns = group.props.map(column);
+  const updates = group.update.map((name) => column(name).field);
+  const plan: UpsertPlan = {
+    head: `insert into \`${meta.tableName}\` (${columns.map((c) => `\`${c.field}\``).join(', ')}) values `,
+    tuple: `(${columns.map(() => '?').join(', ')})`,
+    tail: sqlite
+      ? ` on conflict (${group.conflict.map((name) => `\`${column(name).field}\``).join(', ')}) do update set ${updates.map((f) => `\`${f}\` = excluded.\`${f}\``).join(', ')}`
+      : ` on duplicate key update ${updates.map((f) => `\`${f}\` = values(\`${f}\`)`).join(', ')}`,
+    json: columns.map((c) => c.json),
+  };
+  byKey.set(key, plan);
   return plan;
 }
 
