@@ -56,7 +56,7 @@ export interface HealingServiceDeps {
 const ACTOR = 'system:healing';
 const CHARGING = new Set(['Charging', 'SuspendedEV', 'SuspendedEVSE']);
 const KEEP_ACTIONS = 100;
-/** Connectors checked with one pair of queries. */
+/** Connectors checked with one pair of queries (a chunk takes whole charge points, so it may hold a few more). */
 const CHECK_CHUNK = 200;
 
 interface Target {
@@ -87,8 +87,8 @@ export class HealingService {
   readonly #lastAction = new Map<string, number>();
   readonly #actions: HealingAction[] = [];
   readonly #running = new Set<Promise<unknown>>();
-  /** Checks whose delay is over, by charge point and connector, waiting for the drain. */
-  readonly #due = new Map<string, Target>();
+  /** Connectors whose delay is over, by charge point, waiting for the drain. */
+  readonly #due = new Map<string, Set<number>>();
   #draining = false;
   #closed = false;
 
@@ -117,7 +117,9 @@ export class HealingService {
     let timers = this.#timers.get(chargePointId);
     if (!timers) this.#timers.set(chargePointId, (timers = new KeyedTimers<number>()));
     timers.set(connectorId, this.#options.delayMs, () => {
-      this.#due.set(`${chargePointId}\u0000${connectorId}`, { chargePointId, connectorId });
+      let due = this.#due.get(chargePointId);
+      if (!due) this.#due.set(chargePointId, (due = new Set()));
+      due.add(connectorId);
       if (!this.#draining) this.#track(this.#drain());
     });
   }
@@ -126,7 +128,7 @@ export class HealingService {
   forget(chargePointId: string): void {
     this.#timers.get(chargePointId)?.clear();
     this.#timers.delete(chargePointId);
-    for (const [key, target] of this.#due) if (target.chargePointId === chargePointId) this.#due.delete(key);
+    this.#due.delete(chargePointId);
   }
 
   /**
@@ -156,10 +158,10 @@ export class HealingService {
       while (this.#due.size > 0 && !this.#closed) {
         await this.#deps.load?.calm();
         const chunk: Target[] = [];
-        for (const [key, target] of this.#due) {
-          this.#due.delete(key);
-          chunk.push(target);
-          if (chunk.length === CHECK_CHUNK) break;
+        for (const [chargePointId, connectors] of this.#due) {
+          if (chunk.length >= CHECK_CHUNK) break;
+          this.#due.delete(chargePointId);
+          for (const connectorId of connectors) chunk.push({ chargePointId, connectorId });
         }
         if (!this.#closed) await this.#checkAll(chunk);
       }
