@@ -407,7 +407,7 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
     chargePoints: { get: (chargePointId) => commands.for(chargePointId) },
     async listen() {
       try {
-        await http.listen({ port: config.port, host: config.host });
+        await http.listen({ port: config.port, host: config.host, backlog: config.listenBacklog });
       } catch (err) {
         log.error({ err, host: config.host, port: config.port }, 'start failed: cannot listen; stored credentials (the bootstrap API key) were left unchanged');
         throw new CsmsError(CsmsErrorCode.LISTEN, `cannot listen on ${config.host}:${config.port}: ${(err as Error).message}; set CHARGE_IT_PORT / CHARGE_IT_HOST`, {

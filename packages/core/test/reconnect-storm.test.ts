@@ -4,10 +4,12 @@
  * without Basic auth, each registered exactly once, every Boot and StatusNotification stored
  * (handshake lookups and registrations coalesced, Boot and Status written as multi-row upserts).
  */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { generateAuthKey, hashAuthKey } from '../src/ocpp/credentials.js';
 import { ChargePointSchema, ConnectorSchema, DeviceEventSchema, StatusEventSchema } from '../src/persistence/entities/index.js';
-import type { FakeChargePoint } from '../src/testing/index.js';
+import { createTestCsms, type FakeChargePoint } from '../src/testing/index.js';
 import { upgradeRequest } from './gateway-fixtures.js';
 import { closeRulesHarnesses, startRules, type RulesHarness } from './ocpp-rules-fixtures.js';
 import { testDatabases } from './support/databases.js';
@@ -92,5 +94,31 @@ describe.each(testDatabases())('reconnect storm on $name', (db) => {
     await cp.boot({ firmwareVersion: '2.0' });
     expect(await h.em().findOneOrFail(ChargePointSchema, { id: 'CP-1' })).toMatchObject({ firmwareVersion: '2.0', registrationStatus: 'Accepted' });
     expect(await h.em().count(DeviceEventSchema, { chargePoint: 'CP-1', kind: 'BootNotification' })).toBe(2);
+  });
+});
+
+describe('the listen queue', () => {
+  /** The backlog of the listening socket on `port`, as the kernel reports it (`ss`: Send-Q of a LISTEN socket). */
+  function backlogOf(port: number): number {
+    const out = execFileSync('ss', ['-Hltn', `sport = :${port}`], { encoding: 'utf8' }).trim();
+    const columns = out.split(/\s+/);
+    if (columns[0] !== 'LISTEN') throw new Error(`no listening socket on port ${port}: "${out}"`);
+    return Number(columns[2]);
+  }
+
+  it('holds a storm\'s burst: the server listens with listenBacklog (default 4096, capped by net.core.somaxconn), not Node\'s 511', async () => {
+    const somaxconn = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8'));
+    const byDefault = await createTestCsms();
+    try {
+      expect(backlogOf(byDefault.port)).toBe(Math.min(4096, somaxconn));
+    } finally {
+      await byDefault.close();
+    }
+    const configured = await createTestCsms({ listenBacklog: 100 });
+    try {
+      expect(backlogOf(configured.port)).toBe(100);
+    } finally {
+      await configured.close();
+    }
   });
 });

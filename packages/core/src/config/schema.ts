@@ -15,6 +15,8 @@ export interface TlsConfig {
 export interface CsmsConfig {
   port: number;
   host: string;
+  /** Connections the kernel queues for the server before it accepts them (capped by net.core.somaxconn). */
+  listenBacklog: number;
   databaseUrl: string;
   autoRegister: boolean;
   /** Heartbeat interval (s) sent in BootNotification.conf when Accepted. */
@@ -106,6 +108,7 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export const optionSpecs: readonly OptionSpec[] = [
   { path: 'port', env: 'CHARGE_IT_PORT', kind: 'int', default: 9000, min: 0, max: 65535, description: 'TCP port of the HTTP server (OCPP websocket at /ocpp/{id} and the REST API); 0 picks a free port' },
   { path: 'host', env: 'CHARGE_IT_HOST', kind: 'string', default: '0.0.0.0', description: 'address to listen on' },
+  { path: 'listenBacklog', env: 'CHARGE_IT_LISTEN_BACKLOG', kind: 'int', default: 4_096, min: 1, max: 65_535, description: 'connections the kernel queues for the server before it accepts them (Linux caps it at net.core.somaxconn); when a reconnect storm overflows the queue, each charger that overflows waits for a TCP retransmit (1 s, then 2 s, ...)' },
   { path: 'databaseUrl', env: 'CHARGE_IT_DATABASE_URL', kind: 'string', default: 'sqlite:./data/charge-it.db', description: 'sqlite:<file> (embedded, default) or mysql://user:pass@host:port/db / mariadb://…' },
   { path: 'autoRegister', env: 'CHARGE_IT_AUTO_REGISTER', kind: 'bool', default: false, description: 'accept unknown charge point ids and register them (otherwise HTTP 404 at the handshake)' },
   { path: 'heartbeatInterval', env: 'CHARGE_IT_HEARTBEAT_INTERVAL', kind: 'int', default: 300, min: 1, max: 86_400, description: 'heartbeat interval in seconds sent in BootNotification.conf' },
