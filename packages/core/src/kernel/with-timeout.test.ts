@@ -20,4 +20,22 @@ describe('withTimeout', () => {
     reject(new Error('late'));
     await new Promise((r) => setImmediate(r));
   });
+
+  it('a function that returns a plain value starts no timer; one that returns a promise does, and it is cleared', async () => {
+    const realSetTimeout = globalThis.setTimeout;
+    let timers = 0;
+    globalThis.setTimeout = ((...args: Parameters<typeof setTimeout>) => {
+      timers++;
+      return realSetTimeout(...args);
+    }) as typeof setTimeout;
+    try {
+      expect(await withTimeout(() => 7, 1_000)).toBe(7);
+      expect(await withTimeout(() => undefined, 1_000)).toBeUndefined();
+      expect(timers).toBe(0);
+      expect(await withTimeout(async () => 8, 1_000)).toBe(8);
+      expect(timers).toBe(1);
+    } finally {
+      globalThis.setTimeout = realSetTimeout;
+    }
+  });
 });
