@@ -229,7 +229,7 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
 
   // Core features built on the plugin contract (load management, maintenance mode, ...), set up
   // before the application's plugins. They get the internals they need from here, not from ctx.
-  const internals = { orm, batcher, sessions, authorization: cradle.authorization, sampleInbox: cradle.sampleInbox, load: cradle.load };
+  const internals = { orm, batcher, sessions, authorization: cradle.authorization, sampleInbox: cradle.sampleInbox, load };
   const builtIn: CsmsPlugin[] = [
     tariffsPlugin(internals),
     reservationsPlugin(internals),
@@ -453,7 +453,7 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
         await withTimeout(router.idle(), IN_FLIGHT_GRACE_MS);
         await hooks.drain();
         live.close();
-        cradle.load.close(); // deferred background work runs now (or sees the closing service)
+        load.close(); // deferred background work runs now (or sees the closing service)
         await loaded.close();
         await chargePoints.stop();
         await cradle.sampleInbox.close();

@@ -12,7 +12,7 @@ export interface LoadGaugeOptions {
   intervalMs: number;
 }
 
-export const DEFAULT_LOAD_GAUGE_OPTIONS: Readonly<LoadGaugeOptions> = Object.freeze({ busyAbove: 0.7, maxDeferMs: 60_000, intervalMs: 250 });
+const DEFAULT_LOAD_GAUGE_OPTIONS: Readonly<LoadGaugeOptions> = Object.freeze({ busyAbove: 0.7, maxDeferMs: 60_000, intervalMs: 250 });
 
 interface Waiter {
   resolve: () => void;
@@ -41,10 +41,6 @@ export class LoadGauge {
 
   constructor(options: Partial<LoadGaugeOptions> = {}) {
     this.#options = { ...DEFAULT_LOAD_GAUGE_OPTIONS, ...options };
-  }
-
-  get options(): Readonly<LoadGaugeOptions> {
-    return this.#options;
   }
 
   /** The event-loop utilisation of the last interval (0–1). */

@@ -31,10 +31,11 @@ export interface BatchWriter {
    * Inserts the row, or updates the `update` properties of the row with the same `conflict` key (a
    * primary or unique key). All upserts of one entity and property set in the batch are written
    * together: one kept-prepared `INSERT … ON CONFLICT (…) DO UPDATE` run per row (SQLite), or ONE
-   * multi-row `… ON DUPLICATE KEY UPDATE` (MariaDB), before the batch's inserts (so those may reference the upserted rows); for the same
-   * key the later row wins. No read, no managed entity: for the notifications a reconnect storm
-   * brings (BootNotification, StatusNotification). Unlike entities, these rows are written after
-   * every work of the batch has run, so a later work in the same batch does not see them.
+   * multi-row `… ON DUPLICATE KEY UPDATE` (MariaDB), before the batch's inserts (so those may
+   * reference the upserted rows); for the same key the later row wins. No read, no managed
+   * entity: for the notifications a reconnect storm brings (BootNotification,
+   * StatusNotification). Unlike entities, these rows are written after every work of the batch
+   * has run, so a later work in the same batch does not see them.
    */
   upsert<T extends object>(
     entity: EntitySchema<T, never> | EntitySchema<T>,
@@ -182,7 +183,7 @@ const upsertPlans = new WeakMap<object, Map<string, UpsertPlan>>();
 /** The statement parts of an upsert group (built once per entity, property set and dialect). */
 function upsertPlan(em: CsmsEntityManager, group: UpsertGroup, sqlite: boolean): UpsertPlan {
   let byKey = upsertPlans.get(group.entity);
-  if (!byKey) upsertPlans.set(group.entity, (byKey = new Map()));
+  if (!byKey) upsertPlans.set(group.entity, (byKey = new Map<string, UpsertPlan>()));
   const key = `${sqlite ? 'sqlite' : 'mysql'}|${group.key}`;
   const cached = byKey.get(key);
   if (cached) return cached;
