@@ -62,7 +62,7 @@ async function open(path: string): Promise<Page> {
 
 const text = (page: Page, sel: string) => page.locator(sel).innerText();
 
-async function waitText(page: Page, sel: string, accept: (t: string) => boolean, what: string, timeoutMs = 30_000): Promise<string> {
+async function waitText(page: Page, sel: string, accept: (t: string) => boolean, what: string, timeoutMs = 20_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   for (;;) {
@@ -73,7 +73,9 @@ async function waitText(page: Page, sel: string, accept: (t: string) => boolean,
   }
 }
 
-describe('driver page', () => {
+// Each wait below has its own deadline (20 s unless given) and says what it waited for; the test
+// timeout is set well above them so a slow wait fails with that message, not with a bare timeout.
+describe('driver page', { timeout: 90_000 }, () => {
   let transactionId = 0;
 
   it('shows a live session from Firebase, updating without a reload', async () => {
@@ -202,7 +204,7 @@ describe('driver page', () => {
     try {
       expect(logger.filter((e) => /driver page at \/driver\/ has no data source/.test(e.msg))).toHaveLength(1);
       const page = await context.newPage();
-      await page.goto(`${bare.url}/driver/live.html?cp=CP-1&c=1&lang=en`);
+      await page.goto(`${bare.url}/driver/live.html?cp=CP-1&c=1&lang=en`, { timeout: 20_000 });
       await waitText(page, '#notice', (t) => t.includes('not set up'), 'not set up notice');
       await page.close();
     } finally {
