@@ -58,8 +58,12 @@ async function startChargeIt() {
     databaseUrl,
     autoRegister: true,
     logLevel,
-    // A metrics port of its own (no API key), read for the group-commit batch figures.
-    env: { CHARGE_IT_METRICS_PORT: '0' },
+    // The CHARGE_IT_* settings of the bench's environment (e.g. CHARGE_IT_PERSISTENCE_BATCH_DELAY_MS),
+    // not the bench's own; a metrics port of its own (no API key), read for the group-commit batch figures.
+    env: {
+      ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('CHARGE_IT_') && !name.startsWith('CHARGE_IT_BENCH_'))),
+      CHARGE_IT_METRICS_PORT: '0',
+    },
   });
   const em = csms.orm.em.fork();
   if (!(await em.findOne(IdTagSchema, { idTag: BENCH_ID_TAG }))) {

@@ -25,6 +25,22 @@ describe('HookRunner.tap (host-internal synchronous listeners)', () => {
     expect(order.slice(4)).toEqual(['tap 3', 'plugin 3']);
   });
 
+  it('freezes the argument for plugins only: a tap alone gets it as it is', async () => {
+    const runner = new HookRunner<TapHooks>({ kinds, log: silentLogger, freezeArgs: true });
+    const tapped: boolean[] = [];
+    runner.tap('onEvent', (arg) => void tapped.push(Object.isFrozen(arg)));
+    const alone = { n: 1 };
+    runner.observe('onEvent', alone);
+    expect(Object.isFrozen(alone)).toBe(false);
+    runner.register('p', { onEvent: () => {} });
+    const shared = { n: 2 };
+    runner.observe('onEvent', shared);
+    await runner.drain();
+    // With a plugin on the hook, the taps see the frozen object too (one object, frozen once).
+    expect(tapped).toEqual([false, true]);
+    expect(Object.isFrozen(shared)).toBe(true);
+  });
+
   it('a throwing tap is logged and neither the caller nor the plugins notice', async () => {
     const errors: unknown[] = [];
     const log: Logger = { ...silentLogger, error: (obj: unknown) => void errors.push(obj), child: () => log };

@@ -178,7 +178,8 @@ export class HookRunner<H extends HookSpecs> {
    * A host-internal, synchronous listener of an observe hook (not for plugins): called inside
    * `observe()` itself — after the caller's commit, before its reply, ahead of every plugin queue —
    * so in-memory state such as the core's live state never waits behind a slow plugin. Only for
-   * cheap in-memory work; a throw is logged and ignored. Allowed after `freeze()`. Returns a remover.
+   * cheap in-memory work; a throw is logged and ignored. A tap must not change its argument (it is
+   * frozen only when a plugin handles the hook too). Allowed after `freeze()`. Returns a remover.
    */
   tap<K extends ObserveHookName<H>>(name: K, listener: (arg: H[K]['arg']) => void): () => void {
     const list = this.#taps.get(name) ?? [];
@@ -196,9 +197,12 @@ export class HookRunner<H extends HookSpecs> {
    * `drain()` to wait for the queues.
    */
   observe<K extends ObserveHookName<H>>(name: K, arg: H[K]['arg'], queueKey = ''): void {
+    const registrations = this.#handlers.get(name);
+    // Frozen for the plugins only: the taps are the host's own code, and freezing costs a walk of
+    // the argument on every call (a MeterValues flood is one observe per message).
+    if (registrations?.length && this.#freezeArgs) deepFreeze(arg);
     const taps = this.#taps.get(name);
     if (taps?.length) {
-      if (this.#freezeArgs) deepFreeze(arg);
       for (const tap of taps) {
         try {
           tap(arg);
@@ -207,9 +211,7 @@ export class HookRunner<H extends HookSpecs> {
         }
       }
     }
-    const registrations = this.#handlers.get(name);
     if (!registrations?.length) return;
-    if (this.#freezeArgs) deepFreeze(arg);
     const previous = this.#queues.get(queueKey) ?? Promise.resolve();
     this.#pending += registrations.length;
     // Start after the current I/O turn: the caller's reply (e.g. the OCPP CALLRESULT, written in

@@ -10,6 +10,12 @@ export interface LiveBus {
   publish(event: LiveEvent): void;
   /** Returns a function that removes the handler. */
   subscribe(handler: (event: LiveEvent) => void): () => void;
+  /**
+   * Optional: false when no handler anywhere would receive an event published now, so the live
+   * state does not build it (a reconnect storm with nobody watching builds no views). A bus
+   * without it is always published to.
+   */
+  hasSubscribers?(): boolean;
 }
 
 /** The default bus: a set of handlers in this process. */
@@ -27,6 +33,10 @@ export class InProcessLiveBus implements LiveBus {
     return () => {
       this.#handlers.delete(entry);
     };
+  }
+
+  hasSubscribers(): boolean {
+    return this.#handlers.size > 0;
   }
 
   /** Number of handlers attached (tests: unsubscribing frees everything). */

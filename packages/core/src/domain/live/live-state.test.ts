@@ -134,6 +134,44 @@ describe('LiveState', () => {
     expect(slow[1]).toMatchObject({ connector: { session: { energyWh: 500 } } });
   });
 
+  it('builds no event while nobody listens (the bus says so); a bus that cannot tell is always published to', () => {
+    const published: LiveEvent[] = [];
+    let listening = false;
+    const quiet = new LiveState({
+      clock: { now: () => now },
+      log: silentLogger,
+      bus: { publish: (e) => void published.push(e), subscribe: () => () => {}, hasSubscribers: () => listening },
+      options: { coalesceMs: 0, lastSessionMinutes: 30 },
+    });
+    const blind = new LiveState({
+      clock: { now: () => now },
+      log: silentLogger,
+      bus: { publish: (e) => void published.push(e), subscribe: () => () => {} },
+      options: { coalesceMs: 0, lastSessionMinutes: 30 },
+    });
+    try {
+      quiet.connected('CP-1', T0, 'Accepted');
+      quiet.statusChanged('CP-1', { connectorId: 1, status: 'Available', errorCode: 'NoError' }, T0);
+      expect(published).toHaveLength(0);
+      // The state itself is kept: a subscriber starts from it.
+      expect(quiet.connector('CP-1', 1)).toMatchObject({ status: 'Available' });
+      listening = true;
+      quiet.statusChanged('CP-1', { connectorId: 1, status: 'Preparing', errorCode: 'NoError' }, now);
+      expect(published.map((e) => e.type)).toContain('connector');
+      published.length = 0;
+      blind.connected('CP-2', T0, 'Accepted');
+      expect(published.map((e) => e.type)).toContain('chargePoint');
+    } finally {
+      quiet.close();
+      blind.close();
+    }
+    expect(new InProcessLiveBus().hasSubscribers()).toBe(false);
+    const off = bus.subscribe(() => {});
+    expect(bus.hasSubscribers()).toBe(true);
+    off();
+    expect(bus.hasSubscribers()).toBe(false);
+  });
+
   it('unsubscribing frees the subscription, its buffer and its scheduled delivery', async () => {
     make(0);
     start();

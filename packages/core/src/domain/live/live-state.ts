@@ -556,6 +556,8 @@ export class LiveState implements LiveStateService {
 
   #publish(key: string, build: () => LiveEvent | undefined): void {
     this.#lastEmit.set(key, performance.now());
+    // Nobody listening: build nothing. A subscriber that comes later starts from a snapshot.
+    if (this.#bus.hasSubscribers?.() === false) return;
     try {
       const event = build();
       if (event) this.#bus.publish(event);
