@@ -10,6 +10,7 @@
 import { once } from 'node:events';
 import { pathToFileURL } from 'node:url';
 import ocppRpc from 'ocpp-rpc';
+import { csmsEnv } from './csms-env.mjs';
 
 const { RPCServer } = ocppRpc;
 const [kind, databaseUrl, logLevel = 'warn'] = process.argv.slice(2);
@@ -58,12 +59,9 @@ async function startChargeIt() {
     databaseUrl,
     autoRegister: true,
     logLevel,
-    // The CHARGE_IT_* settings of the bench's environment (e.g. CHARGE_IT_PERSISTENCE_BATCH_DELAY_MS),
-    // not the bench's own; a metrics port of its own (no API key), read for the group-commit batch figures.
-    env: {
-      ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('CHARGE_IT_') && !name.startsWith('CHARGE_IT_BENCH_'))),
-      CHARGE_IT_METRICS_PORT: '0',
-    },
+    // The bench's CHARGE_IT_* settings, and a metrics port of its own (no API key), read for the
+    // group-commit batch figures.
+    env: { ...csmsEnv(), CHARGE_IT_METRICS_PORT: '0' },
   });
   const em = csms.orm.em.fork();
   if (!(await em.findOne(IdTagSchema, { idTag: BENCH_ID_TAG }))) {

@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { pathToFileURL } from 'node:url';
 import ocppRpc from 'ocpp-rpc';
+import { csmsEnv } from './csms-env.mjs';
 
 const { RPCServer } = ocppRpc;
 const [kind, databaseUrl, seedCountArg = '0', seedProfileArg = '0', logLevel = 'warn'] = process.argv.slice(2);
@@ -44,9 +45,7 @@ async function startBare() {
 async function startChargeIt() {
   const core = process.env.CHARGE_IT_BENCH_CORE ? pathToFileURL(process.env.CHARGE_IT_BENCH_CORE).href : '@charge-it/core';
   const { createCsms, hashAuthKey, hashGeneratedAuthKey } = await import(core);
-  // The CSMS reads the CHARGE_IT_* settings of the bench's environment (e.g. CHARGE_IT_LISTEN_BACKLOG), not the bench's own.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('CHARGE_IT_') && !name.startsWith('CHARGE_IT_BENCH_')));
-  const csms = await createCsms({ port: 0, host: '127.0.0.1', databaseUrl, autoRegister: true, logLevel, env });
+  const csms = await createCsms({ port: 0, host: '127.0.0.1', databaseUrl, autoRegister: true, logLevel, env: csmsEnv() });
   if (process.env.CHARGE_IT_BENCH_NO_HEALING) csms.services.get('healing').configure({ enabled: false });
   if (process.env.CHARGE_IT_BENCH_NO_SYNC) csms.services.get('localList').configure({ autoSync: false });
   const seedCount = Number(seedCountArg);
