@@ -52,8 +52,16 @@ async function startBare() {
 async function startChargeIt() {
   // CHARGE_IT_BENCH_CORE: another build of the core (a path to its dist/index.js), to compare builds.
   const core = process.env.CHARGE_IT_BENCH_CORE ? pathToFileURL(process.env.CHARGE_IT_BENCH_CORE).href : '@charge-it/core';
-  const { createCsms, IdTagSchema } = await import(core);
+  const { createCsms, IdTagSchema, definePlugin } = await import(core);
+  // CHARGE_IT_BENCH_STORE_NOTHING=1: a plugin replaces the core's MeterValues handler with one that
+  // answers {} and stores nothing. What is left is the platform's own cost per message (session,
+  // dispatch, strict validation, metrics): the floor under any persistence.
+  const plugins =
+    process.env.CHARGE_IT_BENCH_STORE_NOTHING === '1'
+      ? [definePlugin({ name: 'bench-store-nothing', setup: (ctx) => ctx.handle('MeterValues', () => ({}), { replaceDefault: true }) })]
+      : [];
   const csms = await createCsms({
+    plugins,
     port: 0,
     host: '127.0.0.1',
     databaseUrl,

@@ -23,6 +23,9 @@
 //   --connect-concurrency 200   --log-level warn   --json results.json
 //   --server-cpu 0         pin each server process to that CPU (taskset); run the generator with `taskset -c 1`
 //   --profile <dir>        run every server with --cpu-prof, profiles written to <dir> (open in Chrome DevTools)
+//   --interleave N         flood only: all servers up at once, the flood goes to one at a time in N
+//                          rounds of --duration s; reports the median and range of the per-round
+//                          ratios (the VM's speed drifts too much for ratios of runs minutes apart)
 //   --client rpc           rpc: ocpp-rpc RPCClient per charge point (default); ws: a minimal OCPP-J
 //                          client on a bare ws socket, ~5× cheaper for the generator, so that the
 //                          generator's own CPU and GC pauses weigh less in the figures
@@ -66,6 +69,7 @@ const { values: args } = parseBenchArgs(import.meta.url, {
   profile: { type: 'string' },
   'server-cpu': { type: 'string' },
   json: { type: 'string' },
+  interleave: { type: 'string' },
 });
 
 const durationS = positive('duration');
@@ -81,6 +85,11 @@ if (!['rpc', 'ws'].includes(args.client)) {
   process.exit(2);
 }
 const phases = args.phases.split(',').map((p) => p.trim());
+const interleave = args.interleave === undefined ? 0 : positive('interleave');
+if (interleave > 0 && !targets.includes('bare')) {
+  console.error('--interleave compares each target with the bare server round by round: include bare in --targets');
+  process.exit(2);
+}
 const BENCH_ID_TAG = 'BENCH-1';
 /** Client source addresses: 127.0.0.1-40, so 10,000+ connections never run out of ephemeral ports. */
 const SOURCE_ADDRESSES = Array.from({ length: 40 }, (_, i) => `127.0.0.${i + 1}`);
@@ -393,7 +402,8 @@ const fmt = (n, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // ---- (a) MeterValues flood ------------------------------------------------------------------------
-async function floodRun(target, count) {
+/** A fresh database and server for `target`, with `count` charge points connected, booted and in a transaction. */
+async function floodSetup(target, count) {
   const db = await freshDatabase(target);
   const server = await startServer(target === 'bare' ? 'bare' : 'charge-it', db.url);
   try {
@@ -401,71 +411,120 @@ async function floodRun(target, count) {
     const { chargePoints, errors: connectErrors, connectSeconds } = await connectChargePoints(server, count, `FLOOD-${target}`, { startTransaction: true });
     if (connectErrors.length > 0) console.warn(`  ${connectErrors.length} of ${count} charge points failed to connect/boot/start: ${connectErrors[0].message}`);
     const rssConnected = await server.rssAfterGc();
-
-    const latencies = [];
-    let errors = 0;
-    let firstError;
-    const startAt = performance.now();
-    const measureFrom = startAt + warmupS * 1000;
-    const stopAt = measureFrom + durationS * 1000;
-    let cpuFrom;
-    let genCpuFrom;
-    let batchesFrom;
-    const stopWatch = watchRss(server.pid);
-    setTimeout(() => {
-      cpuFrom = cpuSecondsOf(server.pid);
-      genCpuFrom = process.cpuUsage();
-      batchesFrom = server.batches();
-    }, warmupS * 1000);
-    await Promise.all(
-      chargePoints.map(async (cp) => {
-        let energyWh = 0;
-        while (performance.now() < stopAt) {
-          const t0 = performance.now();
-          try {
-            await cp.client.call('MeterValues', meterValuesPayload(cp.transactionId, (energyWh += 10)));
-            const t1 = performance.now();
-            if (t0 >= measureFrom && t1 <= stopAt) latencies.push(t1 - t0);
-          } catch (err) {
-            errors++;
-            firstError ??= err;
-            await sleep(50);
-          }
-        }
-      }),
-    );
-    const measuredS = durationS;
-    const serverCpu = (cpuSecondsOf(server.pid) - cpuFrom) / measuredS;
-    const genCpuUsage = process.cpuUsage(genCpuFrom);
-    const genCpu = (genCpuUsage.user + genCpuUsage.system) / 1e6 / measuredS;
-    const rssPeak = stopWatch();
-    const [batchesStart, batchesEnd] = await Promise.all([batchesFrom, server.batches()]);
-    const batchCount = batchesEnd ? batchesEnd.count - batchesStart.count : NaN;
-    if (firstError) console.warn(`  ${errors} MeterValues calls failed; first: ${firstError.message}`);
-    await closeChargePoints(chargePoints);
-    const stats = summarize(latencies);
-    return {
-      phase: 'flood',
-      target,
-      chargePoints: chargePoints.length,
-      connectSeconds,
-      msgsPerSecond: stats.count / measuredS,
-      p50Ms: stats.p50,
-      p99Ms: stats.p99,
-      maxMs: stats.max,
-      errors,
-      rssIdleMB: rssIdle / MB,
-      rssConnectedMB: rssConnected / MB,
-      rssPeakMB: rssPeak / MB,
-      serverCpuPercent: serverCpu * 100,
-      generatorCpuPercent: genCpu * 100,
-      batchesPerSecond: batchCount / measuredS,
-      worksPerBatch: batchesEnd ? (batchesEnd.works - batchesStart.works) / batchCount : NaN,
-      batchMs: batchesEnd ? ((batchesEnd.seconds - batchesStart.seconds) * 1000) / batchCount : NaN,
-    };
-  } finally {
+    return { target, count, db, server, chargePoints, rssIdle, rssConnected, connectSeconds, energyWh: new Map() };
+  } catch (err) {
     await server.stop();
     await db.dispose();
+    throw err;
+  }
+}
+
+async function floodTeardown(setup) {
+  await closeChargePoints(setup.chargePoints);
+  await setup.server.stop();
+  await setup.db.dispose();
+}
+
+/** Every charge point of `setup` sends MeterValues back-to-back for `warmS` + `measureS` seconds; the last `measureS` are measured. */
+async function floodMeasure(setup, warmS, measureS) {
+  const { server, chargePoints } = setup;
+  const latencies = [];
+  let errors = 0;
+  let firstError;
+  const startAt = performance.now();
+  const measureFrom = startAt + warmS * 1000;
+  const stopAt = measureFrom + measureS * 1000;
+  let cpuFrom;
+  let genCpuFrom;
+  let batchesFrom;
+  const stopWatch = watchRss(server.pid);
+  setTimeout(() => {
+    cpuFrom = cpuSecondsOf(server.pid);
+    genCpuFrom = process.cpuUsage();
+    batchesFrom = server.batches();
+  }, warmS * 1000);
+  await Promise.all(
+    chargePoints.map(async (cp) => {
+      let energyWh = setup.energyWh.get(cp) ?? 0;
+      while (performance.now() < stopAt) {
+        const t0 = performance.now();
+        try {
+          await cp.client.call('MeterValues', meterValuesPayload(cp.transactionId, (energyWh += 10)));
+          const t1 = performance.now();
+          if (t0 >= measureFrom && t1 <= stopAt) latencies.push(t1 - t0);
+        } catch (err) {
+          errors++;
+          firstError ??= err;
+          await sleep(50);
+        }
+      }
+      setup.energyWh.set(cp, energyWh);
+    }),
+  );
+  const serverCpu = (cpuSecondsOf(server.pid) - cpuFrom) / measureS;
+  const genCpuUsage = process.cpuUsage(genCpuFrom);
+  const genCpu = (genCpuUsage.user + genCpuUsage.system) / 1e6 / measureS;
+  const rssPeak = stopWatch();
+  const [batchesStart, batchesEnd] = await Promise.all([batchesFrom, server.batches()]);
+  const batchCount = batchesEnd ? batchesEnd.count - batchesStart.count : NaN;
+  if (firstError) console.warn(`  ${errors} MeterValues calls failed; first: ${firstError.message}`);
+  const stats = summarize(latencies);
+  return {
+    phase: 'flood',
+    target: setup.target,
+    chargePoints: chargePoints.length,
+    connectSeconds: setup.connectSeconds,
+    msgsPerSecond: stats.count / measureS,
+    p50Ms: stats.p50,
+    p99Ms: stats.p99,
+    maxMs: stats.max,
+    errors,
+    rssIdleMB: setup.rssIdle / MB,
+    rssConnectedMB: setup.rssConnected / MB,
+    rssPeakMB: rssPeak / MB,
+    serverCpuPercent: serverCpu * 100,
+    generatorCpuPercent: genCpu * 100,
+    batchesPerSecond: batchCount / measureS,
+    worksPerBatch: batchesEnd ? (batchesEnd.works - batchesStart.works) / batchCount : NaN,
+    batchMs: batchesEnd ? ((batchesEnd.seconds - batchesStart.seconds) * 1000) / batchCount : NaN,
+  };
+}
+
+async function floodRun(target, count) {
+  const setup = await floodSetup(target, count);
+  try {
+    return await floodMeasure(setup, warmupS, durationS);
+  } finally {
+    await floodTeardown(setup);
+  }
+}
+
+/**
+ * --interleave N: every target's server runs at once (idle but for its turn) and the flood goes
+ * to one target at a time, in N rounds of --duration seconds each. This VM's speed swings by up to
+ * 2× within minutes, so a ratio is only meaningful between runs seconds apart: each round gives
+ * one ratio per target against the bare server of the same round, and the report shows their
+ * median and range.
+ */
+async function floodInterleaved(targetsToRun, count, rounds) {
+  const setups = [];
+  try {
+    for (const target of targetsToRun) setups.push(await floodSetup(target, count));
+    const perRound = [];
+    for (let round = 0; round < rounds; round++) {
+      // Alternate the order, so that no target always runs right after the same one.
+      const order = round % 2 === 0 ? setups : [...setups].reverse();
+      const results = [];
+      for (const setup of order) results.push(await floodMeasure(setup, Math.min(warmupS, 1), durationS));
+      perRound.push(results);
+      const bare = results.find((r) => r.target === 'bare');
+      console.log(
+        `  round ${round + 1}: ${results.map((r) => `${label(r.target)} ${fmt(r.msgsPerSecond, 0)}${bare && r !== bare ? ` (${fmt((100 * r.msgsPerSecond) / bare.msgsPerSecond)} %)` : ''}`).join(', ')}`,
+      );
+    }
+    return perRound;
+  } finally {
+    for (const setup of setups) await floodTeardown(setup);
   }
 }
 
@@ -612,7 +671,13 @@ async function main() {
   console.log('');
 
   const results = [];
-  if (phases.includes('flood')) {
+  const interleaved = [];
+  if (phases.includes('flood') && interleave > 0) {
+    for (const count of floodCounts) {
+      console.log(`(a) flood × ${count}, interleaved, ${interleave} rounds of ${durationS} s`);
+      interleaved.push({ count, rounds: await floodInterleaved(plannedTargets, count, interleave) });
+    }
+  } else if (phases.includes('flood')) {
     for (const count of floodCounts) {
       for (const target of plannedTargets) {
         process.stdout.write(`(a) flood ${label(target)} × ${count} … `);
@@ -652,6 +717,39 @@ async function main() {
         }),
       ),
     );
+  }
+
+  for (const { count, rounds } of interleaved) {
+    console.log(`\n(a) MeterValues flood, ${count} charge points, ${rounds.length} interleaved rounds of ${durationS} s — median (range) per target`);
+    const median = (values) => {
+      const sorted = [...values].sort((a, b) => a - b);
+      const mid = sorted.length >> 1;
+      return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    };
+    const range = (values) => `${fmt(Math.min(...values), 0)}–${fmt(Math.max(...values), 0)}`;
+    const rows = plannedTargets.map((target) => {
+      const runs = rounds.map((round) => round.find((r) => r.target === target));
+      const ratios = rounds.map((round) => (100 * round.find((r) => r.target === target).msgsPerSecond) / round.find((r) => r.target === 'bare').msgsPerSecond);
+      const msgs = runs.map((r) => r.msgsPerSecond);
+      if (target !== 'bare') {
+        const goal = target === 'sqlite' ? 50 : 33;
+        checks.push([`flood ${count} CPs ${label(target)}: median ${fmt(median(ratios))} % of bare over ${rounds.length} rounds, range ${range(ratios)} % (target ≥ ${goal} %)`, median(ratios) >= goal]);
+      }
+      return [
+        label(target),
+        fmt(median(msgs), 0),
+        range(msgs),
+        target === 'bare' ? '–' : fmt(median(ratios)),
+        target === 'bare' ? '–' : range(ratios),
+        fmt(median(runs.map((r) => r.p99Ms)), 2),
+        runs.reduce((n, r) => n + r.errors, 0),
+        fmt(median(runs.map((r) => r.serverCpuPercent)), 0),
+        fmt(median(runs.map((r) => r.generatorCpuPercent)), 0),
+        fmt(median(runs.map((r) => r.worksPerBatch))),
+      ];
+    });
+    console.log(table(['server', 'msgs/s', 'range', '% of bare', 'range %', 'p99 ms', 'errors', 'server CPU %', 'gen CPU %', 'works/batch'], rows));
+    for (const round of rounds) results.push(...round);
   }
 
   if (beats.length > 0) {

@@ -50,7 +50,7 @@ export {
   type IdTagStatus as IdTagTableStatus,
   type RegistrationStatus as StoredRegistrationStatus,
 } from './persistence/entities/index.js';
-export { WriteBatcher, type WriteWork } from './persistence/write-batcher.js';
+export { WriteBatcher, type WriteWork, type RowWork, type BatchWriter } from './persistence/write-batcher.js';
 export { CORE_VERSION } from './version.js';
 export { CommandService, ChargePointCommands, type CommandOptions } from './ocpp/commands.js';
 export type {

@@ -27,8 +27,12 @@ describe.each(testDatabases())('OCPP rules: duplicates and letter case on $name'
     expect(await cp.meterValues(message)).toEqual({});
     expect(await cp.meterValues(message)).toEqual({});
     expect(await cp.meterValues({ transactionId, energyWh: 200, timestamp: at(120) })).toEqual({});
+    // Same timestamp, another reading: not a resend.
+    expect(await cp.meterValues({ transactionId, energyWh: 210, timestamp: at(120) })).toEqual({});
+    // The first one again, after others: still recognised.
+    expect(await cp.meterValues(message)).toEqual({});
     const samples = await h.samples({ transaction: transactionId });
-    expect(samples.map((s) => s.value)).toEqual([150, 200]);
+    expect(samples.map((s) => s.value)).toEqual([150, 200, 210]);
   });
 
   it('does not flag the history in StopTransaction.transactionData as a register going backwards', async () => {

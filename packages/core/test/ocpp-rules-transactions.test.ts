@@ -387,6 +387,23 @@ describe.each(testDatabases())('OCPP rules: transaction messages on $name', (db)
       expect(await h.em().findOneOrFail(TransactionSchema, { id: transactionId })).toMatchObject({ energyWh: 700, flags: ['register-anomaly'] });
     });
 
+    it('an Energy register going backwards in a MeterValues pipelined right before the Stop: the flag survives the Stop', async () => {
+      const h = await startRules(db, { chargePoints: ['CP-1'], idTags: { TAG: 'Accepted' } });
+      const cp = await h.connect('CP-1');
+      const { transactionId } = await cp.startTransaction({ idTag: 'TAG', meterStart: 1_000, timestamp: at(0) });
+      await cp.meterValues({ transactionId, energyWh: 1_500, timestamp: at(60) });
+      // Sent together: the Stop may share the sample's batch (the batcher's own test pins that case).
+      await Promise.all([
+        cp.meterValues({ transactionId, energyWh: 1_200, timestamp: at(120) }),
+        cp.stopTransaction({ transactionId, meterStop: 1_700, timestamp: at(180) }),
+      ]);
+      expect((await h.samples({ transaction: transactionId })).map((s) => [s.value, s.flags])).toEqual([
+        [1_500, null],
+        [1_200, ['register-decrease']],
+      ]);
+      expect(await h.em().findOneOrFail(TransactionSchema, { id: transactionId })).toMatchObject({ status: 'Completed', flags: ['register-anomaly'] });
+    });
+
     it('an Energy register going backwards is flagged also when a CSMS restart came between the samples', async () => {
       const h = await startRules(db, { chargePoints: ['CP-1'], idTags: { TAG: 'Accepted' } });
       const cp = await h.connect('CP-1');

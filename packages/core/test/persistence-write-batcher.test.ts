@@ -1,9 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { CsmsErrorCode, isCsmsError } from '../src/kernel/errors.js';
 import { createOrm, type CsmsEntityManager, type CsmsOrm } from '../src/persistence/create-orm.js';
 import { ChargePointSchema, ConnectorSchema, MeterSampleSchema, StatusEventSchema, TransactionSchema } from '../src/persistence/entities/index.js';
 import { WriteBatcher } from '../src/persistence/write-batcher.js';
+import { silentLogger } from '../src/kernel/logger.js';
 import { testDatabases, type TestDatabase } from './support/databases.js';
 import { deferred } from '../src/testing/deferred.js';
 
@@ -297,5 +298,88 @@ describe.each(testDatabases())('WriteBatcher on $name', (kind) => {
     );
     await Promise.all(works);
     expect(await reader.scalar('select count(*) from meter_sample')).toBe(30 * samples);
+  });
+  describe('row-only works (write)', () => {
+    const eventRow = (connectorId: number, info = `r${connectorId}`) => ({ chargePoint: 'CP-1', connectorId, status: 'Available', errorCode: 'NoError', info, receivedAt: new Date() });
+
+    it('commits a batch of them without an entity manager, each resolved only after the commit', async () => {
+      const fork = vi.spyOn(orm.em, 'fork');
+      const visibleAtResolve: number[] = [];
+      const count = 40;
+      const results = await Promise.all(
+        Array.from({ length: count }, (_, i) =>
+          batcher
+            .write((rows) => {
+              rows.insert(StatusEventSchema, eventRow(i));
+              return i;
+            }, { independent: true })
+            .then(async (result) => {
+              visibleAtResolve.push(reader.scalarSync ? reader.scalarSync('select count(*) from status_event') : await reader.scalar('select count(*) from status_event'));
+              return result;
+            }),
+        ),
+      );
+      expect(results).toEqual(Array.from({ length: count }, (_, i) => i));
+      expect(visibleAtResolve.every((n) => n === count)).toBe(true);
+      // SQLite: a native transaction; MariaDB: one INSERT in autocommit. Neither forks the ORM.
+      expect(fork).not.toHaveBeenCalled();
+      fork.mockRestore();
+    });
+
+    it('a failing batch of them is rolled back and retried work by work: only the bad one fails', async () => {
+      const warn = vi.fn();
+      const logged = new WriteBatcher({ orm, log: { ...silentLogger, warn } });
+      const results = await Promise.allSettled(
+        Array.from({ length: 10 }, (_, i) =>
+          logged.write((rows) => {
+            // status is NOT NULL: the database refuses this row, and with it the whole first attempt.
+            rows.insert(StatusEventSchema, i === 6 ? { ...eventRow(i), status: null as unknown as string } : eventRow(i));
+            return i;
+          }),
+        ),
+      );
+      await logged.close();
+      expect(results.map((r) => r.status)).toEqual(Array.from({ length: 10 }, (_, i) => (i === 6 ? 'rejected' : 'fulfilled')));
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(await reader.scalar('select count(*) from status_event')).toBe(9);
+      expect(await reader.scalar('select count(*) from status_event where connector_id = 6')).toBe(0);
+    });
+
+    it('updates: written with the rows, and in a batch with ORM works read by the works after it', async () => {
+      const em0 = orm.em.fork();
+      const tx = em0.create(TransactionSchema, { chargePoint: 'CP-1', connectorId: 1, idTag: 'TAG1', idTagStatus: 'Accepted', meterStart: 0, startTimestamp: new Date(), startReceivedAt: new Date(), status: 'Active' });
+      await em0.flush();
+      // Alone: a batch of row-only works.
+      await batcher.write((rows) => rows.update(TransactionSchema, tx.id, { flags: ['first'] }));
+      expect((await orm.em.fork().findOneOrFail(TransactionSchema, tx.id)).flags).toEqual(['first']);
+      // Queued together with an ORM work that reads the row after it: it sees the update.
+      const [, seen] = await Promise.all([
+        batcher.write((rows) => rows.update(TransactionSchema, tx.id, { flags: ['first', 'second'] })),
+        batcher.run(async (em) => (await em.findOneOrFail(TransactionSchema, tx.id)).flags),
+      ]);
+      expect(seen).toEqual(['first', 'second']);
+    });
+
+    // SQLite only: MariaDB gives every transaction a connection of its own.
+    if (kind.name === 'sqlite') it('leaves a transaction open on the SQLite connection alone and waits for it', async () => {
+      const warn = vi.fn();
+      const logged = new WriteBatcher({ orm, log: { ...silentLogger, warn } });
+      const gate = deferred<void>();
+      const inside = deferred<void>();
+      const outer = orm.em.fork().transactional(async (em) => {
+        statusEvent(em, 100, 'outer');
+        await em.flush();
+        inside.resolve();
+        await gate.promise;
+      });
+      await inside.promise;
+      const row = logged.write((rows) => rows.insert(StatusEventSchema, eventRow(1, 'row')));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      gate.resolve();
+      await Promise.all([outer, row]);
+      await logged.close();
+      expect(warn).not.toHaveBeenCalled();
+      expect(await reader.scalar("select count(*) from status_event where info in ('outer', 'row')")).toBe(2);
+    });
   });
 });

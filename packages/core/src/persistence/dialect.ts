@@ -17,6 +17,8 @@ export interface NativeStatement {
 export interface NativeSqlite {
   readonly name: string;
   readonly memory: boolean;
+  /** A transaction is open on the connection. */
+  readonly inTransaction: boolean;
   prepare(sql: string): NativeStatement;
   pragma(sql: string): unknown;
   close(): void;

@@ -13,4 +13,4 @@ export {
   ACCEPTED_DATABASE_URL_FORMS,
   type DatabaseTarget,
 } from './database-url.js';
-export { WriteBatcher, type WriteBatcherDeps, type WriteWork } from './write-batcher.js';
+export { WriteBatcher, type WriteBatcherDeps, type WriteWork, type RowWork, type BatchWriter } from './write-batcher.js';

@@ -2,7 +2,7 @@ import type { EntitySchema, MikroORM } from '@mikro-orm/core';
 import { CsmsError, CsmsErrorCode } from '../kernel/errors.js';
 import { silentLogger, type Logger } from '../kernel/logger.js';
 import type { CsmsEntityManager } from './create-orm.js';
-import { isSqlite, nativeSqlite } from './dialect.js';
+import { isSqlite, nativeSqlite, type NativeSqlite } from './dialect.js';
 
 /**
  * One unit of database work. It gets the batch's entity manager, which is inside an open
@@ -42,7 +42,17 @@ export interface BatchWriter {
     row: Partial<T>,
     options: { conflict: readonly (keyof T & string)[]; update: readonly (keyof T & string)[] },
   ): void;
+  /**
+   * Sets `set` on the row whose primary key is `id`. In a batch with ORM works it is written right
+   * after the work that queued it, so a later work of the batch reads the new value; in a batch of
+   * row-only works, after the inserts. For a row-only work (`WriteBatcher.write`) that must change a
+   * stored row, e.g. a transaction's flags.
+   */
+  update<T extends object>(entity: EntitySchema<T, never> | EntitySchema<T>, id: number | string, set: Partial<T>): void;
 }
+
+/** A work that only queues rows (see `WriteBatcher.write`): synchronous, no entity manager. */
+export type RowWork<T> = (rows: BatchWriter) => T;
 
 interface UpsertGroup {
   entity: EntitySchema<any, any>;
@@ -54,9 +64,70 @@ interface UpsertGroup {
   rows: Record<string, unknown>[];
 }
 
+interface RowUpdate {
+  entity: EntitySchema<any, any>;
+  id: number | string;
+  set: Record<string, unknown>;
+}
+
 class RowCollector implements BatchWriter {
   readonly #rows = new Map<EntitySchema<any, any>, object[]>();
   readonly #upserts = new Map<string, UpsertGroup>();
+  readonly #updates: RowUpdate[] = [];
+
+  update<T extends object>(entity: EntitySchema<T, never> | EntitySchema<T>, id: number | string, set: Partial<T>): void {
+    this.#updates.push({ entity: entity as EntitySchema<any, any>, id, set: set as Record<string, unknown> });
+  }
+
+  /** Writes the updates queued so far, inside the batch's transaction (see `update`). */
+  async writeUpdates(em: CsmsEntityManager): Promise<void> {
+    const updates = this.#updates.splice(0);
+    const connection = em.getConnection();
+    const ctx = em.getTransactionContext();
+    const sqlite = isSqlite(em);
+    for (const update of updates) {
+      const { sql, params } = updateStatement(em, update, sqlite);
+      await connection.execute(sql, params, 'run', ctx);
+    }
+  }
+
+  get hasUpdates(): boolean {
+    return this.#updates.length > 0;
+  }
+
+  /**
+   * Whether the rows are one MariaDB statement (one entity, one chunk, nothing else), which is
+   * atomic on its own: then a batch of row-only works needs no transaction around it.
+   */
+  isOneStatement(em: CsmsEntityManager): boolean {
+    if (this.#upserts.size > 0 || this.#updates.length > 0 || this.#rows.size !== 1) return false;
+    const [entity, rows] = this.#rows.entries().next().value!;
+    return rows.length <= Math.floor(MAX_PARAMS / insertPlan(em, entity).columns.length);
+  }
+
+  /**
+   * Writes everything on the native SQLite handle, synchronously, inside the caller's open
+   * transaction. One single-row statement per row, kept prepared (see `keepStatementsPrepared`).
+   */
+  writeNative(em: CsmsEntityManager, db: NativeSqlite): void {
+    for (const group of this.#upserts.values()) {
+      // One single-row statement, kept prepared, run per row. The ORM's execute() would inline the
+      // values into a new SQL text for every batch: one prepare per batch and a statement cache
+      // flooded with texts that never come back.
+      const plan = upsertPlan(em, group, true);
+      const upsert = db.prepare(`${plan.head}${plan.tuple}${plan.tail}`);
+      for (const row of group.rows) upsert.run(group.props.map((prop, j) => toDatabase(row[prop], plan.json[j]!, true)));
+    }
+    for (const [entity, rows] of this.#rows) {
+      const plan = insertPlan(em, entity);
+      const insert = db.prepare(`${plan.head}${plan.tuple}`);
+      for (const row of rows as Record<string, unknown>[]) insert.run(plan.columns.map((column) => toDatabase(row[column.prop], column.json, true)));
+    }
+    for (const update of this.#updates) {
+      const { sql, params } = updateStatement(em, update, true);
+      db.prepare(sql).run(params);
+    }
+  }
 
   insert<T extends object>(entity: EntitySchema<T, never> | EntitySchema<T>, row: Partial<T>): void {
     const rows = this.#rows.get(entity) ?? [];
@@ -76,54 +147,35 @@ class RowCollector implements BatchWriter {
     this.#upserts.set(key, group);
   }
 
-  async #writeUpserts(em: CsmsEntityManager, sqlite: boolean): Promise<void> {
+  /**
+   * The queued rows, inside the batch's transaction (or, for one statement, `isOneStatement`, in
+   * autocommit), without the ORM's query building (tens of microseconds per row): this is the
+   * MeterValues hot path. Values are converted the way MikroORM stores them (dates as epoch
+   * milliseconds on SQLite and as Date objects for mysql2, which formats them in UTC; JSON as text).
+   * - SQLite: `writeNative` on the better-sqlite3 handle under the ORM's single connection, which is
+   *   the batch's open transaction; preparing a new multi-row statement for every batch cost more
+   *   than running it.
+   * - MariaDB: upserts and inserts as multi-row statements per entity and chunk (one round trip
+   *   instead of one per row), then the updates.
+   */
+  async writeTo(em: CsmsEntityManager): Promise<void> {
+    if (this.#rows.size === 0 && this.#upserts.size === 0 && this.#updates.length === 0) return;
+    const db = await nativeSqlite(em);
+    if (db) {
+      this.writeNative(em, db);
+      return;
+    }
+    const connection = em.getConnection();
     const ctx = em.getTransactionContext();
     for (const group of this.#upserts.values()) {
-      const plan = upsertPlan(em, group, sqlite);
-      const paramsOf = (row: Record<string, unknown>) => group.props.map((prop, j) => toDatabase(row[prop], plan.json[j]!, sqlite));
-      if (sqlite) {
-        // One single-row statement, kept prepared, run per row on the native handle (the batch's
-        // open transaction), like the inserts below. The ORM's execute() would inline the values
-        // into a new SQL text for every batch: one prepare per batch and a statement cache flooded
-        // with texts that never come back.
-        const upsert = (await nativeSqlite(em))!.prepare(`${plan.head}${plan.tuple}${plan.tail}`);
-        for (const row of group.rows) upsert.run(paramsOf(row));
-        continue;
-      }
+      const plan = upsertPlan(em, group, false);
       const perChunk = Math.max(1, Math.floor(MAX_PARAMS / group.props.length));
       for (let i = 0; i < group.rows.length; i += perChunk) {
         const chunk = group.rows.slice(i, i + perChunk);
-        await em.getConnection().execute(`${plan.head}${chunk.map(() => plan.tuple).join(', ')}${plan.tail}`, chunk.flatMap(paramsOf), 'run', ctx);
+        const params = chunk.flatMap((row) => group.props.map((prop, j) => toDatabase(row[prop], plan.json[j]!, false)));
+        await connection.execute(`${plan.head}${chunk.map(() => plan.tuple).join(', ')}${plan.tail}`, params, 'run', ctx);
       }
     }
-  }
-
-  /**
-   * The queued rows, inside the batch's transaction, without the ORM's query building (tens of
-   * microseconds per row): this is the MeterValues hot path. Values are converted the way MikroORM
-   * stores them (dates as epoch milliseconds on SQLite and as Date objects for mysql2, which formats
-   * them in UTC; JSON as text).
-   * - SQLite: one prepared single-row statement per entity (kept prepared by the connection, see
-   *   `keepStatementsPrepared`), run once per row on the native better-sqlite3 handle. SQLite has
-   *   one connection, so this is the batch's open transaction; preparing a new multi-row statement
-   *   for every batch cost more than running it.
-   * - MariaDB: one multi-row INSERT per entity and chunk (one round trip instead of one per row).
-   */
-  async writeTo(em: CsmsEntityManager): Promise<void> {
-    if (this.#rows.size === 0 && this.#upserts.size === 0) return;
-    const sqlite = isSqlite(em);
-    await this.#writeUpserts(em, sqlite);
-    if (this.#rows.size === 0) return;
-    if (sqlite) {
-      const db = (await nativeSqlite(em))!;
-      for (const [entity, rows] of this.#rows) {
-        const plan = insertPlan(em, entity);
-        const insert = db.prepare(`${plan.head}${plan.tuple}`); // kept prepared (keepStatementsPrepared)
-        for (const row of rows as Record<string, unknown>[]) insert.run(plan.columns.map((column) => toDatabase(row[column.prop], column.json, true)));
-      }
-      return;
-    }
-    const ctx = em.getTransactionContext();
     for (const [entity, rows] of this.#rows) {
       const plan = insertPlan(em, entity);
       const perChunk = Math.max(1, Math.floor(MAX_PARAMS / plan.columns.length));
@@ -131,11 +183,30 @@ class RowCollector implements BatchWriter {
         const chunk = rows.slice(i, i + perChunk) as Record<string, unknown>[];
         const params: unknown[] = [];
         for (const row of chunk) for (const column of plan.columns) params.push(toDatabase(row[column.prop], column.json, false));
-        const sql = `${plan.head}${chunk.map(() => plan.tuple).join(', ')}`;
-        await em.getConnection().execute(sql, params, 'run', ctx);
+        await connection.execute(`${plan.head}${chunk.map(() => plan.tuple).join(', ')}`, params, 'run', ctx);
       }
     }
+    for (const update of this.#updates) {
+      const { sql, params } = updateStatement(em, update, false);
+      await connection.execute(sql, params, 'run', ctx);
+    }
   }
+}
+
+/** `update … set … where <primary key> = ?` for one `BatchWriter.update`. */
+function updateStatement(em: CsmsEntityManager, update: RowUpdate, sqlite: boolean): { sql: string; params: unknown[] } {
+  const meta = em.getMetadata().find(update.entity as never);
+  if (!meta) throw new CsmsError(CsmsErrorCode.DATABASE, `entity ${update.entity.meta.className} is not registered`);
+  const primary = meta.props.find((prop) => prop.primary);
+  const props = Object.keys(update.set).map((name) => {
+    const prop = meta.props.find((p) => p.name === name);
+    if (!prop?.fieldNames?.length || !primary?.fieldNames?.length) throw new CsmsError(CsmsErrorCode.DATABASE, `${meta.className}.${name} is not a stored property`);
+    return { field: prop.fieldNames[0]!, value: toDatabase(update.set[name], String(prop.type).toLowerCase().includes('json'), sqlite) };
+  });
+  return {
+    sql: `update \`${meta.tableName}\` set ${props.map((p) => `\`${p.field}\` = ?`).join(', ')} where \`${primary!.fieldNames[0]!}\` = ?`,
+    params: [...props.map((p) => p.value), update.id],
+  };
 }
 
 /** Placeholders per statement, below SQLite's (32,766) and MariaDB's (65,535) limits. */
@@ -246,6 +317,8 @@ export interface RunOptions {
 
 interface Pending {
   work: WriteWork<unknown>;
+  /** Set for a row-only work (`write`); then `work` runs it with the batch's rows. */
+  rowWork?: RowWork<unknown>;
   independent: boolean;
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
@@ -302,6 +375,27 @@ export class WriteBatcher {
     }
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ work: work as WriteWork<unknown>, independent: options.independent === true, resolve: resolve as (v: unknown) => void, reject });
+      this.#schedule();
+    });
+  }
+
+  /**
+   * Queues a row-only work: it only queues rows on the batch's `BatchWriter` (inserts, upserts,
+   * updates), synchronously, and reads nothing. A batch made only of such works skips the ORM: on
+   * SQLite its rows are written and committed in one synchronous transaction on the native handle,
+   * and on MariaDB, when they are one multi-row INSERT, that statement runs alone in autocommit
+   * (atomic by itself: one round trip instead of BEGIN, INSERT, COMMIT). In a batch with other
+   * works it runs like any work. Resolves with its result after the commit. For the MeterValues hot
+   * path, where the ORM's transaction cost more than the rows.
+   */
+  write<T>(work: RowWork<T>, options: RunOptions = {}): Promise<T> {
+    if (this.#closed) {
+      return Promise.reject(
+        new CsmsError(CsmsErrorCode.CLOSED, 'the write batcher is closed; no more database writes are accepted'),
+      );
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ work: (_em, rows) => work(rows), rowWork: work, independent: options.independent === true, resolve: resolve as (v: unknown) => void, reject });
       this.#schedule();
     });
   }
@@ -388,11 +482,16 @@ export class WriteBatcher {
     let results: unknown[];
     const started = performance.now();
     try {
-      results = await this.#transaction(async (em, rows) => {
-        const out: unknown[] = [];
-        for (const item of batch) out.push(await item.work(em, rows));
-        return out;
-      });
+      results = batch.every((item) => item.rowWork)
+        ? await this.#rowsOnly(batch)
+        : await this.#transaction(async (em, rows) => {
+            const out: unknown[] = [];
+            for (const item of batch) {
+              out.push(await item.work(em, rows));
+              if (rows.hasUpdates) await rows.writeUpdates(em);
+            }
+            return out;
+          });
       this.#onBatch?.({ works: batch.length, durationMs: performance.now() - started, ok: true });
     } catch (err) {
       this.#onBatch?.({ works: batch.length, durationMs: performance.now() - started, ok: false, error: err });
@@ -416,8 +515,38 @@ export class WriteBatcher {
     batch.forEach((item, i) => item.resolve(results[i]));
   }
 
+  /**
+   * A batch of row-only works, without the ORM's transaction where it can: SQLite, when no other
+   * transaction is open on the connection, commits the rows in one synchronous native transaction
+   * (nothing else can run in between); MariaDB runs one INSERT in autocommit. Otherwise (several
+   * statements on MariaDB, a transaction open on SQLite) the rows go through `#transaction`.
+   */
+  async #rowsOnly(batch: Pending[]): Promise<unknown[]> {
+    const rows = new RowCollector();
+    const results = batch.map((item) => item.rowWork!(rows));
+    const em = this.#orm.em as unknown as CsmsEntityManager;
+    const db = await nativeSqlite(em);
+    if (db && !db.inTransaction) {
+      db.prepare('begin').run([]);
+      try {
+        rows.writeNative(em, db);
+        db.prepare('commit').run([]);
+      } catch (err) {
+        db.prepare('rollback').run([]);
+        throw err;
+      }
+      return results;
+    }
+    if (!db && rows.isOneStatement(em)) {
+      await rows.writeTo(em);
+      return results;
+    }
+    await this.#transaction((tem) => rows.writeTo(tem));
+    return results;
+  }
+
   /** One transaction on a fresh fork: a clean identity map per batch keeps memory flat. */
-  #transaction<T>(fn: (em: CsmsEntityManager, rows: BatchWriter) => Promise<T> | T): Promise<T> {
+  #transaction<T>(fn: (em: CsmsEntityManager, rows: RowCollector) => Promise<T> | T): Promise<T> {
     const em = this.#orm.em.fork({ clear: true }) as unknown as CsmsEntityManager;
     return em.transactional(async (tem) => {
       const rows = new RowCollector();

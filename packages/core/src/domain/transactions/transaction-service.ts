@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { EntityManager } from '@mikro-orm/core';
 import type { Clock } from '../../clock.js';
 import type { CsmsConfig } from '../../config/index.js';
@@ -177,15 +178,24 @@ export class TransactionService {
     }
     const cached = transactionId === undefined ? undefined : this.#open.get(transactionId);
     // A charger that lost our answer resends the same message: acknowledge it, store nothing twice.
-    const fingerprint = transactionId === undefined ? undefined : `${chargePointId}|${request.connectorId}|${JSON.stringify(request.meterValue)}`;
-    if (fingerprint && cached?.recent.has(fingerprint)) {
+    const resendKey = transactionId === undefined ? undefined : `${chargePointId}|${request.connectorId}|${request.meterValue.length}|${request.meterValue[0]?.timestamp}`;
+    if (resendKey !== undefined && cached?.recent.some((r) => r.key === resendKey && isDeepStrictEqual(r.meterValue, request.meterValue))) {
       this.#deps.log.info({ chargePointId, transactionId }, 'resent MeterValues acknowledged, nothing stored twice');
       return;
     }
     // A sample of a transaction known to be open (its Start committed, no Stop seen) reads nothing
-    // and may be committed alongside other such samples (WriteBatcher `independent`).
-    const independent = this.#usableOpen(cached, chargePointId) !== null;
-    const outcome = await batcher.run(async (em, rows): Promise<{ open: OpenTransaction | null; register?: Register; flags?: string[] } | null> => {
+    // and may be committed alongside other such samples (WriteBatcher `independent`). Without a
+    // schema violation to keep, it is a row-only work (no ORM): its transaction is still Active
+    // when the work runs, even if a Stop arrives meanwhile, since the Stop's work is queued after it.
+    const known = this.#usableOpen(cached, chargePointId);
+    const independent = known !== null;
+    const outcome = known && !intake.schemaViolation
+      ? await batcher.write((rows) => {
+          const result = this.#insertSamples(rows, chargePointId, request.connectorId, known, request.meterValue, receivedAt);
+          if (result.flags) rows.update(TransactionSchema, known.id, { flags: result.flags });
+          return { open: known, ...result };
+        }, { independent })
+      : await batcher.run(async (em, rows): Promise<{ open: OpenTransaction | null; register?: Register; flags?: string[] } | null> => {
       let open: OpenTransaction | null = null;
       let meterValue = request.meterValue;
       if (transactionId !== undefined) {
@@ -222,14 +232,14 @@ export class TransactionService {
     }, { independent });
     if (!outcome) {
       this.#deps.log.warn({ chargePointId, transactionId }, 'meter values for an unknown or closed transaction kept as orphan');
-    } else if (outcome.open && fingerprint) {
+    } else if (outcome.open && resendKey !== undefined) {
       // Committed: remember what this message changed (in memory only after the commit, since a
       // batch work may run twice).
       const open = outcome.open;
       if (outcome.register) open.register = outcome.register;
       if (outcome.flags) open.flags = outcome.flags;
-      open.recent.add(fingerprint);
-      if (open.recent.size > RECENT_METER_VALUES) open.recent.delete(open.recent.values().next().value!);
+      open.recent.push({ key: resendKey, meterValue: request.meterValue });
+      if (open.recent.length > RECENT_METER_VALUES) open.recent.shift();
       if (!this.#stopping.has(open.id)) this.#open.set(open.id, open);
     }
     hooks.observe(
@@ -515,11 +525,14 @@ interface OpenTransaction {
   meterStart: number;
   flags: string[];
   register: Register;
-  /** Fingerprints of the last MeterValues, to drop resent duplicates. */
-  recent: Set<string>;
+  /**
+   * The last MeterValues committed, to drop resent duplicates: a cheap key (charge point,
+   * connector, count and first timestamp), and the readings compared in full only when it matches.
+   */
+  recent: Array<{ key: string; meterValue: MeterValue[] }>;
 }
 
 function openTransaction(tx: Transaction, register: Register): OpenTransaction {
-  return { id: tx.id, chargePointId: tx.chargePoint, meterStart: tx.meterStart, flags: [...(tx.flags ?? [])], register, recent: new Set() };
+  return { id: tx.id, chargePointId: tx.chargePoint, meterStart: tx.meterStart, flags: [...(tx.flags ?? [])], register, recent: [] };
 }
 
