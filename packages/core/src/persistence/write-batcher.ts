@@ -158,7 +158,7 @@ class RowCollector implements BatchWriter {
    * - MariaDB: upserts and inserts as multi-row statements per entity and chunk (one round trip
    *   instead of one per row), then the updates.
    */
-  async writeTo(em: CsmsEntityManager): Promise<void> {
+  async writeTo(em: CsmsEntityManager, options: { autocommit?: boolean } = {}): Promise<void> {
     if (this.#rows.size === 0 && this.#upserts.size === 0 && this.#updates.length === 0) return;
     const db = await nativeSqlite(em);
     if (db) {
@@ -166,7 +166,8 @@ class RowCollector implements BatchWriter {
       return;
     }
     const connection = em.getConnection();
-    const ctx = em.getTransactionContext();
+    // autocommit: on a pooled connection of its own, never in a transaction the context may hold.
+    const ctx = options.autocommit ? undefined : em.getTransactionContext();
     for (const group of this.#upserts.values()) {
       const plan = upsertPlan(em, group, false);
       const perChunk = Math.max(1, Math.floor(MAX_PARAMS / group.props.length));
@@ -538,7 +539,7 @@ export class WriteBatcher {
       return results;
     }
     if (!db && rows.isOneStatement(em)) {
-      await rows.writeTo(em);
+      await rows.writeTo(em, { autocommit: true });
       return results;
     }
     await this.#transaction((tem) => rows.writeTo(tem));
