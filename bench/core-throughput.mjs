@@ -26,6 +26,8 @@
 //   --interleave N         flood only: all servers up at once, the flood goes to one at a time in N
 //                          rounds of --duration s; reports the median and range of the per-round
 //                          ratios (the VM's speed drifts too much for ratios of runs minutes apart)
+//   --baseline-core <dist/index.js>  with --interleave: every charge-it target also runs on this other
+//                          build of the core, in the same rounds (before/after of a change)
 //   --client rpc           rpc: ocpp-rpc RPCClient per charge point (default); ws: a minimal OCPP-J
 //                          client on a bare ws socket, ~5× cheaper for the generator, so that the
 //                          generator's own CPU and GC pauses weigh less in the figures
@@ -70,6 +72,7 @@ const { values: args } = parseBenchArgs(import.meta.url, {
   'server-cpu': { type: 'string' },
   json: { type: 'string' },
   interleave: { type: 'string' },
+  'baseline-core': { type: 'string' },
 });
 
 const durationS = positive('duration');
@@ -86,11 +89,18 @@ if (!['rpc', 'ws'].includes(args.client)) {
 }
 const phases = args.phases.split(',').map((p) => p.trim());
 const interleave = args.interleave === undefined ? 0 : positive('interleave');
+if (args['baseline-core'] !== undefined && interleave === 0) {
+  console.error('--baseline-core needs --interleave: two builds are only comparable in the same rounds');
+  process.exit(2);
+}
 if (interleave > 0 && !targets.includes('bare')) {
   console.error('--interleave compares each target with the bare server round by round: include bare in --targets');
   process.exit(2);
 }
 const BENCH_ID_TAG = 'BENCH-1';
+/** Suffix of a target that runs on the --baseline-core build. */
+const BASELINE = '~baseline';
+const databaseOf = (target) => target.replace(BASELINE, '');
 /** Client source addresses: 127.0.0.1-40, so 10,000+ connections never run out of ephemeral ports. */
 const SOURCE_ADDRESSES = Array.from({ length: 40 }, (_, i) => `127.0.0.${i + 1}`);
 const CALL_TIMEOUT_MS = 30_000;
@@ -134,8 +144,9 @@ if (!existsSync(coreDist) && targets.some((t) => t !== 'bare')) {
 
 // ---- server processes -------------------------------------------------------------------------
 /** Starts a fresh server process; resolves once it listens. */
-async function startServer(kind, databaseUrl) {
+async function startServer(kind, databaseUrl, core) {
   const child = fork(serverScript, kind === 'bare' ? ['bare'] : ['charge-it', databaseUrl, args['log-level']], {
+    env: core ? { ...process.env, CHARGE_IT_BENCH_CORE: core } : process.env,
     execArgv: ['--expose-gc', ...(args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`, `--cpu-prof-name=${kind}-${databaseUrl.split(':')[0] || 'bare'}-${Date.now()}.cpuprofile`] : [])],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
@@ -215,7 +226,8 @@ function watchRss(pid) {
 
 // ---- databases ----------------------------------------------------------------------------------
 /** A fresh database for one run: a temp SQLite file, or a new MariaDB database dropped afterwards. */
-async function freshDatabase(target) {
+async function freshDatabase(targetName) {
+  const target = databaseOf(targetName);
   if (target === 'sqlite') {
     const dir = await mkdtemp(join(tmpdir(), 'charge-it-bench-'));
     return { url: `sqlite:${join(dir, 'bench.db')}`, dispose: () => rm(dir, { recursive: true, force: true }) };
@@ -405,10 +417,10 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 /** A fresh database and server for `target`, with `count` charge points connected, booted and in a transaction. */
 async function floodSetup(target, count) {
   const db = await freshDatabase(target);
-  const server = await startServer(target === 'bare' ? 'bare' : 'charge-it', db.url);
+  const server = await startServer(target === 'bare' ? 'bare' : 'charge-it', db.url, target.endsWith(BASELINE) ? args['baseline-core'] : undefined);
   try {
     const rssIdle = await server.rssAfterGc();
-    const { chargePoints, errors: connectErrors, connectSeconds } = await connectChargePoints(server, count, `FLOOD-${target}`, { startTransaction: true });
+    const { chargePoints, errors: connectErrors, connectSeconds } = await connectChargePoints(server, count, `FLOOD-${target.replace(BASELINE, '-baseline')}`, { startTransaction: true });
     if (connectErrors.length > 0) console.warn(`  ${connectErrors.length} of ${count} charge points failed to connect/boot/start: ${connectErrors[0].message}`);
     const rssConnected = await server.rssAfterGc();
     return { target, count, db, server, chargePoints, rssIdle, rssConnected, connectSeconds, energyWh: new Map() };
@@ -438,11 +450,13 @@ async function floodMeasure(setup, warmS, measureS) {
   let genCpuFrom;
   let batchesFrom;
   const stopWatch = watchRss(server.pid);
-  setTimeout(() => {
+  const startMeasuring = () => {
     cpuFrom = cpuSecondsOf(server.pid);
     genCpuFrom = process.cpuUsage();
     batchesFrom = server.batches();
-  }, warmS * 1000);
+  };
+  if (warmS > 0) setTimeout(startMeasuring, warmS * 1000);
+  else startMeasuring();
   await Promise.all(
     chargePoints.map(async (cp) => {
       let energyWh = setup.energyWh.get(cp) ?? 0;
@@ -510,6 +524,8 @@ async function floodInterleaved(targetsToRun, count, rounds) {
   const setups = [];
   try {
     for (const target of targetsToRun) setups.push(await floodSetup(target, count));
+    // One unmeasured pass of --warmup seconds each first (JIT, connection buffers, caches).
+    for (const setup of setups) await floodMeasure(setup, 0, Math.max(warmupS, 1));
     const perRound = [];
     for (let round = 0; round < rounds; round++) {
       // Alternate the order, so that no target always runs right after the same one.
@@ -643,7 +659,7 @@ function table(headers, rows) {
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-const label = (target) => (target === 'bare' ? 'bare ocpp-rpc' : `charge-it/${target}`);
+const label = (target) => (target === 'bare' ? 'bare ocpp-rpc' : target.endsWith(BASELINE) ? `charge-it/${databaseOf(target)} (baseline)` : `charge-it/${target}`);
 const verdict = (ok) => (ok === undefined ? '' : ok ? 'MEETS' : 'MISSES');
 
 async function main() {
@@ -662,7 +678,9 @@ async function main() {
       process.exit(2);
     }
     plannedTargets.push(target);
+    if (target !== 'bare' && args['baseline-core'] !== undefined) plannedTargets.push(`${target}${BASELINE}`);
   }
+  if (args['baseline-core'] !== undefined) notes.push(`baseline: ${args['baseline-core']}`);
 
   console.log(`Charge-IT core throughput — node ${process.version}, ${cpus().length} CPU(s) (${cpus()[0]?.model ?? '?'}), ${fmt(totalmem() / 1024 ** 3)} GiB RAM`);
   console.log(`runs: ${durationS} s measured after ${warmupS} s warm-up; server log level ${args['log-level']}; clients: ${args.client === 'ws' ? 'minimal ws OCPP-J client' : 'ocpp-rpc RPCClient'}`);
@@ -731,7 +749,7 @@ async function main() {
       const runs = rounds.map((round) => round.find((r) => r.target === target));
       const ratios = rounds.map((round) => (100 * round.find((r) => r.target === target).msgsPerSecond) / round.find((r) => r.target === 'bare').msgsPerSecond);
       const msgs = runs.map((r) => r.msgsPerSecond);
-      if (target !== 'bare') {
+      if (target !== 'bare' && !target.endsWith(BASELINE)) {
         const goal = target === 'sqlite' ? 50 : 33;
         checks.push([`flood ${count} CPs ${label(target)}: median ${fmt(median(ratios))} % of bare over ${rounds.length} rounds, range ${range(ratios)} % (target ≥ ${goal} %)`, median(ratios) >= goal]);
       }
