@@ -7,6 +7,7 @@ import { CsmsErrorCode } from '../src/kernel/errors.js';
 import type { RegistrationStatus } from '../src/ocpp/v16/messages.js';
 import { ChargePointSchema, DeviceEventSchema, MeterSampleSchema, TransactionSchema } from '../src/persistence/entities/index.js';
 import { definePlugin } from '../src/plugin.js';
+import { RawClient } from './gateway-fixtures.js';
 import { at, callErrorCode, closeRulesHarnesses, startRules } from './ocpp-rules-fixtures.js';
 import { testDatabases } from './support/databases.js';
 
@@ -87,6 +88,29 @@ describe.each(testDatabases())('OCPP rules: boot and device messages on $name', 
       const boots = await h.em().find(DeviceEventSchema, { chargePoint: 'CP-1', kind: 'BootNotification' }, { orderBy: { id: 'asc' } });
       expect(boots.map((e) => e.status)).toEqual(['Rejected', 'Accepted']);
     });
+  });
+
+  it('a call refused at once (Rejected) is forgotten: its message id used again later gets a fresh answer', async () => {
+    const policy = bootPolicy('Rejected');
+    const h = await startRules(db, { chargePoints: ['CP-1'], plugins: [policy.plugin], bootRetryInterval: 30 });
+    const raw = await RawClient.connect(h.server.port, 'CP-1');
+    const reply = async (id: string) => {
+      for (let i = 0; i < 20; i++) {
+        const frame = (await raw.next()) as unknown[];
+        if (frame[1] === id) return frame;
+      }
+      throw new Error(`no reply to ${id}`);
+    };
+    raw.send([2, 'b1', 'BootNotification', { chargePointVendor: 'V', chargePointModel: 'M' }]);
+    expect((await reply('b1'))[2]).toMatchObject({ status: 'Rejected' });
+    raw.send([2, 'hb', 'Heartbeat', {}]);
+    expect((await reply('hb')).slice(0, 3)).toEqual([4, 'hb', 'SecurityError']);
+    policy.status = 'Accepted';
+    raw.send([2, 'b2', 'BootNotification', { chargePointVendor: 'V', chargePointModel: 'M' }]);
+    expect((await reply('b2'))[2]).toMatchObject({ status: 'Accepted' });
+    raw.send([2, 'hb', 'Heartbeat', {}]);
+    expect(await reply('hb')).toEqual([3, 'hb', { currentTime: expect.any(String) }]);
+    await raw.close();
   });
 
   describe('reconnect without a BootNotification', () => {

@@ -104,27 +104,31 @@ export class ActionRouter {
     // A CALL resent with the same message id while the first is still being handled has one
     // effect: the copy waits for the first and gets its answer. (ocpp-rpc refuses a second copy
     // while the first is in flight, but its clean-up forgets the first, so a third copy got through.)
-    const inFlight = new Map<string, Promise<unknown>>();
+    // Keyed by message id alone (a string as parsed, cheap to hash); a copy must also match the action.
+    const inFlight = new Map<string, { action: string; promise?: Promise<unknown> }>();
     const dispatch = (call: IncomingRpcCall) => {
-      const key = `${call.method}\u0000${call.messageId}`;
-      const first = inFlight.get(key);
-      if (first) {
+      const first = inFlight.get(call.messageId);
+      if (first?.promise && first.action === call.method) {
         this.#deps.log.info({ chargePointId: session.chargePointId, action: call.method, messageId: call.messageId }, 'same CALL received again while the first is in flight: answered with the first one\'s result');
-        return first;
+        return first.promise;
       }
-      const promise = this.#dispatch(connection, session, call);
-      inFlight.set(key, promise);
-      const forget = () => inFlight.delete(key);
-      promise.then(forget, forget);
-      return promise;
+      // Another action under an id still in flight is not a copy: handled, not tracked.
+      if (first) return this.#dispatch(connection, session, call, undefined);
+      // In the map before the call starts: a call refused at once settles (and is forgotten) before
+      // #dispatch returns.
+      const entry: { action: string; promise?: Promise<unknown> } = { action: call.method };
+      inFlight.set(call.messageId, entry);
+      return (entry.promise = this.#dispatch(connection, session, call, inFlight));
     };
     for (const action of this.#handlers.keys()) connection.client.handle(action, dispatch);
   }
 
+  /** Handles one call; `inFlight` (when given) loses the call's entry once it has settled. */
   async #dispatch(
     connection: ChargePointConnection,
     session: ChargePointSession,
     { method: action, params, messageId, signal }: IncomingRpcCall,
+    inFlight: Map<string, unknown> | undefined,
   ): Promise<unknown> {
     const { owner, handler } = this.#handlers.get(action)!;
     const receivedAt = new Date();
@@ -137,9 +141,11 @@ export class ActionRouter {
           'BootNotification was Rejected: send nothing but BootNotification until the retry interval has passed',
         );
       }
-      const call: IncomingCall = { chargePointId: session.chargePointId, action, params, messageId, receivedAt, signal, session };
+      const { chargePointId } = session;
       // Plugins get the plain session; only the core's handlers see the connection.
-      const result = await (owner === 'core' ? (handler as CoreActionHandler)({ ...call, connection }) : (handler as ActionHandler)(call));
+      const result = await (owner === 'core'
+        ? (handler as CoreActionHandler)({ chargePointId, action, params, messageId, receivedAt, signal, session, connection })
+        : (handler as ActionHandler)({ chargePointId, action, params, messageId, receivedAt, signal, session }));
       this.#deps.onCallHandled?.(action, 'ok');
       return result;
     } catch (err) {
@@ -151,6 +157,7 @@ export class ActionRouter {
       this.#deps.log.error({ err, chargePointId: session.chargePointId, action, owner, messageId }, 'handler failed; answering InternalError');
       throw createRPCError('InternalError', `the central system could not process ${action}; retry later`);
     } finally {
+      inFlight?.delete(messageId);
       this.#inFlight--;
       if (this.#inFlight === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
     }
