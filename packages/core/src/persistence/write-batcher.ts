@@ -187,10 +187,7 @@ class RowCollector implements BatchWriter {
         await connection.execute(`${plan.head}${chunk.map(() => plan.tuple).join(', ')}`, params, 'run', ctx);
       }
     }
-    for (const update of this.#updates) {
-      const { sql, params } = updateStatement(em, update, false);
-      await connection.execute(sql, params, 'run', ctx);
-    }
+    await this.writeUpdates(em);
   }
 }
 
@@ -369,13 +366,17 @@ export class WriteBatcher {
 
   /** Queues a work; resolves with its result after its batch has committed. */
   run<T>(work: WriteWork<T>, options: RunOptions = {}): Promise<T> {
+    return this.#enqueue<T>({ work: work as WriteWork<unknown>, independent: options.independent === true });
+  }
+
+  #enqueue<T>(item: Pick<Pending, 'work' | 'rowWork' | 'independent'>): Promise<T> {
     if (this.#closed) {
       return Promise.reject(
         new CsmsError(CsmsErrorCode.CLOSED, 'the write batcher is closed; no more database writes are accepted'),
       );
     }
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ work: work as WriteWork<unknown>, independent: options.independent === true, resolve: resolve as (v: unknown) => void, reject });
+      this.#queue.push({ ...item, resolve: resolve as (v: unknown) => void, reject });
       this.#schedule();
     });
   }
@@ -390,15 +391,7 @@ export class WriteBatcher {
    * path, where the ORM's transaction cost more than the rows.
    */
   write<T>(work: RowWork<T>, options: RunOptions = {}): Promise<T> {
-    if (this.#closed) {
-      return Promise.reject(
-        new CsmsError(CsmsErrorCode.CLOSED, 'the write batcher is closed; no more database writes are accepted'),
-      );
-    }
-    return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ work: (_em, rows) => work(rows), rowWork: work, independent: options.independent === true, resolve: resolve as (v: unknown) => void, reject });
-      this.#schedule();
-    });
+    return this.#enqueue<T>({ work: (_em, rows) => work(rows), rowWork: work as RowWork<unknown>, independent: options.independent === true });
   }
 
   /** Batches running or committing right now (tests, metrics). */
