@@ -28,6 +28,9 @@
 //                          ratios (the VM's speed drifts too much for ratios of runs minutes apart)
 //   --baseline-core <dist/index.js>  with --interleave: every charge-it target also runs on this other
 //                          build of the core, in the same rounds (before/after of a change)
+//   --baseline-node-flags "<flags>"  with --interleave: the baseline servers also get these node
+//                          flags (e.g. --experimental-async-context-frame); without --baseline-core
+//                          the baseline is the same build, so only the flags differ
 //   --client rpc           rpc: ocpp-rpc RPCClient per charge point (default); ws: a minimal OCPP-J
 //                          client on a bare ws socket, ~5× cheaper for the generator, so that the
 //                          generator's own CPU and GC pauses weigh less in the figures
@@ -73,6 +76,7 @@ const { values: args } = parseBenchArgs(import.meta.url, {
   json: { type: 'string' },
   interleave: { type: 'string' },
   'baseline-core': { type: 'string' },
+  'baseline-node-flags': { type: 'string' },
 });
 
 const durationS = positive('duration');
@@ -89,8 +93,11 @@ if (!['rpc', 'ws'].includes(args.client)) {
 }
 const phases = args.phases.split(',').map((p) => p.trim());
 const interleave = args.interleave === undefined ? 0 : positive('interleave');
-if (args['baseline-core'] !== undefined && interleave === 0) {
-  console.error('--baseline-core needs --interleave: two builds are only comparable in the same rounds');
+const baselineFlags = args['baseline-node-flags']?.split(/\s+/).filter(Boolean) ?? [];
+/** A baseline variant of every charge-it target runs: another build, other node flags, or both. */
+const hasBaseline = args['baseline-core'] !== undefined || baselineFlags.length > 0;
+if (hasBaseline && interleave === 0) {
+  console.error('--baseline-core and --baseline-node-flags need --interleave: two variants are only comparable in the same rounds');
   process.exit(2);
 }
 if (interleave > 0 && !targets.includes('bare')) {
@@ -144,10 +151,10 @@ if (!existsSync(coreDist) && targets.some((t) => t !== 'bare')) {
 
 // ---- server processes -------------------------------------------------------------------------
 /** Starts a fresh server process; resolves once it listens. */
-async function startServer(kind, databaseUrl, core) {
+async function startServer(kind, databaseUrl, { core, nodeFlags = [] } = {}) {
   const child = fork(serverScript, kind === 'bare' ? ['bare'] : ['charge-it', databaseUrl, args['log-level']], {
     env: core ? { ...process.env, CHARGE_IT_BENCH_CORE: core } : process.env,
-    execArgv: ['--expose-gc', ...(args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`, `--cpu-prof-name=${kind}-${databaseUrl.split(':')[0] || 'bare'}-${Date.now()}.cpuprofile`] : [])],
+    execArgv: ['--expose-gc', ...nodeFlags, ...(args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`, `--cpu-prof-name=${kind}-${databaseUrl.split(':')[0] || 'bare'}-${Date.now()}.cpuprofile`] : [])],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   // --server-cpu 0: pin the server to that CPU (run the generator itself under `taskset -c 1`).
@@ -417,7 +424,7 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 /** A fresh database and server for `target`, with `count` charge points connected, booted and in a transaction. */
 async function floodSetup(target, count) {
   const db = await freshDatabase(target);
-  const server = await startServer(target === 'bare' ? 'bare' : 'charge-it', db.url, target.endsWith(BASELINE) ? args['baseline-core'] : undefined);
+  const server = await startServer(target === 'bare' ? 'bare' : 'charge-it', db.url, target.endsWith(BASELINE) ? { core: args['baseline-core'], nodeFlags: baselineFlags } : {});
   try {
     const rssIdle = await server.rssAfterGc();
     const { chargePoints, errors: connectErrors, connectSeconds } = await connectChargePoints(server, count, `FLOOD-${target.replace(BASELINE, '-baseline')}`, { startTransaction: true });
@@ -678,9 +685,9 @@ async function main() {
       process.exit(2);
     }
     plannedTargets.push(target);
-    if (target !== 'bare' && args['baseline-core'] !== undefined) plannedTargets.push(`${target}${BASELINE}`);
+    if (target !== 'bare' && hasBaseline) plannedTargets.push(`${target}${BASELINE}`);
   }
-  if (args['baseline-core'] !== undefined) notes.push(`baseline: ${args['baseline-core']}`);
+  if (hasBaseline) notes.push(`baseline: ${args['baseline-core'] ?? 'this build'}${baselineFlags.length > 0 ? ` with node ${baselineFlags.join(' ')}` : ''}`);
 
   console.log(`Charge-IT core throughput — node ${process.version}, ${cpus().length} CPU(s) (${cpus()[0]?.model ?? '?'}), ${fmt(totalmem() / 1024 ** 3)} GiB RAM`);
   console.log(`runs: ${durationS} s measured after ${warmupS} s warm-up; server log level ${args['log-level']}; clients: ${args.client === 'ws' ? 'minimal ws OCPP-J client' : 'ocpp-rpc RPCClient'}`);

@@ -136,6 +136,7 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
     databaseUrl: config.databaseUrl,
     extraEntities: userPlugins.flatMap((p) => [...(p.entities ?? [])]),
     logger: (msg) => log.debug({ component: 'orm' }, msg),
+    log: log.child({ component: 'persistence' }),
   });
 
   const container: AwilixContainer<CsmsServices & CoreInternalServices & Record<string, unknown>> = createContainer({

@@ -29,10 +29,23 @@ describe.each(testDatabases())('OCPP rules: duplicates and letter case on $name'
     expect(await cp.meterValues({ transactionId, energyWh: 200, timestamp: at(120) })).toEqual({});
     // Same timestamp, another reading: not a resend.
     expect(await cp.meterValues({ transactionId, energyWh: 210, timestamp: at(120) })).toEqual({});
-    // The first one again, after others: still recognised.
+    // The first one again, after others: still recognised; so is the second one of a timestamp.
     expect(await cp.meterValues(message)).toEqual({});
+    expect(await cp.meterValues({ transactionId, energyWh: 210, timestamp: at(120) })).toEqual({});
     const samples = await h.samples({ transaction: transactionId });
     expect(samples.map((s) => s.value)).toEqual([150, 200, 210]);
+  });
+
+  it('remembers the last 16 timestamps per transaction: memory stays bounded, an older resend is stored again', async () => {
+    const h = await startRules(db, { chargePoints: ['CP-1'], idTags: { TAG: 'Accepted' } });
+    const cp = await h.connect('CP-1');
+    await cp.boot();
+    const { transactionId } = await cp.startTransaction({ idTag: 'TAG', meterStart: 0, timestamp: at(0) });
+    for (let i = 1; i <= 17; i++) await cp.meterValues({ transactionId, energyWh: i * 10, timestamp: at(i) });
+    await cp.meterValues({ transactionId, energyWh: 20, timestamp: at(2) }); // 16 timestamps back: recognised
+    await cp.meterValues({ transactionId, energyWh: 10, timestamp: at(1) }); // 17 back: forgotten, stored
+    const samples = await h.samples({ transaction: transactionId });
+    expect(samples.map((s) => s.value)).toEqual([...Array.from({ length: 17 }, (_, i) => (i + 1) * 10), 10]);
   });
 
   it('does not flag the history in StopTransaction.transactionData as a register going backwards', async () => {

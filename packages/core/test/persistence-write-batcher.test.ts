@@ -326,6 +326,20 @@ describe.each(testDatabases())('WriteBatcher on $name', (kind) => {
       fork.mockRestore();
     });
 
+    it('a batch of more rows than one statement takes (16 on SQLite) keeps every row with its own values, in order', async () => {
+      const count = 37; // 16 + 16 + 5
+      const at = (i: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, i));
+      await Promise.all(
+        Array.from({ length: count }, (_, i) =>
+          batcher.write((rows) => rows.insert(StatusEventSchema, { ...eventRow(i), info: i % 2 ? `odd ${i}` : null, receivedAt: at(i) }), { independent: true }),
+        ),
+      );
+      const stored = await orm.em.fork().find(StatusEventSchema, {}, { orderBy: { id: 'asc' } });
+      expect(stored.map((e) => [e.connectorId, e.info, e.receivedAt.toISOString()])).toEqual(
+        Array.from({ length: count }, (_, i) => [i, i % 2 ? `odd ${i}` : null, at(i).toISOString()]),
+      );
+    });
+
     it('a failing batch of them is rolled back and retried work by work: only the bad one fails', async () => {
       const warn = vi.fn();
       const logged = new WriteBatcher({ orm, log: { ...silentLogger, warn } });

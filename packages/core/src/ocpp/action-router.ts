@@ -135,7 +135,7 @@ export class ActionRouter {
     this.#inFlight++;
     try {
       this.#deps.markSeen(session.chargePointId, receivedAt);
-      if (session.registrationStatus === 'Rejected' && !ALWAYS_PROCESSED.has(action)) {
+      if (connection.registrationStatus === 'Rejected' && !ALWAYS_PROCESSED.has(action)) {
         throw createRPCError(
           'SecurityError',
           'BootNotification was Rejected: send nothing but BootNotification until the retry interval has passed',
