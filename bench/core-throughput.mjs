@@ -31,6 +31,8 @@
 //   --baseline-node-flags "<flags>"  with --interleave: the baseline servers also get these node
 //                          flags (e.g. --experimental-async-context-frame); without --baseline-core
 //                          the baseline is the same build, so only the flags differ
+//   --baseline-env K=V,...  with --interleave: the baseline servers also get these environment
+//                          variables (e.g. CHARGE_IT_PERSISTENCE_BATCH_DELAY_MS=1)
 //   --client rpc           rpc: ocpp-rpc RPCClient per charge point (default); ws: a minimal OCPP-J
 //                          client on a bare ws socket, ~5× cheaper for the generator, so that the
 //                          generator's own CPU and GC pauses weigh less in the figures
@@ -77,6 +79,7 @@ const { values: args } = parseBenchArgs(import.meta.url, {
   interleave: { type: 'string' },
   'baseline-core': { type: 'string' },
   'baseline-node-flags': { type: 'string' },
+  'baseline-env': { type: 'string' },
 });
 
 const durationS = positive('duration');
@@ -94,10 +97,13 @@ if (!['rpc', 'ws'].includes(args.client)) {
 const phases = args.phases.split(',').map((p) => p.trim());
 const interleave = args.interleave === undefined ? 0 : positive('interleave');
 const baselineFlags = args['baseline-node-flags']?.split(/\s+/).filter(Boolean) ?? [];
-/** A baseline variant of every charge-it target runs: another build, other node flags, or both. */
-const hasBaseline = args['baseline-core'] !== undefined || baselineFlags.length > 0;
+const baselineEnv = Object.fromEntries(
+  (args['baseline-env'] ?? '').split(',').filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+);
+/** A baseline variant of every charge-it target runs: another build, other node flags or settings. */
+const hasBaseline = args['baseline-core'] !== undefined || baselineFlags.length > 0 || Object.keys(baselineEnv).length > 0;
 if (hasBaseline && interleave === 0) {
-  console.error('--baseline-core and --baseline-node-flags need --interleave: two variants are only comparable in the same rounds');
+  console.error('--baseline-core, --baseline-node-flags and --baseline-env need --interleave: two variants are only comparable in the same rounds');
   process.exit(2);
 }
 if (interleave > 0 && !targets.includes('bare')) {
@@ -151,9 +157,9 @@ if (!existsSync(coreDist) && targets.some((t) => t !== 'bare')) {
 
 // ---- server processes -------------------------------------------------------------------------
 /** Starts a fresh server process; resolves once it listens. */
-async function startServer(kind, databaseUrl, { core, nodeFlags = [] } = {}) {
+async function startServer(kind, databaseUrl, { core, nodeFlags = [], env = {} } = {}) {
   const child = fork(serverScript, kind === 'bare' ? ['bare'] : ['charge-it', databaseUrl, args['log-level']], {
-    env: core ? { ...process.env, CHARGE_IT_BENCH_CORE: core } : process.env,
+    env: { ...process.env, ...env, ...(core ? { CHARGE_IT_BENCH_CORE: core } : {}) },
     execArgv: ['--expose-gc', ...nodeFlags, ...(args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`, `--cpu-prof-name=${kind}-${databaseUrl.split(':')[0] || 'bare'}-${Date.now()}.cpuprofile`] : [])],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
@@ -424,7 +430,7 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 /** A fresh database and server for `target`, with `count` charge points connected, booted and in a transaction. */
 async function floodSetup(target, count) {
   const db = await freshDatabase(target);
-  const server = await startServer(target === 'bare' ? 'bare' : 'charge-it', db.url, target.endsWith(BASELINE) ? { core: args['baseline-core'], nodeFlags: baselineFlags } : {});
+  const server = await startServer(target === 'bare' ? 'bare' : 'charge-it', db.url, target.endsWith(BASELINE) ? { core: args['baseline-core'], nodeFlags: baselineFlags, env: baselineEnv } : {});
   try {
     const rssIdle = await server.rssAfterGc();
     const { chargePoints, errors: connectErrors, connectSeconds } = await connectChargePoints(server, count, `FLOOD-${target.replace(BASELINE, '-baseline')}`, { startTransaction: true });
@@ -687,7 +693,7 @@ async function main() {
     plannedTargets.push(target);
     if (target !== 'bare' && hasBaseline) plannedTargets.push(`${target}${BASELINE}`);
   }
-  if (hasBaseline) notes.push(`baseline: ${args['baseline-core'] ?? 'this build'}${baselineFlags.length > 0 ? ` with node ${baselineFlags.join(' ')}` : ''}`);
+  if (hasBaseline) notes.push(`baseline: ${args['baseline-core'] ?? 'this build'}${baselineFlags.length > 0 ? ` with node ${baselineFlags.join(' ')}` : ''}${Object.keys(baselineEnv).length > 0 ? ` with ${args['baseline-env']}` : ''}`);
 
   console.log(`Charge-IT core throughput — node ${process.version}, ${cpus().length} CPU(s) (${cpus()[0]?.model ?? '?'}), ${fmt(totalmem() / 1024 ** 3)} GiB RAM`);
   console.log(`runs: ${durationS} s measured after ${warmupS} s warm-up; server log level ${args['log-level']}; clients: ${args.client === 'ws' ? 'minimal ws OCPP-J client' : 'ocpp-rpc RPCClient'}`);

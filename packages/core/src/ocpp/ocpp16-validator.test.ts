@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createValidator } from 'ocpp-rpc';
 import {
   OCPP16_SCHEMA_PATCHES,
+  createGatewayValidator,
   createOcpp16Validator,
   loadOcpp16Schemas,
   patchOcpp16Schemas,
@@ -114,5 +115,18 @@ describe('ocpp16 validator patches', () => {
 
   it('documents every patch', () => {
     for (const patch of OCPP16_SCHEMA_PATCHES) expect(patch.reason.length).toBeGreaterThan(20);
+  });
+});
+
+describe('the gateway validator', () => {
+  it('looks up the compiled schema once per schema id (not per message), and still answers a failure with the CALLERROR ocpp-rpc builds', () => {
+    const gateway = createGatewayValidator();
+    // ocpp-rpc's Validator keeps its ajv in `_ajv`; the gateway validator is built on it.
+    const ajv = (Object.getPrototypeOf(gateway) as { _ajv: { getSchema(id: string): unknown } })._ajv;
+    const getSchema = vi.spyOn(ajv, 'getSchema');
+    for (let i = 0; i < 50; i++) expect(gateway.validate('urn:MeterValues.req', meterValues({ unit: 'Wh' }))).toBe(true);
+    expect(getSchema.mock.calls.filter(([id]) => id === 'urn:MeterValues.req')).toHaveLength(1);
+    expect(errorOf(gateway as Ocpp16Validator, 'urn:Heartbeat.conf', {})).toEqual({ code: 'OccurenceConstraintViolation', keyword: 'required' });
+    expect(() => gateway.validate('urn:NoSuchAction.req', {})).toThrow(/missing/);
   });
 });
