@@ -4,11 +4,13 @@
  * second, although the writing connection's own threshold (wal_autocheckpoint, 10,000 pages) is
  * nowhere near.
  */
+import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { DatabaseSync } from 'node:sqlite';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createOrm, type CsmsOrm } from '../src/persistence/create-orm.js';
 import { ChargePointSchema } from '../src/persistence/entities/index.js';
@@ -68,6 +70,28 @@ describe('SQLite WAL checkpoints', () => {
     } finally {
       db.close();
     }
+  });
+
+  it('keeps the process alive while the ORM opens and closes: a script that only does that ends with its own exit code', async () => {
+    // The worker does not keep the process alive once started (unref); while createOrm waits for
+    // it to start, and orm.close() for it to stop, it must, or Node ends the process mid-await
+    // with exit code 0 (what a CLI exiting 1 after a close got once).
+    const script = join(dir, 'open-close.ts');
+    const createOrmSource = fileURLToPath(new URL('../src/persistence/create-orm.ts', import.meta.url));
+    await writeFile(
+      script,
+      `import { createOrm } from ${JSON.stringify(createOrmSource)};\n` +
+        `const orm = await createOrm({ databaseUrl: ${JSON.stringify(`sqlite:${join(dir, 'cli.db')}`)} });\n` +
+        `console.log('opened');\nawait orm.close();\nconsole.log('closed');\nprocess.exitCode = 3;\n`,
+    );
+    const hook = fileURLToPath(new URL('../scripts/ts-resolve-hook.mjs', import.meta.url));
+    const result = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      execFile(process.execPath, ['--import', hook, script], { timeout: 60_000 }, (err, stdout) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout }),
+      );
+    });
+    expect(result.stdout.trim().split('\n')).toEqual(['opened', 'closed']);
+    expect(result.code).toBe(3);
   });
 
   it('a worker that cannot open the database fails its start (the ORM then goes on without it)', async () => {

@@ -159,7 +159,7 @@ export class ActionRouter {
     } finally {
       inFlight?.delete(messageId);
       this.#inFlight--;
-      if (this.#inFlight === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
+      if (this.#inFlight === 0 && this.#idleWaiters.length > 0) for (const wake of this.#idleWaiters.splice(0)) wake();
     }
   }
 

@@ -41,15 +41,16 @@ export class WalCheckpointer {
       // A few MB are plenty for one connection and a timer.
       resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 },
     });
-    worker.unref();
     await new Promise<void>((resolve, reject) => {
       worker.once('error', reject);
       worker.once('exit', (code) => reject(new Error(`the WAL checkpoint worker exited during start (code ${code})`)));
       worker.once('message', (message: { type: string }) => (message.type === 'ready' ? resolve() : reject(new Error(`unexpected message ${message.type}`))));
     });
     worker.removeAllListeners();
+    worker.unref(); // it must not keep the process alive; `stop()` references it again
     worker.on('message', (message: { type: string; message?: string }) => {
-      if (message.type === 'error') log.warn({ error: message.message }, 'WAL checkpoint failed; retried at the next interval');
+      if (message.type === 'error') log.warn({ error: message.message }, 'WAL checkpoint failed; retried every interval, logged again when the error changes');
+      if (message.type === 'recovered') log.info('WAL checkpoints work again');
     });
     worker.on('error', (err) => log.error({ err }, 'the WAL checkpoint worker stopped; the committing connection checkpoints from now on'));
     return new WalCheckpointer(worker);
@@ -57,22 +58,34 @@ export class WalCheckpointer {
 
   /** Stops the worker and closes its connection; resolves once it has exited (idempotent). */
   stop(): Promise<void> {
+    // Referenced again while it stops: an unreferenced worker does not keep the process alive, so
+    // a caller awaiting its exit with nothing else pending would see the process end (code 0)
+    // before the await returns.
+    this.#worker.ref();
     this.#worker.postMessage('stop'); // nothing happens if it has exited already
     return this.#exited;
   }
 }
 
-/** The worker (CommonJS, evaluated): one connection, one checkpoint per interval, errors reported. */
+/**
+ * The worker (CommonJS, evaluated): one connection, one checkpoint per interval. An error is
+ * reported when it first occurs or changes, and the recovery once, not every second.
+ */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.path, { timeout: workerData.busyTimeoutMs });
 const checkpoint = db.prepare('pragma wal_checkpoint(PASSIVE)');
+let failing = null;
 const timer = setInterval(() => {
   try {
     checkpoint.get();
+    if (failing !== null) parentPort.postMessage({ type: 'recovered' });
+    failing = null;
   } catch (err) {
-    parentPort.postMessage({ type: 'error', message: String((err && err.message) || err) });
+    const message = String((err && err.message) || err);
+    if (message !== failing) parentPort.postMessage({ type: 'error', message });
+    failing = message;
   }
 }, workerData.intervalMs);
 parentPort.on('message', (message) => {

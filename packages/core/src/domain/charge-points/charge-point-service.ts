@@ -250,13 +250,13 @@ export class ChargePointService {
   }
 
   heartbeat(chargePointId: string, receivedAt: Date): { currentTime: string } {
-    this.#note(chargePointId, { seenAt: receivedAt, heartbeatAt: receivedAt });
+    this.#note(chargePointId, receivedAt, receivedAt);
     return { currentTime: this.#deps.clock.now().toISOString() };
   }
 
   /** Any received PDU is a sign of life (J16 §5.3). */
   seen(chargePointId: string, at: Date): void {
-    this.#note(chargePointId, { seenAt: at });
+    this.#note(chargePointId, at);
   }
 
   async statusNotification(chargePointId: string, request: StatusNotificationRequest, receivedAt: Date): Promise<void> {
@@ -372,9 +372,16 @@ export class ChargePointService {
     reader?.close();
   }
 
-  #note(chargePointId: string, update: { seenAt: Date; heartbeatAt?: Date }): void {
+  #note(chargePointId: string, seenAt: Date, heartbeatAt?: Date): void {
+    // Changed in place: an entry in the map is never one a flush is writing (it takes the entries
+    // out of the map first), and this runs for every message of every charger.
     const current = this.#liveness.get(chargePointId);
-    this.#liveness.set(chargePointId, { seenAt: update.seenAt, heartbeatAt: update.heartbeatAt ?? current?.heartbeatAt });
+    if (!current) {
+      this.#liveness.set(chargePointId, { seenAt, heartbeatAt });
+      return;
+    }
+    current.seenAt = seenAt;
+    if (heartbeatAt) current.heartbeatAt = heartbeatAt;
   }
 
 }

@@ -529,6 +529,8 @@ interface OpenTransaction {
    * compared field by field, cost several microseconds: every entry is a few cache misses away.)
    */
   recent: Map<string, Array<{ connectorId: number; meterValue: MeterValue[] }>>;
+  /** The keys of `recent`, oldest first (the next one to forget). */
+  recentOrder: string[];
 }
 
 /** Whether `request` is one of the transaction's recent MeterValues sent again (compared in full). */
@@ -545,13 +547,14 @@ function rememberMeterValues(open: OpenTransaction, request: MeterValuesRequest)
   let sameTimestamp = open.recent.get(key);
   if (!sameTimestamp) {
     open.recent.set(key, (sameTimestamp = []));
-    if (open.recent.size > RECENT_METER_VALUES) open.recent.delete(open.recent.keys().next().value!);
+    open.recentOrder.push(key);
+    if (open.recentOrder.length > RECENT_METER_VALUES) open.recent.delete(open.recentOrder.shift()!);
   }
   sameTimestamp.push({ connectorId: request.connectorId, meterValue: request.meterValue });
   if (sameTimestamp.length > RECENT_METER_VALUES) sameTimestamp.shift();
 }
 
 function openTransaction(tx: Transaction, register: Register): OpenTransaction {
-  return { id: tx.id, chargePointId: tx.chargePoint, meterStart: tx.meterStart, flags: [...(tx.flags ?? [])], register, recent: new Map() };
+  return { id: tx.id, chargePointId: tx.chargePoint, meterStart: tx.meterStart, flags: [...(tx.flags ?? [])], register, recent: new Map(), recentOrder: [] };
 }
 
