@@ -111,7 +111,7 @@ if (interleave > 0 && !targets.includes('bare')) {
   process.exit(2);
 }
 const BENCH_ID_TAG = 'BENCH-1';
-/** Suffix of a target that runs on the --baseline-core build. */
+/** Suffix of a target's baseline variant (--baseline-core, --baseline-node-flags, --baseline-env). */
 const BASELINE = '~baseline';
 const databaseOf = (target) => target.replace(BASELINE, '');
 /** Client source addresses: 127.0.0.1-40, so 10,000+ connections never run out of ephemeral ports. */

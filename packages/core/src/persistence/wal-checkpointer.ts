@@ -16,6 +16,9 @@ import { silentLogger, type Logger } from '../kernel/logger.js';
  * stop. A checkpoint is also when the log reaches the disk (synchronous=NORMAL), so what a power
  * cut may lose is now about one interval of commits instead of up to 40 MB of log.
  */
+/** How often the worker checkpoints: about the longest the log grows, and what a power cut may lose. */
+const CHECKPOINT_INTERVAL_MS = 1_000;
+
 export class WalCheckpointer {
   readonly #worker: Worker;
   readonly #exited: Promise<void>;
@@ -30,14 +33,14 @@ export class WalCheckpointer {
    * when the worker cannot start (the caller goes on without it: the committing connection then
    * checkpoints itself, as SQLite does by default).
    */
-  static async start(path: string, options: { intervalMs?: number; busyTimeoutMs: number; log?: Logger }): Promise<WalCheckpointer> {
+  static async start(path: string, options: { busyTimeoutMs: number; log?: Logger }): Promise<WalCheckpointer> {
     const log = options.log ?? silentLogger;
     // better-sqlite3 as @mikro-orm/sqlite loads it (it is that package's dependency, not ours).
     const require = createRequire(import.meta.url);
     const driver = createRequire(require.resolve('@mikro-orm/sqlite')).resolve('better-sqlite3');
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { driver, path, intervalMs: options.intervalMs ?? 1_000, busyTimeoutMs: options.busyTimeoutMs },
+      workerData: { driver, path, intervalMs: CHECKPOINT_INTERVAL_MS, busyTimeoutMs: options.busyTimeoutMs },
       // A few MB are plenty for one connection and a timer.
       resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 },
     });

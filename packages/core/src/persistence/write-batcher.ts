@@ -221,8 +221,6 @@ function updateStatement(em: CsmsEntityManager, update: RowUpdate, sqlite: boole
 const MAX_PARAMS = 30_000;
 
 interface InsertPlan {
-  head: string;
-  tuple: string;
   columns: Array<{ prop: string; json: boolean }>;
   /** The INSERT of `rows` rows; up to NATIVE_ROWS_PER_STATEMENT rows the same string each time (a statement cache finds it at once). */
   sql(rows: number): string;
@@ -249,8 +247,6 @@ function insertPlan(em: CsmsEntityManager, entity: EntitySchema<any, any>): Inse
   const tuple = `(${columns.map(() => '?').join(', ')})`;
   const texts: string[] = [];
   const plan: InsertPlan = {
-    head,
-    tuple,
     columns: columns.map(({ prop, json }) => ({ prop, json })),
     sql: (rows) => {
       const text = texts[rows] ?? `${head}${Array.from({ length: rows }, () => tuple).join(', ')}`;
