@@ -3,12 +3,12 @@ import type { ChargePointService } from './domain/charge-points/charge-point-ser
 import type { TransactionService } from './domain/transactions/transaction-service.js';
 import type { CoreActionHandlers, DataTransferHandler, IncomingCall } from './ocpp/action-router.js';
 import { schemaViolationOf } from './ocpp/ocpp16-validator.js';
-import type { MessageIntake } from './domain/transactions/transaction-service.js';
+import { NO_INTAKE, type MessageIntake } from './domain/transactions/transaction-service.js';
 
 /** A transaction message's schema violation (it was let through: its readable core was intact). */
 function intakeOf(call: IncomingCall<unknown>): MessageIntake {
   const schemaViolation = schemaViolationOf(call.params);
-  return schemaViolation ? { schemaViolation, messageId: call.messageId } : {};
+  return schemaViolation ? { schemaViolation, messageId: call.messageId } : NO_INTAKE;
 }
 
 export interface CoreHandlerDeps {
@@ -39,10 +39,7 @@ export function createCoreHandlers(deps: CoreHandlerDeps): CoreActionHandlers {
     },
     Authorize: async (call) => ({ idTagInfo: await authorization.authorize(call.chargePointId, call.params.idTag, 'Authorize') }),
     StartTransaction: (call) => transactions.start(call.chargePointId, call.params, call.receivedAt, intakeOf(call)),
-    MeterValues: async (call) => {
-      await transactions.meterValues(call.chargePointId, call.params, call.receivedAt, intakeOf(call));
-      return {};
-    },
+    MeterValues: (call) => transactions.meterValues(call.chargePointId, call.params, call.receivedAt, intakeOf(call)),
     StopTransaction: (call) => transactions.stop(call.chargePointId, call.params, call.receivedAt, intakeOf(call)),
     DataTransfer: async (call) => {
       const handler = deps.vendorHandler(call.params.vendorId);

@@ -179,6 +179,20 @@ describe.each(testDatabases())('WriteBatcher on $name', (kind) => {
     expect(rows.map((r) => r.connectorId)).toEqual(Array.from({ length: 40 }, (_, i) => i).filter((i) => i !== 20));
   });
 
+  it('batches at most 100 works on SQLite and 500 on MariaDB by default', async () => {
+    const sizes: number[] = [];
+    const defaults = new WriteBatcher({ orm, onBatch: ({ works }) => sizes.push(works) });
+    const row = (connectorId: number) => ({ chargePoint: 'CP-1', connectorId, status: 'Available', errorCode: 'NoError', receivedAt: new Date() });
+    try {
+      // 1,100 row-only works queued at once: a batch goes as soon as it is full.
+      await Promise.all(Array.from({ length: 1_100 }, (_, i) => defaults.write((rows) => rows.insert(StatusEventSchema, row(i)))));
+    } finally {
+      await defaults.close();
+    }
+    expect(sizes).toEqual(kind.name === 'sqlite' ? Array.from({ length: 11 }, () => 100) : [500, 500, 100]);
+    expect(await reader.scalar('select count(*) from status_event')).toBe(1_100);
+  });
+
   it('commits a batch of independent works alongside another one on MariaDB only, never alongside other works', async () => {
     const gate = deferred();
     const order: string[] = [];

@@ -58,7 +58,7 @@ export interface CsmsConfig {
   hooks: { decideTimeoutMs: number; observeTimeoutMs: number };
   /** Time one plugin may take in setup(). */
   pluginSetupTimeoutMs: number;
-  persistence: { batchDelayMs: number; maxBatch: number; sampleInboxMs: number };
+  persistence: { batchDelayMs: number; maxBatch: number | undefined; sampleInboxMs: number };
   /** Work nobody waits for (automatic local-list syncs, healing checks) waits while the process is busy. */
   background: {
     /** Busy: the event loop ran code more than this percentage of the last quarter second (100 = never wait). */
@@ -135,7 +135,7 @@ export const optionSpecs: readonly OptionSpec[] = [
   { path: 'hooks.observeTimeoutMs', env: 'CHARGE_IT_HOOKS_OBSERVE_TIMEOUT_MS', kind: 'int', default: 30_000, min: 1, max: 600_000, description: 'time one plugin may take in an observe hook' },
   { path: 'pluginSetupTimeoutMs', env: 'CHARGE_IT_PLUGIN_SETUP_TIMEOUT_MS', kind: 'int', default: 10_000, min: 1, max: 600_000, description: 'time one plugin may take in setup()' },
   { path: 'persistence.batchDelayMs', env: 'CHARGE_IT_PERSISTENCE_BATCH_DELAY_MS', kind: 'int', default: 2, min: 0, max: 1_000, description: 'group commit: how long writes wait to share one database transaction' },
-  { path: 'persistence.maxBatch', env: 'CHARGE_IT_PERSISTENCE_MAX_BATCH', kind: 'int', default: 500, min: 1, max: 100_000, description: 'group commit: most writes in one database transaction' },
+  { path: 'persistence.maxBatch', env: 'CHARGE_IT_PERSISTENCE_MAX_BATCH', kind: 'int', default: undefined, min: 1, max: 100_000, description: 'group commit: most writes in one database transaction; unset = 100 on SQLite (a commit there is cheap and synchronous: smaller batches answer sooner), 500 on MariaDB (a commit there is a round trip and a log flush)' },
   { path: 'persistence.sampleInboxMs', env: 'CHARGE_IT_PERSISTENCE_SAMPLE_INBOX_MS', kind: 'int', default: 1_000, min: 10, max: 600_000, description: 'how long new meter samples may wait in the sample inbox before they are moved into meter_sample, many commits at once (queries move them first, so they always see them)' },
   { path: 'background.busyPercent', env: 'CHARGE_IT_BACKGROUND_BUSY_PERCENT', kind: 'int', default: 70, min: 1, max: 100, description: 'work nobody waits for (the automatic local-list sync after a boot, healing checks) waits while the event loop ran code more than this percentage of the last quarter second, so a reconnect storm is served first (100 = never wait)' },
   { path: 'background.maxDeferMs', env: 'CHARGE_IT_BACKGROUND_MAX_DEFER_MS', kind: 'int', default: 60_000, min: 0, max: 3_600_000, description: 'longest one background task waits for a calm moment before it runs anyway' },

@@ -123,8 +123,12 @@ export class ActionRouter {
     for (const action of this.#handlers.keys()) connection.client.handle(action, dispatch);
   }
 
-  /** Handles one call; `inFlight` (when given) loses the call's entry once it has settled. */
-  async #dispatch(
+  /**
+   * Handles one call; `inFlight` (when given) loses the call's entry once it has settled. Not an
+   * async function: one `then` instead of an async frame and its await, on the path every message
+   * takes.
+   */
+  #dispatch(
     connection: ChargePointConnection,
     session: ChargePointSession,
     { method: action, params, messageId, signal }: IncomingRpcCall,
@@ -133,6 +137,7 @@ export class ActionRouter {
     const { owner, handler } = this.#handlers.get(action)!;
     const receivedAt = new Date();
     this.#inFlight++;
+    let answer: unknown;
     try {
       this.#deps.markSeen(session.chargePointId, receivedAt);
       if (connection.registrationStatus === 'Rejected' && !ALWAYS_PROCESSED.has(action)) {
@@ -143,24 +148,35 @@ export class ActionRouter {
       }
       const { chargePointId } = session;
       // Plugins get the plain session; only the core's handlers see the connection.
-      const result = await (owner === 'core'
+      answer = owner === 'core'
         ? (handler as CoreActionHandler)({ chargePointId, action, params, messageId, receivedAt, signal, session, connection })
-        : (handler as ActionHandler)({ chargePointId, action, params, messageId, receivedAt, signal, session }));
-      this.#deps.onCallHandled?.(action, 'ok');
-      return result;
+        : (handler as ActionHandler)({ chargePointId, action, params, messageId, receivedAt, signal, session });
     } catch (err) {
-      if (isRpcError(err)) {
-        this.#deps.onCallHandled?.(action, String((err as { rpcErrorCode: unknown }).rpcErrorCode));
-        throw err;
-      }
-      this.#deps.onCallHandled?.(action, 'InternalError');
-      this.#deps.log.error({ err, chargePointId: session.chargePointId, action, owner, messageId }, 'handler failed; answering InternalError');
-      throw createRPCError('InternalError', `the central system could not process ${action}; retry later`);
-    } finally {
-      inFlight?.delete(messageId);
-      this.#inFlight--;
-      if (this.#inFlight === 0 && this.#idleWaiters.length > 0) for (const wake of this.#idleWaiters.splice(0)) wake();
+      answer = Promise.reject(err);
     }
+    return Promise.resolve(answer).then(
+      (result) => {
+        this.#settled(inFlight, messageId);
+        this.#deps.onCallHandled?.(action, 'ok');
+        return result;
+      },
+      (err: unknown) => {
+        this.#settled(inFlight, messageId);
+        if (isRpcError(err)) {
+          this.#deps.onCallHandled?.(action, String((err as { rpcErrorCode: unknown }).rpcErrorCode));
+          throw err;
+        }
+        this.#deps.onCallHandled?.(action, 'InternalError');
+        this.#deps.log.error({ err, chargePointId: session.chargePointId, action, owner, messageId }, 'handler failed; answering InternalError');
+        throw createRPCError('InternalError', `the central system could not process ${action}; retry later`);
+      },
+    );
+  }
+
+  #settled(inFlight: Map<string, unknown> | undefined, messageId: string): void {
+    inFlight?.delete(messageId);
+    this.#inFlight--;
+    if (this.#inFlight === 0 && this.#idleWaiters.length > 0) for (const wake of this.#idleWaiters.splice(0)) wake();
   }
 
   get inFlight(): number {

@@ -22,13 +22,12 @@ const SOC = 'SoC';
  */
 export function readMeterValues(meterValues: readonly MeterValue[], receivedAt: Date): MeterReading {
   const reading: MeterReading = {};
-  const newest = new Map<string, number>();
-  const take = (name: string, at: number): boolean => {
-    const seen = newest.get(name);
-    if (seen !== undefined && seen > at) return false;
-    newest.set(name, at);
-    return true;
-  };
+  // The charger time of the newest reading taken of each quantity (a later message may carry an
+  // older reading: it does not replace a newer one).
+  let energyAt = Number.NEGATIVE_INFINITY;
+  let socAt = Number.NEGATIVE_INFINITY;
+  let powerAt = Number.NEGATIVE_INFINITY;
+  let currentAt = Number.NEGATIVE_INFINITY;
   for (const mv of meterValues) {
     const parsed = Date.parse(mv.timestamp);
     const at = Number.isFinite(parsed) ? parsed : receivedAt.getTime();
@@ -40,7 +39,10 @@ export function readMeterValues(meterValues: readonly MeterValue[], receivedAt: 
       const s = normaliseSampledValue(sv);
       if (s.value === null || !Number.isFinite(s.value)) continue;
       if (s.measurand === ENERGY_REGISTER && s.phase === null && s.unit === 'Wh') {
-        if (take('energy', at)) reading.register = { valueWh: s.value, at };
+        if (at >= energyAt) {
+          energyAt = at;
+          reading.register = { valueWh: s.value, at };
+        }
       } else if (s.measurand === POWER && s.unit === 'W') {
         if (s.phase === null) totalPower = s.value;
         else if (s.phase !== 'N') phasePower = (phasePower ?? 0) + s.value;
@@ -48,13 +50,22 @@ export function readMeterValues(meterValues: readonly MeterValue[], receivedAt: 
         if (s.phase === null) totalCurrent = s.value;
         else if (s.phase !== 'N') phaseCurrent = Math.max(phaseCurrent ?? Number.NEGATIVE_INFINITY, s.value);
       } else if (s.measurand === SOC && s.phase === null) {
-        if (take('soc', at)) reading.socPercent = s.value;
+        if (at >= socAt) {
+          socAt = at;
+          reading.socPercent = s.value;
+        }
       }
     }
     const power = totalPower ?? phasePower;
-    if (power !== undefined && take('power', at)) reading.powerW = power;
+    if (power !== undefined && at >= powerAt) {
+      powerAt = at;
+      reading.powerW = power;
+    }
     const current = totalCurrent ?? phaseCurrent;
-    if (current !== undefined && take('current', at)) reading.currentA = current;
+    if (current !== undefined && at >= currentAt) {
+      currentAt = at;
+      reading.currentA = current;
+    }
   }
   return reading;
 }

@@ -8,6 +8,7 @@ import type { Logger } from '../../kernel/logger.js';
 import type {
   MeterValue,
   MeterValuesRequest,
+  MeterValuesResponse,
   StartTransactionRequest,
   StartTransactionResponse,
   StopTransactionRequest,
@@ -55,6 +56,12 @@ export interface MessageIntake {
   schemaViolation?: { keyword: string; path: string; message: string } | undefined;
   messageId?: string | undefined;
 }
+
+/** The intake of a message that met the schema. */
+export const NO_INTAKE: MessageIntake = Object.freeze({});
+
+/** What a committed MeterValues changed: null when it was kept as an orphan. */
+type MeterValuesOutcome = { open: OpenTransaction | null; register?: Register | undefined; flags?: string[] | undefined } | null;
 
 /** Flags of sessions that are not billed unless the `billing` setting says so (shown for review). */
 export const UNAUTHORIZED_SESSION_FLAGS: readonly string[] = ['id-tag-invalid', 'id-tag-blocked', 'id-tag-expired', 'id-tag-concurrenttx'];
@@ -163,84 +170,114 @@ export class TransactionService {
     return { transactionId: tx.id, idTagInfo: { ...idTagInfo, status: tx.idTagStatus as StartTransactionResponse['idTagInfo']['status'] } };
   }
 
-  async meterValues(chargePointId: string, request: MeterValuesRequest, receivedAt: Date, intake: MessageIntake = {}): Promise<void> {
-    const { batcher, hooks } = this.#deps;
+  /**
+   * Stores a MeterValues and answers it (`{}`) once its samples are committed. The common case (a
+   * sample of a transaction known to be open, no schema violation) is a row-only batcher work with
+   * one promise of ours: a MeterValues flood is this method once per message.
+   */
+  meterValues(chargePointId: string, request: MeterValuesRequest, receivedAt: Date, intake: MessageIntake = NO_INTAKE): Promise<MeterValuesResponse> {
+    const { batcher } = this.#deps;
     const { transactionId } = request;
     if (transactionId !== undefined && this.#stopArrived.size > 0 && this.#stopArrived.has(`${chargePointId}\0${transactionId}`)) {
-      // Decided by order of arrival: the Stop of this transaction came first.
-      await batcher.run((em) => {
-        em.create(OrphanMessageSchema, { chargePoint: chargePointId, action: 'MeterValues', claimedTransactionId: transactionId, reason: 'after-stop', payload: request, receivedAt });
-        this.#keepViolation(em, chargePointId, 'MeterValues', request, intake, receivedAt, null);
-      });
-      this.#deps.log.warn({ chargePointId, transactionId }, 'meter values received after the StopTransaction of their transaction: kept apart as late (orphan after-stop)');
-      hooks.observe('onMeterValues', { chargePointId, transactionId: null, request, receivedAt }, chargePointId);
-      return;
+      return this.#meterValuesAfterStop(chargePointId, transactionId, request, receivedAt, intake);
     }
     const cached = transactionId === undefined ? undefined : this.#open.get(transactionId);
     // A charger that lost our answer resends the same message: acknowledge it, store nothing twice.
     if (cached && isResend(cached, chargePointId, request)) {
       this.#deps.log.info({ chargePointId, transactionId }, 'resent MeterValues acknowledged, nothing stored twice');
-      return;
+      return Promise.resolve({});
     }
     // A sample of a transaction known to be open (its Start committed, no Stop seen) reads nothing
     // and may be committed alongside other such samples (WriteBatcher `independent`). Without a
     // schema violation to keep, it is a row-only work (no ORM): its transaction is still Active
     // when the work runs, even if a Stop arrives meanwhile, since the Stop's work is queued after it.
     const known = this.#usableOpen(cached, chargePointId);
-    const independent = known !== null;
-    const outcome = known && !intake.schemaViolation
-      ? await batcher.write((rows) => {
+    const outcome: Promise<MeterValuesOutcome> = known && !intake.schemaViolation
+      ? batcher.write((rows) => {
           const result = this.#insertSamples(rows, chargePointId, request.connectorId, known, request.meterValue, receivedAt);
           if (result.flags) rows.update(TransactionSchema, known.id, { flags: result.flags });
-          return { open: known, ...result };
-        }, { independent })
-      : await batcher.run(async (em, rows): Promise<{ open: OpenTransaction | null; register?: Register; flags?: string[] } | null> => {
-      let open: OpenTransaction | null = null;
-      let meterValue = request.meterValue;
-      if (transactionId !== undefined) {
-        open = this.#usableOpen(cached, chargePointId); // again when the batch runs: a Stop may have arrived
-        if (!open) {
-          const tx = await em.findOne(TransactionSchema, { id: transactionId, chargePoint: chargePointId });
-          if (!tx || tx.status !== 'Active') {
-            em.create(OrphanMessageSchema, {
-              chargePoint: chargePointId,
-              action: 'MeterValues',
-              claimedTransactionId: transactionId,
-              reason: tx ? 'transaction-closed' : 'unknown-transaction',
-              payload: request,
-              receivedAt,
-            });
-            this.#keepViolation(em, chargePointId, 'MeterValues', request, intake, receivedAt, null);
-            return null;
-          }
-          // After a restart the register is taken from the samples already stored, so a register
-          // that went backwards across the restart is still flagged.
-          open = openTransaction(tx, await this.#latestStoredRegister(em, tx));
-          // Not in memory (a restart of the core): a charger resending what we committed just
-          // before the restart is recognised from the stored samples instead of the fingerprints.
-          meterValue = await this.#unstoredOnly(em, tx.id, meterValue);
+          return { open: known, register: result.register, flags: result.flags };
+        }, { independent: true })
+      : batcher.run((em, rows) => this.#meterValuesWork(em, rows, chargePointId, request, receivedAt, intake, cached), { independent: known !== null });
+    return outcome.then((committed) => {
+      this.#meterValuesCommitted(chargePointId, request, receivedAt, committed);
+      return {};
+    });
+  }
+
+  /** Decided by order of arrival: the Stop of this transaction came first. Kept apart as late. */
+  async #meterValuesAfterStop(chargePointId: string, transactionId: number, request: MeterValuesRequest, receivedAt: Date, intake: MessageIntake): Promise<MeterValuesResponse> {
+    await this.#deps.batcher.run((em) => {
+      em.create(OrphanMessageSchema, { chargePoint: chargePointId, action: 'MeterValues', claimedTransactionId: transactionId, reason: 'after-stop', payload: request, receivedAt });
+      this.#keepViolation(em, chargePointId, 'MeterValues', request, intake, receivedAt, null);
+    });
+    this.#deps.log.warn({ chargePointId, transactionId }, 'meter values received after the StopTransaction of their transaction: kept apart as late (orphan after-stop)');
+    this.#deps.hooks.observe('onMeterValues', { chargePointId, transactionId: null, request, receivedAt }, chargePointId);
+    return {};
+  }
+
+  /**
+   * The batch work of a MeterValues that needs the ORM: a transaction not in memory (after a
+   * restart), one that may have closed, or a schema violation to keep. Null: kept as an orphan.
+   */
+  async #meterValuesWork(
+    em: EntityManager,
+    rows: BatchWriter,
+    chargePointId: string,
+    request: MeterValuesRequest,
+    receivedAt: Date,
+    intake: MessageIntake,
+    cached: OpenTransaction | undefined,
+  ): Promise<MeterValuesOutcome> {
+    const { transactionId } = request;
+    let open: OpenTransaction | null = null;
+    let meterValue = request.meterValue;
+    if (transactionId !== undefined) {
+      open = this.#usableOpen(cached, chargePointId); // again when the batch runs: a Stop may have arrived
+      if (!open) {
+        const tx = await em.findOne(TransactionSchema, { id: transactionId, chargePoint: chargePointId });
+        if (!tx || tx.status !== 'Active') {
+          em.create(OrphanMessageSchema, {
+            chargePoint: chargePointId,
+            action: 'MeterValues',
+            claimedTransactionId: transactionId,
+            reason: tx ? 'transaction-closed' : 'unknown-transaction',
+            payload: request,
+            receivedAt,
+          });
+          this.#keepViolation(em, chargePointId, 'MeterValues', request, intake, receivedAt, null);
+          return null;
         }
+        // After a restart the register is taken from the samples already stored, so a register
+        // that went backwards across the restart is still flagged.
+        open = openTransaction(tx, await this.#latestStoredRegister(em, tx));
+        // Not in memory (a restart of the core): a charger resending what we committed just
+        // before the restart is recognised from the stored samples instead of the fingerprints.
+        meterValue = await this.#unstoredOnly(em, tx.id, meterValue);
       }
-      const result = this.#insertSamples(rows, chargePointId, request.connectorId, open, meterValue, receivedAt);
-      if (open && intake.schemaViolation && !(result.flags ?? open.flags).includes('schema-violation')) {
-        result.flags = [...(result.flags ?? open.flags), 'schema-violation'];
-      }
-      if (open && result.flags) await em.nativeUpdate(TransactionSchema, { id: open.id }, { flags: result.flags });
-      this.#keepViolation(em, chargePointId, 'MeterValues', request, intake, receivedAt, open?.id ?? null);
-      return { open, ...result };
-    }, { independent });
+    }
+    const result = this.#insertSamples(rows, chargePointId, request.connectorId, open, meterValue, receivedAt);
+    if (open && intake.schemaViolation && !(result.flags ?? open.flags).includes('schema-violation')) {
+      result.flags = [...(result.flags ?? open.flags), 'schema-violation'];
+    }
+    if (open && result.flags) await em.nativeUpdate(TransactionSchema, { id: open.id }, { flags: result.flags });
+    this.#keepViolation(em, chargePointId, 'MeterValues', request, intake, receivedAt, open?.id ?? null);
+    return { open, register: result.register, flags: result.flags };
+  }
+
+  /** After the commit: remember what the message changed (in memory only now, since a batch work may run twice), tell the hooks. */
+  #meterValuesCommitted(chargePointId: string, request: MeterValuesRequest, receivedAt: Date, outcome: MeterValuesOutcome): void {
+    const { transactionId } = request;
     if (!outcome) {
       this.#deps.log.warn({ chargePointId, transactionId }, 'meter values for an unknown or closed transaction kept as orphan');
     } else if (outcome.open && transactionId !== undefined) {
-      // Committed: remember what this message changed (in memory only after the commit, since a
-      // batch work may run twice).
       const open = outcome.open;
       if (outcome.register) open.register = outcome.register;
       if (outcome.flags) open.flags = outcome.flags;
       rememberMeterValues(open, request);
       if (!this.#stopping.has(open.id)) this.#open.set(open.id, open);
     }
-    hooks.observe(
+    this.#deps.hooks.observe(
       'onMeterValues',
       { chargePointId, transactionId: outcome ? (transactionId ?? null) : null, request, receivedAt },
       chargePointId,
