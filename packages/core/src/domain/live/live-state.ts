@@ -117,6 +117,9 @@ interface ConnectorState {
   lastSession: LiveSessionSummary | null;
   /** Clock time (ms) after which `lastSession` is no longer shown. */
   lastSessionUntil: number;
+  /** The key of its events and their builder, made once: a MeterValues flood emits per message. */
+  eventKey: string;
+  buildEvent: () => LiveEvent | undefined;
 }
 
 interface ChargePointState {
@@ -308,7 +311,7 @@ export class LiveState implements LiveStateService {
       else s.idleSince = null;
     }
     this.#seenAt(chargePointId, receivedAt);
-    this.#emitConnector(chargePointId, c.connectorId, true);
+    this.#emitConnector(c, true);
   }
 
   transactionStarted(chargePointId: string, tx: LiveTransactionStart): void {
@@ -316,7 +319,7 @@ export class LiveState implements LiveStateService {
     c.session = { ...tx, register: null, powerW: null, currentA: null, socPercent: null, updatedAt: tx.startReceivedAt, idleSince: null };
     c.lastSession = null;
     this.#seenAt(chargePointId, tx.startReceivedAt);
-    this.#emitConnector(chargePointId, c.connectorId, true);
+    this.#emitConnector(c, true);
     this.#emitSite(true);
   }
 
@@ -333,7 +336,7 @@ export class LiveState implements LiveStateService {
     if (reading.currentA !== undefined) session.currentA = reading.currentA;
     if (reading.socPercent !== undefined) session.socPercent = reading.socPercent;
     session.updatedAt = receivedAt;
-    this.#emitConnector(chargePointId, connector.connectorId, false);
+    this.#emitConnector(connector, false);
     if (reading.powerW !== undefined) this.#emitSite(false);
   }
 
@@ -343,7 +346,7 @@ export class LiveState implements LiveStateService {
     if (found) c.session = null;
     this.#setLastSession(chargePointId, stop);
     this.#seenAt(chargePointId, stop.stopReceivedAt);
-    this.#emitConnector(chargePointId, c.connectorId, true);
+    this.#emitConnector(c, true);
     this.#emitSite(true);
   }
 
@@ -380,7 +383,15 @@ export class LiveState implements LiveStateService {
     const cp = this.#cp(chargePointId);
     let c = cp.connectors.get(connectorId);
     if (!c) {
-      c = { connectorId, status: null, errorCode: null, info: null, vendorErrorCode: null, since: null, session: null, lastSession: null, lastSessionUntil: 0 };
+      const buildEvent = (): LiveEvent | undefined => {
+        const now = this.#clock.now();
+        const current = this.#chargePoints.get(chargePointId)?.connectors.get(connectorId);
+        return current ? { type: 'connector', at: now.toISOString(), connector: this.#connectorView(chargePointId, current, now) } : undefined;
+      };
+      c = {
+        connectorId, status: null, errorCode: null, info: null, vendorErrorCode: null, since: null, session: null, lastSession: null, lastSessionUntil: 0,
+        eventKey: `c\u0000${chargePointId}\u0000${connectorId}`, buildEvent,
+      };
       cp.connectors.set(connectorId, c);
     }
     return c;
@@ -505,12 +516,8 @@ export class LiveState implements LiveStateService {
     });
   }
 
-  #emitConnector(chargePointId: string, connectorId: number, immediate: boolean): void {
-    this.#emit(`c\u0000${chargePointId}\u0000${connectorId}`, immediate, () => {
-      const now = this.#clock.now();
-      const c = this.#chargePoints.get(chargePointId)?.connectors.get(connectorId);
-      return c ? { type: 'connector', at: now.toISOString(), connector: this.#connectorView(chargePointId, c, now) } : undefined;
-    });
+  #emitConnector(c: ConnectorState, immediate: boolean): void {
+    this.#emit(c.eventKey, immediate, c.buildEvent);
   }
 
   #emitSite(immediate: boolean): void {
