@@ -122,7 +122,9 @@ describe('Dockerfile', () => {
     expect(runtime).toContain('USER node');
     expect(runtime.some((l) => l.startsWith('HEALTHCHECK') && l.includes('/health'))).toBe(true);
     expect(runtime.some((l) => /NODE_ENV=production/.test(l))).toBe(true);
-    expect(runtime.at(-1)).toBe('CMD ["node", "dist/main.js"]');
+    // The same command as `npm start`, node flags included.
+    const start = (JSON.parse(readFileSync(join(ROOT, 'examples/spklu/package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+    expect(runtime.at(-1)).toBe(`CMD [${start.split(' ').map((part) => JSON.stringify(part)).join(', ')}]`);
   });
 });
 

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,10 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 /** The built entry point, as `npm start` and the Docker image run it. turbo builds it before this package's tests. */
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'main.js');
+/** The node flags of `npm start` (package.json), so that the app runs here as it runs there. */
+const START_NODE_FLAGS = (JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
+  .split(' ')
+  .filter((part) => part.startsWith('--'));
 const READY_TIMEOUT_MS = 60_000;
 /** The `charge-it-edge` command as npm links it (node_modules/.bin → the package's bin wrapper). */
 const EDGE_BIN = join(dirname(createRequire(import.meta.url).resolve('@charge-it/edge-runtime/package.json')), 'bin', 'charge-it-edge.js');
@@ -53,7 +57,7 @@ describe('node dist/main.js', () => {
   function run(env: Record<string, string>, args: string[] = []): Run {
     // The test runner's own CHARGE_IT_* variables (e.g. CI's MariaDB URL) must not leak into the app.
     const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('CHARGE_IT_') && key !== 'NODE_ENV'));
-    const child = spawn(process.execPath, [MAIN, ...args], { cwd, env: { ...inherited, ...LIGHT_DEMO, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...START_NODE_FLAGS, MAIN, ...args], { cwd, env: { ...inherited, ...LIGHT_DEMO, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     running.push(child);
     const result: Run = {
       child,
