@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
+import { createRPCError } from 'ocpp-rpc';
 import { CsmsErrorCode, isCsmsError } from '../src/kernel/errors.js';
 import {
   definePlugin,
@@ -282,6 +283,39 @@ describe('ctx.handle and ctx.handleDataTransfer over a real websocket', () => {
     expect(await cp.authorize('OK-1')).toEqual({ idTagInfo: { status: 'Accepted' } });
     expect(await cp.authorize('TAG-1')).toEqual({ idTagInfo: { status: 'Blocked' } });
     expect(handled).toEqual(['OK-1', 'TAG-1']);
+  });
+});
+
+describe('ctx.handle: a failing handler', () => {
+  it('throwing at once or rejecting later is answered InternalError (an RPC error of its own keeps its code), logged, and the connection lives on', async () => {
+    const logger = createRecordingLogger();
+    const faulty = definePlugin({
+      name: 'faulty',
+      setup(ctx) {
+        ctx.handle('Heartbeat', () => {
+          throw new Error('bug before any await');
+        }, { replaceDefault: true });
+        ctx.handle('Authorize', async (call) => {
+          await Promise.resolve();
+          if (call.params.idTag === 'RPC') throw createRPCError('NotSupported', 'no cards here');
+          throw new Error('bug after an await');
+        }, { replaceDefault: true });
+      },
+    });
+    const server = await start({ plugins: [faulty], logger });
+    const cp = await connect(server);
+    await cp.boot();
+    await expect(cp.heartbeat()).rejects.toMatchObject({ rpcErrorCode: 'InternalError' });
+    await expect(cp.authorize('BUG')).rejects.toMatchObject({ rpcErrorCode: 'InternalError' });
+    await expect(cp.authorize('RPC')).rejects.toMatchObject({ rpcErrorCode: 'NotSupported', message: 'no cards here' });
+    const failures = logger.filter('error').filter((e) => e.msg === 'handler failed; answering InternalError');
+    expect(failures.map((e) => [e.action, (e.err as { message?: string } | undefined)?.message])).toEqual([
+      ['Heartbeat', 'bug before any await'],
+      ['Authorize', 'bug after an await'],
+    ]);
+    // Same connection, still served; and nothing stays counted in flight (close waits for that).
+    expect(await cp.status(1, 'Available')).toEqual({});
+    await server.close();
   });
 });
 
