@@ -2,6 +2,9 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { silentLogger, type Logger } from '../kernel/logger.js';
 
+/** How often the worker checkpoints: about the longest the log grows, and what a power cut may lose. */
+const CHECKPOINT_INTERVAL_MS = 1_000;
+
 /**
  * Copies SQLite's write-ahead log back into the database file from a worker thread, on a
  * connection of its own, so that the checkpoint's fsyncs never block the event loop.
@@ -16,9 +19,6 @@ import { silentLogger, type Logger } from '../kernel/logger.js';
  * stop. A checkpoint is also when the log reaches the disk (synchronous=NORMAL), so what a power
  * cut may lose is now about one interval of commits instead of up to 40 MB of log.
  */
-/** How often the worker checkpoints: about the longest the log grows, and what a power cut may lose. */
-const CHECKPOINT_INTERVAL_MS = 1_000;
-
 export class WalCheckpointer {
   readonly #worker: Worker;
   readonly #exited: Promise<void>;
