@@ -28,6 +28,8 @@
 //                          ratios (the VM's speed drifts too much for ratios of runs minutes apart)
 //   --baseline-core <dist/index.js>  with --interleave: every charge-it target also runs on this other
 //                          build of the core, in the same rounds (before/after of a change)
+//   --node-flags "<flags>" node flags for every server process, the bare one included (e.g. the
+//                          SPKLU app's: --experimental-async-context-frame --max-semi-space-size=64)
 //   --baseline-node-flags "<flags>"  with --interleave: the baseline servers also get these node
 //                          flags (e.g. --experimental-async-context-frame); without --baseline-core
 //                          the baseline is the same build, so only the flags differ
@@ -78,6 +80,7 @@ const { values: args } = parseBenchArgs(import.meta.url, {
   json: { type: 'string' },
   interleave: { type: 'string' },
   'baseline-core': { type: 'string' },
+  'node-flags': { type: 'string' },
   'baseline-node-flags': { type: 'string' },
   'baseline-env': { type: 'string' },
 });
@@ -96,6 +99,7 @@ if (!['rpc', 'ws'].includes(args.client)) {
 }
 const phases = args.phases.split(',').map((p) => p.trim());
 const interleave = args.interleave === undefined ? 0 : positive('interleave');
+const serverFlags = args['node-flags']?.split(/\s+/).filter(Boolean) ?? [];
 const baselineFlags = args['baseline-node-flags']?.split(/\s+/).filter(Boolean) ?? [];
 const baselineEnv = Object.fromEntries(
   (args['baseline-env'] ?? '').split(',').filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
@@ -160,7 +164,7 @@ if (!existsSync(coreDist) && targets.some((t) => t !== 'bare')) {
 async function startServer(kind, databaseUrl, { core, nodeFlags = [], env = {} } = {}) {
   const child = fork(serverScript, kind === 'bare' ? ['bare'] : ['charge-it', databaseUrl, args['log-level']], {
     env: { ...process.env, ...env, ...(core ? { CHARGE_IT_BENCH_CORE: core } : {}) },
-    execArgv: ['--expose-gc', ...nodeFlags, ...(args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`, `--cpu-prof-name=${kind}-${databaseUrl.split(':')[0] || 'bare'}-${Date.now()}.cpuprofile`] : [])],
+    execArgv: ['--expose-gc', ...serverFlags, ...nodeFlags, ...(args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`, `--cpu-prof-name=${kind}-${databaseUrl.split(':')[0] || 'bare'}-${Date.now()}.cpuprofile`] : [])],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   // --server-cpu 0: pin the server to that CPU (run the generator itself under `taskset -c 1`).
@@ -697,6 +701,7 @@ async function main() {
 
   console.log(`Charge-IT core throughput — node ${process.version}, ${cpus().length} CPU(s) (${cpus()[0]?.model ?? '?'}), ${fmt(totalmem() / 1024 ** 3)} GiB RAM`);
   console.log(`runs: ${durationS} s measured after ${warmupS} s warm-up; server log level ${args['log-level']}; clients: ${args.client === 'ws' ? 'minimal ws OCPP-J client' : 'ocpp-rpc RPCClient'}`);
+  if (serverFlags.length > 0) console.log(`node flags of every server process: ${serverFlags.join(' ')}`);
   console.log(`load generator and server share this machine; load average before the run: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   for (const note of notes) console.log(note);
   console.log('');

@@ -36,7 +36,7 @@ describe.each(testDatabases())('OCPP rules: duplicates and letter case on $name'
     expect(samples.map((s) => s.value)).toEqual([150, 200, 210]);
   });
 
-  it('remembers the last 16 timestamps per transaction: memory stays bounded, an older resend is stored again', async () => {
+  it('remembers the last 16 MeterValues per transaction: memory stays bounded, an older resend is stored again', async () => {
     const h = await startRules(db, { chargePoints: ['CP-1'], idTags: { TAG: 'Accepted' } });
     const cp = await h.connect('CP-1');
     await cp.boot();

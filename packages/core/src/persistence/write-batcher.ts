@@ -125,10 +125,11 @@ class RowCollector implements BatchWriter {
       const plan = insertPlan(em, entity);
       for (let i = 0; i < rows.length; i += NATIVE_ROWS_PER_STATEMENT) {
         const end = Math.min(rows.length, i + NATIVE_ROWS_PER_STATEMENT);
-        const params: unknown[] = [];
+        const params = new Array<unknown>((end - i) * plan.columns.length);
+        let p = 0;
         for (let r = i; r < end; r++) {
           const row = rows[r] as Record<string, unknown>;
-          for (const column of plan.columns) params.push(toDatabase(row[column.prop], column.json, true));
+          for (const column of plan.columns) params[p++] = toDatabase(row[column.prop], column.json, true);
         }
         db.prepare(plan.sql(end - i)).run(params);
       }

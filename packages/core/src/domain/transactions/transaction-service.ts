@@ -1,4 +1,3 @@
-import { isDeepStrictEqual } from 'node:util';
 import type { EntityManager } from '@mikro-orm/core';
 import type { Clock } from '../../clock.js';
 import type { CsmsConfig } from '../../config/index.js';
@@ -93,8 +92,21 @@ export class TransactionService {
    */
   readonly #stopArrived = new Map<string, number>();
 
+  /**
+   * What the MeterValues path uses, taken from `deps` once: `deps` may be the container's cradle,
+   * which resolves a service on every property read, and a flood reads these once per message.
+   */
+  readonly #batcher: WriteBatcher;
+  readonly #samples: TransactionServiceDeps['sampleInbox'];
+  readonly #hooks: HookRunner<CsmsHooks>;
+  readonly #clockSkewTolerance: CsmsConfig['ocpp']['clockSkewTolerance'];
+
   constructor(deps: TransactionServiceDeps) {
     this.#deps = deps;
+    this.#batcher = deps.batcher;
+    this.#samples = deps.sampleInbox;
+    this.#hooks = deps.hooks;
+    this.#clockSkewTolerance = deps.config.ocpp.clockSkewTolerance;
   }
 
   async start(chargePointId: string, request: StartTransactionRequest, receivedAt: Date, intake: MessageIntake = {}): Promise<StartTransactionResponse> {
@@ -176,14 +188,15 @@ export class TransactionService {
    * one promise of ours: a MeterValues flood is this method once per message.
    */
   meterValues(chargePointId: string, request: MeterValuesRequest, receivedAt: Date, intake: MessageIntake = NO_INTAKE): Promise<MeterValuesResponse> {
-    const { batcher } = this.#deps;
+    const batcher = this.#batcher;
     const { transactionId } = request;
     if (transactionId !== undefined && this.#stopArrived.size > 0 && this.#stopArrived.has(`${chargePointId}\0${transactionId}`)) {
       return this.#meterValuesAfterStop(chargePointId, transactionId, request, receivedAt, intake);
     }
     const cached = transactionId === undefined ? undefined : this.#open.get(transactionId);
+    const key = resendKey(request);
     // A charger that lost our answer resends the same message: acknowledge it, store nothing twice.
-    if (cached && isResend(cached, chargePointId, request)) {
+    if (cached && cached.chargePointId === chargePointId && cached.recent.has(key)) {
       this.#deps.log.info({ chargePointId, transactionId }, 'resent MeterValues acknowledged, nothing stored twice');
       return Promise.resolve({});
     }
@@ -200,7 +213,7 @@ export class TransactionService {
         }, { independent: true })
       : batcher.run((em, rows) => this.#meterValuesWork(em, rows, chargePointId, request, receivedAt, intake, cached), { independent: known !== null });
     return outcome.then((committed) => {
-      this.#meterValuesCommitted(chargePointId, request, receivedAt, committed);
+      this.#meterValuesCommitted(chargePointId, request, key, receivedAt, committed);
       return {};
     });
   }
@@ -266,7 +279,7 @@ export class TransactionService {
   }
 
   /** After the commit: remember what the message changed (in memory only now, since a batch work may run twice), tell the hooks. */
-  #meterValuesCommitted(chargePointId: string, request: MeterValuesRequest, receivedAt: Date, outcome: MeterValuesOutcome): void {
+  #meterValuesCommitted(chargePointId: string, request: MeterValuesRequest, key: string, receivedAt: Date, outcome: MeterValuesOutcome): void {
     const { transactionId } = request;
     if (!outcome) {
       this.#deps.log.warn({ chargePointId, transactionId }, 'meter values for an unknown or closed transaction kept as orphan');
@@ -274,10 +287,10 @@ export class TransactionService {
       const open = outcome.open;
       if (outcome.register) open.register = outcome.register;
       if (outcome.flags) open.flags = outcome.flags;
-      rememberMeterValues(open, request);
+      remember(open, key);
       if (!this.#stopping.has(open.id)) this.#open.set(open.id, open);
     }
-    this.#deps.hooks.observe(
+    this.#hooks.observe(
       'onMeterValues',
       { chargePointId, transactionId: outcome ? (transactionId ?? null) : null, request, receivedAt },
       chargePointId,
@@ -511,40 +524,50 @@ export class TransactionService {
     tx: OpenTransaction | null,
     meterValues: MeterValue[],
     receivedAt: Date,
-  ): { register?: Register; flags?: string[] } {
-    const tolerance = this.#deps.config.ocpp.clockSkewTolerance;
-    const txFlags = new Set(tx?.flags ?? []);
+  ): { register: Register | undefined; flags: string[] | undefined } {
+    const tolerance = this.#clockSkewTolerance;
+    // The transaction's flags with those these samples add; copied only when one is added.
+    let txFlags: Set<string> | undefined;
     let register = tx?.register;
     for (const mv of meterValues) {
       const timestamp = parseTimestamp(mv.timestamp) ?? receivedAt;
       const timeFlags = timestampFlags(timestamp, receivedAt, tolerance);
       for (const sv of mv.sampledValue) {
         const sample = normaliseSampledValue(sv);
-        const flags = [...timeFlags];
+        let anomaly: string | null = null;
         if (tx && register && sample.measurand === ENERGY_REGISTER && sample.phase === null && sample.value !== null && sample.unit === 'Wh') {
           const at = timestamp.getTime();
-          const anomaly = sample.value < tx.meterStart ? 'register-below-start' : at >= register.at && sample.value < register.value ? 'register-decrease' : null;
-          if (anomaly) {
-            flags.push(anomaly);
-            txFlags.add('register-anomaly');
-          }
+          anomaly = sample.value < tx.meterStart ? 'register-below-start' : at >= register.at && sample.value < register.value ? 'register-decrease' : null;
+          if (anomaly) txFlags = withFlag(txFlags, tx, 'register-anomaly');
           if (at >= register.at) register = { value: sample.value, at };
         }
-        if (timeFlags.length) txFlags.add('sample-clock-skew');
-        this.#deps.sampleInbox.write(rows, {
+        if (timeFlags.length && tx) txFlags = withFlag(txFlags, tx, 'sample-clock-skew');
+        this.#samples.write(rows, {
           transaction: tx?.id ?? null,
           chargePoint: chargePointId,
           connectorId,
           timestamp,
           receivedAt,
-          ...sample,
-          flags: flags.length ? flags : null,
+          measurand: sample.measurand,
+          phase: sample.phase,
+          location: sample.location,
+          context: sample.context,
+          unit: sample.unit,
+          value: sample.value,
+          rawValue: sample.rawValue,
+          format: sample.format,
+          flags: anomaly ? [...timeFlags, anomaly] : timeFlags.length ? [...timeFlags] : null,
         });
       }
     }
-    const changed = tx !== null && txFlags.size !== tx.flags.length;
-    return { ...(register ? { register } : {}), ...(changed ? { flags: [...txFlags] } : {}) };
+    return { register, flags: txFlags && [...txFlags] };
   }
+}
+
+/** `flags` (or, until a flag is added, the transaction's own flags) with `flag`. */
+function withFlag(flags: Set<string> | undefined, tx: OpenTransaction, flag: string): Set<string> | undefined {
+  if (flags?.has(flag) ?? tx.flags.includes(flag)) return flags;
+  return (flags ?? new Set(tx.flags)).add(flag);
 }
 
 /** The energy register last seen in a transaction, with the charge point time of the reading. */
@@ -561,37 +584,34 @@ interface OpenTransaction {
   flags: string[];
   register: Register;
   /**
-   * The last MeterValues committed, to drop resent duplicates (see `isResend`), by the timestamp of
-   * their first reading: one hash lookup per message. (A scan of the last sixteen messages, each
-   * compared field by field, cost several microseconds: every entry is a few cache misses away.)
+   * The `resendKey`s of the last RECENT_METER_VALUES MeterValues committed, to drop resent
+   * duplicates: one hash lookup per message. Strings, not the messages themselves: a flood keeps
+   * thousands of these alive for a second or two, and one flat string per message is far less for
+   * the garbage collector to copy than a message's dozen objects.
    */
-  recent: Map<string, Array<{ connectorId: number; meterValue: MeterValue[] }>>;
+  recent: Set<string>;
   /** The keys of `recent`, oldest first (the next one to forget). */
   recentOrder: string[];
 }
 
-/** Whether `request` is one of the transaction's recent MeterValues sent again (compared in full). */
-function isResend(open: OpenTransaction, chargePointId: string, request: MeterValuesRequest): boolean {
-  if (open.chargePointId !== chargePointId) return false;
-  const { connectorId, meterValue } = request;
-  const sameTimestamp = open.recent.get(meterValue[0]?.timestamp ?? '');
-  return sameTimestamp !== undefined && sameTimestamp.some((r) => r.connectorId === connectorId && isDeepStrictEqual(r.meterValue, meterValue));
+/**
+ * What makes a MeterValues a resend of another: the same connector and the same readings, as JSON
+ * text. A charger resends the frame it sent (or serialises the same message the same way again),
+ * so the same text; a reading that differs in any field is a new message.
+ */
+function resendKey(request: MeterValuesRequest): string {
+  return `${request.connectorId} ${JSON.stringify(request.meterValue)}`;
 }
 
-/** Remembers a committed MeterValues for `isResend`: the last RECENT_METER_VALUES timestamps, and as many messages per timestamp. */
-function rememberMeterValues(open: OpenTransaction, request: MeterValuesRequest): void {
-  const key = request.meterValue[0]?.timestamp ?? '';
-  let sameTimestamp = open.recent.get(key);
-  if (!sameTimestamp) {
-    open.recent.set(key, (sameTimestamp = []));
-    open.recentOrder.push(key);
-    if (open.recentOrder.length > RECENT_METER_VALUES) open.recent.delete(open.recentOrder.shift()!);
-  }
-  sameTimestamp.push({ connectorId: request.connectorId, meterValue: request.meterValue });
-  if (sameTimestamp.length > RECENT_METER_VALUES) sameTimestamp.shift();
+/** Remembers a committed MeterValues for the resend check; forgets the oldest beyond RECENT_METER_VALUES. */
+function remember(open: OpenTransaction, key: string): void {
+  if (open.recent.has(key)) return;
+  open.recent.add(key);
+  open.recentOrder.push(key);
+  if (open.recentOrder.length > RECENT_METER_VALUES) open.recent.delete(open.recentOrder.shift()!);
 }
 
 function openTransaction(tx: Transaction, register: Register): OpenTransaction {
-  return { id: tx.id, chargePointId: tx.chargePoint, meterStart: tx.meterStart, flags: [...(tx.flags ?? [])], register, recent: new Map(), recentOrder: [] };
+  return { id: tx.id, chargePointId: tx.chargePoint, meterStart: tx.meterStart, flags: [...(tx.flags ?? [])], register, recent: new Set(), recentOrder: [] };
 }
 
