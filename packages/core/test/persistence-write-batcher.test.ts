@@ -354,6 +354,36 @@ describe.each(testDatabases())('WriteBatcher on $name', (kind) => {
       );
     });
 
+    it('rows that leave different nullable columns empty, in runs and alternating, are each stored with exactly their own values', async () => {
+      // On SQLite each run of rows with the same empty columns is one statement without them.
+      const at = new Date(Date.UTC(2026, 0, 1));
+      const sample = (i: number) => {
+        const shape = i < 20 ? 0 : i < 24 ? 1 : i % 3;
+        return {
+          chargePoint: 'CP-1',
+          connectorId: 1,
+          timestamp: new Date(at.getTime() + i * 1000),
+          receivedAt: at,
+          measurand: 'Energy.Active.Import.Register',
+          phase: shape === 1 ? 'L1' : null,
+          location: null,
+          context: 'Sample.Periodic',
+          unit: 'Wh',
+          value: shape === 2 ? null : i * 10,
+          rawValue: shape === 2 ? `raw ${i}` : null,
+          format: shape === 2 ? 'SignedData' : null,
+          flags: shape === 1 ? ['sample-clock-skew'] : null,
+        };
+      };
+      const count = 40;
+      await Promise.all(Array.from({ length: count }, (_, i) => batcher.write((rows) => rows.insert(MeterSampleSchema, sample(i)), { independent: true })));
+      const stored = await orm.em.fork().find(MeterSampleSchema, {}, { orderBy: { id: 'asc' } });
+      const fields = (s: ReturnType<typeof sample>) => [s.timestamp.toISOString(), s.phase, s.location, s.value, s.rawValue, s.format, s.flags, s.chargePoint];
+      expect(stored.map((s) => fields({ ...s, chargePoint: s.chargePoint, value: s.value == null ? null : Number(s.value) } as ReturnType<typeof sample>))).toEqual(
+        Array.from({ length: count }, (_, i) => fields(sample(i))),
+      );
+    });
+
     it('a failing batch of them is rolled back and retried work by work: only the bad one fails', async () => {
       const warn = vi.fn();
       const logged = new WriteBatcher({ orm, log: { ...silentLogger, warn } });

@@ -121,17 +121,24 @@ class RowCollector implements BatchWriter {
     for (const [entity, rows] of this.#rows) {
       // Up to NATIVE_ROWS_PER_STATEMENT rows per statement, one kept-prepared statement per row
       // count: a statement run costs about as much as binding its row (about half of a
-      // single-row insert), so sixteen rows pay it once.
+      // single-row insert), so sixteen rows pay it once. The rows of one statement leave the same
+      // nullable columns empty, and those columns are left out of it (stored as NULL all the
+      // same): binding a value costs about as much as storing it, and a sampled value usually has
+      // five empty columns of fourteen (raw test: 3.1 µs per row with them, 1.4–2.3 without).
       const plan = insertPlan(em, entity);
-      for (let i = 0; i < rows.length; i += NATIVE_ROWS_PER_STATEMENT) {
-        const end = Math.min(rows.length, i + NATIVE_ROWS_PER_STATEMENT);
-        const params = new Array<unknown>((end - i) * plan.columns.length);
+      for (let i = 0; i < rows.length; ) {
+        const empty = plan.emptyColumns(rows[i] as Record<string, unknown>);
+        let end = i + 1;
+        while (end < rows.length && end - i < NATIVE_ROWS_PER_STATEMENT && plan.emptyColumns(rows[end] as Record<string, unknown>) === empty) end++;
+        const statement = plan.without(empty);
+        const params = new Array<unknown>((end - i) * statement.columns.length);
         let p = 0;
         for (let r = i; r < end; r++) {
           const row = rows[r] as Record<string, unknown>;
-          for (const column of plan.columns) params[p++] = toDatabase(row[column.prop], column.json, true);
+          for (const column of statement.columns) params[p++] = toDatabase(row[column.prop], column.json, true);
         }
-        db.prepare(plan.sql(end - i)).run(params);
+        db.prepare(statement.sql(end - i)).run(params);
+        i = end;
       }
     }
     for (const update of this.#updates) {
@@ -221,10 +228,22 @@ function updateStatement(em: CsmsEntityManager, update: RowUpdate, sqlite: boole
 /** Placeholders per statement, below SQLite's (32,766) and MariaDB's (65,535) limits. */
 const MAX_PARAMS = 30_000;
 
-interface InsertPlan {
+/** An INSERT of some columns of an entity. */
+interface InsertStatement {
   columns: Array<{ prop: string; json: boolean }>;
   /** The INSERT of `rows` rows; up to NATIVE_ROWS_PER_STATEMENT rows the same string each time (a statement cache finds it at once). */
   sql(rows: number): string;
+}
+
+/** The INSERT of every column of an entity, and of fewer columns when a row leaves some empty. */
+interface InsertPlan extends InsertStatement {
+  /**
+   * Which of the columns that may be left out (nullable, no default) are empty (null or absent) in
+   * `row`, as a bit set: the key of `without`.
+   */
+  emptyColumns(row: Record<string, unknown>): number;
+  /** The INSERT without the columns of `emptyColumns` (stored as NULL, which is their default). */
+  without(emptyColumns: number): InsertStatement;
 }
 
 /** Rows per statement on the native SQLite path (16 × 15 columns: far below SQLite's 32,766 placeholders). */
@@ -232,27 +251,59 @@ const NATIVE_ROWS_PER_STATEMENT = 16;
 
 const plans = new WeakMap<object, InsertPlan>();
 
+/** An INSERT of `columns` into `table`. */
+function insertStatement(table: string, columns: Array<{ prop: string; field: string; json: boolean }>): InsertStatement {
+  const head = `insert into \`${table}\` (${columns.map((c) => `\`${c.field}\``).join(', ')}) values `;
+  const tuple = `(${columns.map(() => '?').join(', ')})`;
+  const texts: string[] = [];
+  return {
+    columns: columns.map(({ prop, json }) => ({ prop, json })),
+    sql: (rows) => {
+      const text = texts[rows] ?? `${head}${Array.from({ length: rows }, () => tuple).join(', ')}`;
+      if (rows <= NATIVE_ROWS_PER_STATEMENT) texts[rows] = text; // the few texts the native path reuses
+      return text;
+    },
+  };
+}
+
 /** The columns of an entity that a raw INSERT writes: every stored property but an auto-increment key. */
 function insertPlan(em: CsmsEntityManager, entity: EntitySchema<any, any>): InsertPlan {
   const cached = plans.get(entity);
   if (cached) return cached;
   const meta = em.getMetadata().find(entity as never);
   if (!meta) throw new CsmsError(CsmsErrorCode.DATABASE, `entity ${entity.meta.className} is not registered`);
-  const columns: Array<{ prop: string; field: string; json: boolean }> = [];
+  const columns: Array<{ prop: string; field: string; json: boolean; optional: boolean }> = [];
   for (const prop of meta.props) {
     if ((prop.primary && prop.autoincrement) || prop.persist === false || !prop.fieldNames?.length) continue;
     if (prop.kind !== 'scalar' && prop.kind !== 'm:1') continue;
-    columns.push({ prop: prop.name, field: prop.fieldNames[0]!, json: String(prop.type).toLowerCase().includes('json') });
+    columns.push({
+      prop: prop.name,
+      field: prop.fieldNames[0]!,
+      json: String(prop.type).toLowerCase().includes('json'),
+      // Left out when empty only where that stores what binding null would: NULL.
+      optional: prop.nullable === true && prop.default == null && prop.defaultRaw === undefined,
+    });
   }
-  const head = `insert into \`${meta.tableName}\` (${columns.map((c) => `\`${c.field}\``).join(', ')}) values `;
-  const tuple = `(${columns.map(() => '?').join(', ')})`;
-  const texts: string[] = [];
+  // At most 30 columns that may be left out (a bit each of a small integer); any further ones are always bound.
+  const optional = columns.filter((c) => c.optional).slice(0, 30).map((c) => c.prop);
+  const variants = new Map<number, InsertStatement>();
+  const all = insertStatement(meta.tableName, columns);
+  variants.set(0, all);
   const plan: InsertPlan = {
-    columns: columns.map(({ prop, json }) => ({ prop, json })),
-    sql: (rows) => {
-      const text = texts[rows] ?? `${head}${Array.from({ length: rows }, () => tuple).join(', ')}`;
-      if (rows <= NATIVE_ROWS_PER_STATEMENT) texts[rows] = text; // the few texts the native path reuses
-      return text;
+    ...all,
+    emptyColumns: (row) => {
+      let empty = 0;
+      for (let bit = 0; bit < optional.length; bit++) if (row[optional[bit]!] == null) empty |= 1 << bit;
+      return empty;
+    },
+    without: (empty) => {
+      let variant = variants.get(empty);
+      if (!variant) {
+        const left = new Set(optional.filter((_, bit) => (empty & (1 << bit)) !== 0));
+        variant = insertStatement(meta.tableName, columns.filter((c) => !left.has(c.prop)));
+        variants.set(empty, variant);
+      }
+      return variant;
     },
   };
   plans.set(entity, plan);
