@@ -300,7 +300,9 @@ function insertPlan(em: CsmsEntityManager, entity: EntitySchema<any, any>): Inse
       let variant = variants.get(empty);
       if (!variant) {
         const left = new Set(optional.filter((_, bit) => (empty & (1 << bit)) !== 0));
-        variant = insertStatement(meta.tableName, columns.filter((c) => !left.has(c.prop)));
+        const kept = columns.filter((c) => !left.has(c.prop));
+        // A row with every column empty binds them all: an INSERT names at least one column.
+        variant = kept.length > 0 ? insertStatement(meta.tableName, kept) : all;
         variants.set(empty, variant);
       }
       return variant;
