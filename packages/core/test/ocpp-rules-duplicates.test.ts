@@ -3,6 +3,7 @@
  * answer sends the same message again) behave the same on SQLite and MariaDB.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { resendKey } from '../src/domain/transactions/transaction-service.js';
 import { MeterSampleSchema, TransactionSchema } from '../src/persistence/entities/index.js';
 import { at, closeRulesHarnesses, startRules } from './ocpp-rules-fixtures.js';
 import { testDatabases } from './support/databases.js';
@@ -34,6 +35,34 @@ describe.each(testDatabases())('OCPP rules: duplicates and letter case on $name'
     expect(await cp.meterValues({ transactionId, energyWh: 210, timestamp: at(120) })).toEqual({});
     const samples = await h.samples({ transaction: transactionId });
     expect(samples.map((s) => s.value)).toEqual([150, 200, 210]);
+  });
+
+  it('two different MeterValues that share a resend key (a hash) are both stored: a match is checked against the stored samples', async () => {
+    const h = await startRules(db, { chargePoints: ['CP-1'], idTags: { TAG: 'Accepted' } });
+    const cp = await h.connect('CP-1');
+    await cp.boot();
+    const { transactionId } = await cp.startTransaction({ idTag: 'TAG', meterStart: 0, timestamp: at(0) });
+    // The message the fake charge point sends, for a reading: find two readings with one key.
+    const message = (energyWh: number) => ({
+      connectorId: 1,
+      transactionId,
+      meterValue: [{ timestamp: at(60), sampledValue: [{ value: String(energyWh), measurand: 'Energy.Active.Import.Register', unit: 'Wh', context: 'Sample.Periodic' }] }],
+    });
+    const seen = new Map<number, number>();
+    let pair: [number, number] | undefined;
+    for (let wh = 1; wh < 2_000_000 && !pair; wh++) {
+      const key = resendKey(message(wh) as never);
+      const earlier = seen.get(key);
+      if (earlier !== undefined) pair = [earlier, wh];
+      else seen.set(key, wh);
+    }
+    expect(pair).toBeDefined();
+    const [first, second] = pair!;
+    expect(await cp.meterValues({ transactionId, energyWh: first, timestamp: at(60) })).toEqual({});
+    expect(await cp.meterValues({ transactionId, energyWh: second, timestamp: at(60) })).toEqual({}); // same key, another reading
+    expect(await cp.meterValues({ transactionId, energyWh: second, timestamp: at(60) })).toEqual({}); // a real resend of it
+    const samples = await h.samples({ transaction: transactionId });
+    expect(samples.map((s) => s.value)).toEqual([first, second]);
   });
 
   it('remembers the last 16 MeterValues per transaction: memory stays bounded, an older resend is stored again', async () => {

@@ -60,7 +60,7 @@ export interface MessageIntake {
 export const NO_INTAKE: MessageIntake = Object.freeze({});
 
 /** What a committed MeterValues changed: null when it was kept as an orphan. */
-type MeterValuesOutcome = { open: OpenTransaction | null; register?: Register | undefined; flags?: string[] | undefined } | null;
+type MeterValuesOutcome = { open: OpenTransaction | null; register?: Register | undefined; flags?: string[] | undefined; resent?: boolean } | null;
 
 /** Flags of sessions that are not billed unless the `billing` setting says so (shown for review). */
 export const UNAUTHORIZED_SESSION_FLAGS: readonly string[] = ['id-tag-invalid', 'id-tag-blocked', 'id-tag-expired', 'id-tag-concurrenttx'];
@@ -195,23 +195,22 @@ export class TransactionService {
     }
     const cached = transactionId === undefined ? undefined : this.#open.get(transactionId);
     const key = resendKey(request);
-    // A charger that lost our answer resends the same message: acknowledge it, store nothing twice.
-    if (cached && cached.chargePointId === chargePointId && cached.recent.has(key)) {
-      this.#deps.log.info({ chargePointId, transactionId }, 'resent MeterValues acknowledged, nothing stored twice');
-      return Promise.resolve({});
-    }
+    // A charger that lost our answer resends the same message. One whose key matches a recent
+    // message of its transaction is checked against the stored samples (keys are hashes: two
+    // different messages may share one), and whatever is stored already is not stored again.
+    const maybeResent = cached !== undefined && cached.chargePointId === chargePointId && cached.recent.has(key);
     // A sample of a transaction known to be open (its Start committed, no Stop seen) reads nothing
     // and may be committed alongside other such samples (WriteBatcher `independent`). Without a
     // schema violation to keep, it is a row-only work (no ORM): its transaction is still Active
     // when the work runs, even if a Stop arrives meanwhile, since the Stop's work is queued after it.
     const known = this.#usableOpen(cached, chargePointId);
-    const outcome: Promise<MeterValuesOutcome> = known && !intake.schemaViolation
+    const outcome: Promise<MeterValuesOutcome> = known && !intake.schemaViolation && !maybeResent
       ? batcher.write((rows) => {
           const result = this.#insertSamples(rows, chargePointId, request.connectorId, known, request.meterValue, receivedAt);
           if (result.flags) rows.update(TransactionSchema, known.id, { flags: result.flags });
           return { open: known, register: result.register, flags: result.flags };
         }, { independent: true })
-      : batcher.run((em, rows) => this.#meterValuesWork(em, rows, chargePointId, request, receivedAt, intake, cached), { independent: known !== null });
+      : batcher.run((em, rows) => this.#meterValuesWork(em, rows, chargePointId, request, receivedAt, intake, cached, maybeResent), { independent: known !== null });
     return outcome.then((committed) => {
       this.#meterValuesCommitted(chargePointId, request, key, receivedAt, committed);
       return {};
@@ -231,7 +230,8 @@ export class TransactionService {
 
   /**
    * The batch work of a MeterValues that needs the ORM: a transaction not in memory (after a
-   * restart), one that may have closed, or a schema violation to keep. Null: kept as an orphan.
+   * restart), one that may have closed, a schema violation to keep, or a possible resend
+   * (`checkStored`). Null: kept as an orphan.
    */
   async #meterValuesWork(
     em: EntityManager,
@@ -241,6 +241,7 @@ export class TransactionService {
     receivedAt: Date,
     intake: MessageIntake,
     cached: OpenTransaction | undefined,
+    checkStored: boolean,
   ): Promise<MeterValuesOutcome> {
     const { transactionId } = request;
     let open: OpenTransaction | null = null;
@@ -265,21 +266,25 @@ export class TransactionService {
         // that went backwards across the restart is still flagged.
         open = openTransaction(tx, await this.#latestStoredRegister(em, tx));
         // Not in memory (a restart of the core): a charger resending what we committed just
-        // before the restart is recognised from the stored samples instead of the fingerprints.
+        // before the restart is recognised from the stored samples instead of the recent keys.
         meterValue = await this.#unstoredOnly(em, tx.id, meterValue);
+      } else if (checkStored) {
+        meterValue = await this.#unstoredOnly(em, open.id, meterValue);
       }
     }
+    // Every sampled value was stored already: a resend, acknowledged with nothing stored twice.
+    const resent = meterValue.length === 0 && request.meterValue.length > 0;
     const result = this.#insertSamples(rows, chargePointId, request.connectorId, open, meterValue, receivedAt);
     if (open && intake.schemaViolation && !(result.flags ?? open.flags).includes('schema-violation')) {
       result.flags = [...(result.flags ?? open.flags), 'schema-violation'];
     }
     if (open && result.flags) await em.nativeUpdate(TransactionSchema, { id: open.id }, { flags: result.flags });
     this.#keepViolation(em, chargePointId, 'MeterValues', request, intake, receivedAt, open?.id ?? null);
-    return { open, register: result.register, flags: result.flags };
+    return { open, register: result.register, flags: result.flags, resent };
   }
 
   /** After the commit: remember what the message changed (in memory only now, since a batch work may run twice), tell the hooks. */
-  #meterValuesCommitted(chargePointId: string, request: MeterValuesRequest, key: string, receivedAt: Date, outcome: MeterValuesOutcome): void {
+  #meterValuesCommitted(chargePointId: string, request: MeterValuesRequest, key: number, receivedAt: Date, outcome: MeterValuesOutcome): void {
     const { transactionId } = request;
     if (!outcome) {
       this.#deps.log.warn({ chargePointId, transactionId }, 'meter values for an unknown or closed transaction kept as orphan');
@@ -290,6 +295,7 @@ export class TransactionService {
       remember(open, key);
       if (!this.#stopping.has(open.id)) this.#open.set(open.id, open);
     }
+    if (outcome?.resent) return; // nothing new for the hooks (logged by #unstoredOnly)
     this.#hooks.observe(
       'onMeterValues',
       { chargePointId, transactionId: outcome ? (transactionId ?? null) : null, request, receivedAt },
@@ -584,27 +590,54 @@ interface OpenTransaction {
   flags: string[];
   register: Register;
   /**
-   * The `resendKey`s of the last RECENT_METER_VALUES MeterValues committed, to drop resent
-   * duplicates: one hash lookup per message. Strings, not the messages themselves: a flood keeps
-   * thousands of these alive for a second or two, and one flat string per message is far less for
-   * the garbage collector to copy than a message's dozen objects.
+   * The `resendKey`s of the last RECENT_METER_VALUES MeterValues committed: one lookup per message
+   * finds a possible resend. Small integers, not the messages themselves: a flood keeps thousands
+   * of these alive for a second or two, and a message's dozen objects (or even one string) each
+   * would be copied by every scavenge of the garbage collector; a small integer is no object at all.
    */
-  recent: Set<string>;
+  recent: Set<number>;
   /** The keys of `recent`, oldest first (the next one to forget). */
-  recentOrder: string[];
+  recentOrder: number[];
 }
 
 /**
- * What makes a MeterValues a resend of another: the same connector and the same readings, as JSON
- * text. A charger resends the frame it sent (or serialises the same message the same way again),
- * so the same text; a reading that differs in any field is a new message.
+ * A 32-bit hash (FNV-1a) of what makes a MeterValues a resend of another: its connector and every
+ * field of its readings. Equal messages have equal keys; a match is then checked against the
+ * stored samples (`#unstoredOnly`), so two different messages that share a key lose nothing.
  */
-function resendKey(request: MeterValuesRequest): string {
-  return `${request.connectorId} ${JSON.stringify(request.meterValue)}`;
+export function resendKey(request: MeterValuesRequest): number {
+  let h = mix(FNV_OFFSET, request.connectorId);
+  for (const mv of request.meterValue) {
+    h = hashText(mix(h, 1), mv.timestamp);
+    for (const sv of mv.sampledValue) {
+      h = hashText(mix(h, 2), sv.value);
+      h = hashText(h, sv.context);
+      h = hashText(h, sv.format);
+      h = hashText(h, sv.measurand);
+      h = hashText(h, sv.phase);
+      h = hashText(h, sv.location);
+      h = hashText(h, sv.unit);
+    }
+  }
+  return h;
+}
+
+const FNV_OFFSET = 0x811c9dc5 | 0;
+const FNV_PRIME = 0x01000193;
+
+function mix(h: number, code: number): number {
+  return Math.imul(h ^ code, FNV_PRIME);
+}
+
+/** Hashes a field: absent and present-but-empty differ, and its end is marked. */
+function hashText(h: number, text: string | undefined): number {
+  if (text === undefined) return mix(h, 0xfffe);
+  for (let i = 0; i < text.length; i++) h = mix(h, text.charCodeAt(i));
+  return mix(h, 0xffff);
 }
 
 /** Remembers a committed MeterValues for the resend check; forgets the oldest beyond RECENT_METER_VALUES. */
-function remember(open: OpenTransaction, key: string): void {
+function remember(open: OpenTransaction, key: number): void {
   if (open.recent.has(key)) return;
   open.recent.add(key);
   open.recentOrder.push(key);
