@@ -210,7 +210,10 @@ export class TransactionService {
           if (result.flags) rows.update(TransactionSchema, known.id, { flags: result.flags });
           return { open: known, register: result.register, flags: result.flags };
         }, { independent: true })
-      : batcher.run((em, rows) => this.#meterValuesWork(em, rows, chargePointId, request, receivedAt, intake, cached, maybeResent), { independent: known !== null });
+      : batcher.run((em, rows) => this.#meterValuesWork(em, rows, chargePointId, request, receivedAt, intake, cached, maybeResent), {
+          // A possible resend reads the stored samples: after every earlier write, never beside one.
+          independent: known !== null && !maybeResent,
+        });
     return outcome.then((committed) => {
       this.#meterValuesCommitted(chargePointId, request, key, receivedAt, committed);
       return {};
