@@ -29,7 +29,7 @@
 //   --baseline-core <dist/index.js>  with --interleave: every charge-it target also runs on this other
 //                          build of the core, in the same rounds (before/after of a change)
 //   --node-flags "<flags>" node flags for every server process, the bare one included (e.g. the
-//                          SPKLU app's: --experimental-async-context-frame --max-semi-space-size=64)
+//                          SPKLU app's --experimental-async-context-frame); write it --node-flags=…
 //   --baseline-node-flags "<flags>"  with --interleave: the baseline servers also get these node
 //                          flags (e.g. --experimental-async-context-frame); without --baseline-core
 //                          the baseline is the same build, so only the flags differ
