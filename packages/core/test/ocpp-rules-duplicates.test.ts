@@ -5,7 +5,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { resendKey } from '../src/domain/transactions/transaction-service.js';
 import { MeterSampleSchema, TransactionSchema } from '../src/persistence/entities/index.js';
-import { at, closeRulesHarnesses, startRules } from './ocpp-rules-fixtures.js';
+import { RawClient } from './gateway-fixtures.js';
+import { at, closeRulesHarnesses, repliesTo, replyTo, startRules, type RulesHarness } from './ocpp-rules-fixtures.js';
 import { testDatabases } from './support/databases.js';
 
 afterEach(closeRulesHarnesses);
@@ -42,27 +43,40 @@ describe.each(testDatabases())('OCPP rules: duplicates and letter case on $name'
     const cp = await h.connect('CP-1');
     await cp.boot();
     const { transactionId } = await cp.startTransaction({ idTag: 'TAG', meterStart: 0, timestamp: at(0) });
-    // The message the fake charge point sends, for a reading: find two readings with one key.
-    const message = (energyWh: number) => ({
-      connectorId: 1,
-      transactionId,
-      meterValue: [{ timestamp: at(60), sampledValue: [{ value: String(energyWh), measurand: 'Energy.Active.Import.Register', unit: 'Wh', context: 'Sample.Periodic' }] }],
-    });
-    const seen = new Map<number, number>();
-    let pair: [number, number] | undefined;
-    for (let wh = 1; wh < 2_000_000 && !pair; wh++) {
-      const key = resendKey(message(wh) as never);
-      const earlier = seen.get(key);
-      if (earlier !== undefined) pair = [earlier, wh];
-      else seen.set(key, wh);
-    }
-    expect(pair).toBeDefined();
-    const [first, second] = pair!;
+    const [first, second] = readingsSharingAKey(transactionId);
     expect(await cp.meterValues({ transactionId, energyWh: first, timestamp: at(60) })).toEqual({});
     expect(await cp.meterValues({ transactionId, energyWh: second, timestamp: at(60) })).toEqual({}); // same key, another reading
     expect(await cp.meterValues({ transactionId, energyWh: second, timestamp: at(60) })).toEqual({}); // a real resend of it
     const samples = await h.samples({ transaction: transactionId });
     expect(samples.map((s) => s.value)).toEqual([first, second]);
+  });
+
+  it('stores a MeterValues sent again under a new message id while the first is still being committed once', async () => {
+    const { h, raw, transactionId } = await rawChargerInTransaction(db);
+    // Pipelined: the copy arrives before the first is committed (a charger that gave up waiting).
+    raw.send([2, 'mv-a', 'MeterValues', meterValues(transactionId, 150)]);
+    raw.send([2, 'mv-b', 'MeterValues', meterValues(transactionId, 150)]);
+    const replies = await repliesTo(raw, ['mv-a', 'mv-b']);
+    expect([...replies.values()].flat()).toEqual([[3, 'mv-a', {}], [3, 'mv-b', {}]]);
+    const samples = await h.samples({ transaction: transactionId });
+    expect(samples.map((s) => s.value)).toEqual([150]);
+    await raw.close();
+  });
+
+  it('a copy of a MeterValues whose key matched an earlier one, sent while it is being committed, is stored once', async () => {
+    const { h, raw, transactionId } = await rawChargerInTransaction(db);
+    const [first, second] = readingsSharingAKey(transactionId);
+    raw.send([2, 'mv-1', 'MeterValues', meterValues(transactionId, first)]);
+    expect(await replyTo(raw, 'mv-1')).toEqual([3, 'mv-1', {}]);
+    // `second` shares the key of `first` (so it is checked against the stored samples), and its copy
+    // follows before it is committed: the copy's check must see it.
+    raw.send([2, 'mv-2', 'MeterValues', meterValues(transactionId, second)]);
+    raw.send([2, 'mv-2-copy', 'MeterValues', meterValues(transactionId, second)]);
+    const replies = await repliesTo(raw, ['mv-2', 'mv-2-copy']);
+    expect([...replies.values()].flat()).toEqual([[3, 'mv-2', {}], [3, 'mv-2-copy', {}]]);
+    const samples = await h.samples({ transaction: transactionId });
+    expect(samples.map((s) => s.value)).toEqual([first, second]);
+    await raw.close();
   });
 
   it('remembers the last 16 MeterValues per transaction: memory stays bounded, an older resend is stored again', async () => {
@@ -105,3 +119,36 @@ describe.each(testDatabases())('OCPP rules: duplicates and letter case on $name'
     ]);
   });
 });
+
+/** The MeterValues the tests send: one energy register reading at a fixed time. */
+function meterValues(transactionId: number, energyWh: number) {
+  return {
+    connectorId: 1,
+    transactionId,
+    meterValue: [{ timestamp: at(60), sampledValue: [{ value: String(energyWh), measurand: 'Energy.Active.Import.Register', unit: 'Wh', context: 'Sample.Periodic' }] }],
+  };
+}
+
+/** Two readings whose messages (`meterValues`) share a resend key. */
+function readingsSharingAKey(transactionId: number): [number, number] {
+  const seen = new Map<number, number>();
+  for (let wh = 1; wh < 2_000_000; wh++) {
+    const key = resendKey(meterValues(transactionId, wh) as never);
+    const earlier = seen.get(key);
+    if (earlier !== undefined) return [earlier, wh];
+    seen.set(key, wh);
+  }
+  throw new Error('no two readings share a key');
+}
+
+/** A CSMS with CP-1 connected over a raw websocket (frames can be pipelined), booted, in a transaction. */
+async function rawChargerInTransaction(db: Parameters<typeof startRules>[0]): Promise<{ h: RulesHarness; raw: RawClient; transactionId: number }> {
+  const h = await startRules(db, { chargePoints: ['CP-1'], idTags: { TAG: 'Accepted' } });
+  const raw = await RawClient.connect(h.server.port, 'CP-1');
+  raw.send([2, 'boot', 'BootNotification', { chargePointVendor: 'V', chargePointModel: 'M' }]);
+  expect((await replyTo(raw, 'boot'))[0]).toBe(3);
+  raw.send([2, 'start', 'StartTransaction', { connectorId: 1, idTag: 'TAG', meterStart: 0, timestamp: at(0) }]);
+  const started = await replyTo(raw, 'start');
+  const { transactionId } = started[2] as { transactionId: number };
+  return { h, raw, transactionId };
+}

@@ -15,6 +15,7 @@ import {
 } from '../src/persistence/entities/index.js';
 import { createTestCsms, EventRecorder, FakeChargePoint, type TestCsms, type TestCsmsOptions } from '../src/testing/index.js';
 import type { FakeChargePointOptions } from '../src/testing/fake-charge-point.js';
+import type { RawClient } from './gateway-fixtures.js';
 import type { TestDatabase, TestDatabaseKind } from './support/databases.js';
 
 /** Rows per table; scoped to one charge point when `counts(id)` is given one. */
@@ -139,4 +140,29 @@ export async function callErrorCode(call: Promise<unknown>): Promise<string | un
     if (code === undefined) throw err;
     return code;
   }
+}
+
+/** Reads frames of a raw client until one answers `messageId` (CALLRESULT or CALLERROR). */
+export async function replyTo(client: RawClient, messageId: string, others: unknown[][] = []): Promise<unknown[]> {
+  for (let i = 0; i < 50; i++) {
+    const frame = (await client.next()) as unknown[];
+    if (frame[1] === messageId) return frame;
+    others.push(frame);
+  }
+  throw new Error(`no reply to ${messageId}`);
+}
+
+/** Every reply frame of a raw client for the given ids, in any order. */
+export async function repliesTo(client: RawClient, ids: string[]): Promise<Map<string, unknown[][]>> {
+  const out = new Map<string, unknown[][]>(ids.map((id) => [id, []]));
+  let missing = ids.length;
+  for (let i = 0; missing > 0 && i < 200; i++) {
+    const frame = (await client.next()) as unknown[];
+    const list = out.get(frame[1] as string);
+    if (list) {
+      list.push(frame);
+      missing--;
+    }
+  }
+  return out;
 }

@@ -7,35 +7,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DeviceEventSchema, MeterSampleSchema, OrphanMessageSchema, TransactionSchema } from '../src/persistence/entities/index.js';
 import { definePlugin } from '../src/plugin.js';
 import { deferred, RawClient } from './gateway-fixtures.js';
-import { at, callErrorCode, closeRulesHarnesses, startRules } from './ocpp-rules-fixtures.js';
+import { at, callErrorCode, closeRulesHarnesses, replyTo, repliesTo, startRules } from './ocpp-rules-fixtures.js';
 import { testDatabases } from './support/databases.js';
 
 afterEach(closeRulesHarnesses);
-
-/** Reads frames of a raw client until one answers `messageId` (CALLRESULT or CALLERROR). */
-async function replyTo(client: RawClient, messageId: string, others: unknown[][] = []): Promise<unknown[]> {
-  for (let i = 0; i < 50; i++) {
-    const frame = (await client.next()) as unknown[];
-    if (frame[1] === messageId) return frame;
-    others.push(frame);
-  }
-  throw new Error(`no reply to ${messageId}`);
-}
-
-/** Every reply frame of a raw client for the given ids, in any order. */
-async function repliesTo(client: RawClient, ids: string[]): Promise<Map<string, unknown[][]>> {
-  const out = new Map<string, unknown[][]>(ids.map((id) => [id, []]));
-  let missing = ids.length;
-  for (let i = 0; missing > 0 && i < 200; i++) {
-    const frame = (await client.next()) as unknown[];
-    const list = out.get(frame[1] as string);
-    if (list) {
-      list.push(frame);
-      missing--;
-    }
-  }
-  return out;
-}
 
 describe.each(testDatabases())('OCPP rules (issue 8 §3): no transaction left open, no sample counted twice on $name', (db) => {
   it('closes a transaction whose StopTransaction carries 2,000 readings (a 0.76 MB frame, under the default 8 MiB cap)', async () => {

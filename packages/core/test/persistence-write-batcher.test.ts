@@ -403,6 +403,22 @@ describe.each(testDatabases())('WriteBatcher on $name', (kind) => {
       expect(await reader.scalar('select count(*) from status_event where connector_id = 6')).toBe(0);
     });
 
+    it('a work that reads earlier writes (readsEarlierWrites) starts a batch of its own and sees the rows queued before it', async () => {
+      const batches: number[] = [];
+      const observed = new WriteBatcher({ orm, onBatch: ({ works }) => batches.push(works) });
+      const count = (em: CsmsEntityManager) => em.count(StatusEventSchema, { info: 'queued' });
+      const [, , blind, seeing] = await Promise.all([
+        observed.write((rows) => rows.insert(StatusEventSchema, eventRow(1, 'queued'))),
+        observed.write((rows) => rows.insert(StatusEventSchema, eventRow(2, 'queued'))),
+        observed.run(count), // in the rows' batch: they are written after its works
+        observed.run(count, { readsEarlierWrites: true }),
+      ]);
+      await observed.close();
+      expect(blind).toBe(0);
+      expect(seeing).toBe(2);
+      expect(batches).toEqual([3, 1]);
+    });
+
     it('updates: written with the rows, and in a batch with ORM works read by the works after it', async () => {
       const em0 = orm.em.fork();
       const tx = em0.create(TransactionSchema, { chargePoint: 'CP-1', connectorId: 1, idTag: 'TAG1', idTagStatus: 'Accepted', meterStart: 0, startTimestamp: new Date(), startReceivedAt: new Date(), status: 'Active' });

@@ -389,6 +389,13 @@ export interface RunOptions {
    * this flag waits until every earlier batch has committed. Default false.
    */
   independent?: boolean;
+  /**
+   * The work reads rows that works queued before it may write (e.g. whether a sample is stored
+   * already). It starts a batch of its own, so every earlier work has committed when it runs: a
+   * work's rows are written after every work of its batch has run, so a later work in the same
+   * batch would not see them. Never `independent`. Default false.
+   */
+  readsEarlierWrites?: boolean;
 }
 
 interface Pending {
@@ -396,6 +403,8 @@ interface Pending {
   work: WriteWork<unknown> | null;
   rowWork: RowWork<unknown> | null;
   independent: boolean;
+  /** See `RunOptions.readsEarlierWrites`. */
+  startsBatch: boolean;
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
 }
@@ -449,17 +458,18 @@ export class WriteBatcher {
 
   /** Queues a work; resolves with its result after its batch has committed. */
   run<T>(work: WriteWork<T>, options: RunOptions = {}): Promise<T> {
-    return this.#enqueue<T>(work as WriteWork<unknown>, null, options.independent === true);
+    const startsBatch = options.readsEarlierWrites === true;
+    return this.#enqueue<T>(work as WriteWork<unknown>, null, options.independent === true && !startsBatch, startsBatch);
   }
 
-  #enqueue<T>(work: WriteWork<unknown> | null, rowWork: RowWork<unknown> | null, independent: boolean): Promise<T> {
+  #enqueue<T>(work: WriteWork<unknown> | null, rowWork: RowWork<unknown> | null, independent: boolean, startsBatch = false): Promise<T> {
     if (this.#closed) {
       return Promise.reject(
         new CsmsError(CsmsErrorCode.CLOSED, 'the write batcher is closed; no more database writes are accepted'),
       );
     }
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ work, rowWork, independent, resolve: resolve as (v: unknown) => void, reject });
+      this.#queue.push({ work, rowWork, independent, startsBatch, resolve: resolve as (v: unknown) => void, reject });
       this.#schedule();
     });
   }
@@ -542,6 +552,12 @@ export class WriteBatcher {
       // Alongside another batch: only the independent works at the head of the queue.
       size = this.#queue.findIndex((item, i) => i >= this.#maxBatch || !item.independent);
       if (size === -1) size = Math.min(this.#maxBatch, this.#queue.length);
+    }
+    for (let i = 1; i < size; i++) {
+      if (this.#queue[i]!.startsBatch) {
+        size = i; // it waits for this batch's commit
+        break;
+      }
     }
     const batch = this.#queue.splice(0, size);
     const dependent = batch.some((item) => !item.independent);

@@ -199,6 +199,10 @@ export class TransactionService {
     // message of its transaction is checked against the stored samples (keys are hashes: two
     // different messages may share one), and whatever is stored already is not stored again.
     const maybeResent = cached !== undefined && cached.chargePointId === chargePointId && cached.recent.has(key);
+    // Remembered now, not only once committed: a copy sent while this one is still being committed
+    // (a charger that gave up waiting for our answer) is then checked too, after this one's commit.
+    // A key only ever leads to that check, so remembering one whose message fails costs nothing.
+    if (cached !== undefined && cached.chargePointId === chargePointId) remember(cached, key);
     // A sample of a transaction known to be open (its Start committed, no Stop seen) reads nothing
     // and may be committed alongside other such samples (WriteBatcher `independent`). Without a
     // schema violation to keep, it is a row-only work (no ORM): its transaction is still Active
@@ -211,8 +215,9 @@ export class TransactionService {
           return { open: known, register: result.register, flags: result.flags };
         }, { independent: true })
       : batcher.run((em, rows) => this.#meterValuesWork(em, rows, chargePointId, request, receivedAt, intake, cached, maybeResent), {
-          // A possible resend reads the stored samples: after every earlier write, never beside one.
-          independent: known !== null && !maybeResent,
+          // A possible resend reads the stored samples: after every earlier write has committed.
+          independent: known !== null,
+          readsEarlierWrites: maybeResent,
         });
     return outcome.then((committed) => {
       this.#meterValuesCommitted(chargePointId, request, key, receivedAt, committed);
