@@ -1,6 +1,6 @@
 import { definePlugin, type CsmsPlugin } from '@charge-it/core';
 import { LoginLimiter } from './auth/login-limiter.js';
-import { SessionStore } from './auth/session-store.js';
+import { DashboardSessionSchema, SessionStore } from './auth/session-store.js';
 import { dashboardServices } from './core-api.js';
 import type { DashboardDeps } from './http/context.js';
 import { createDashboardRoutes } from './http/register-dashboard.js';
@@ -16,12 +16,13 @@ export function dashboard(options: DashboardOptions = {}): Readonly<CsmsPlugin> 
   const resolved = resolveDashboardOptions(options);
   return definePlugin({
     name: 'dashboard',
+    entities: [DashboardSessionSchema],
     async setup(ctx) {
       const feed = new EventFeed(100);
       const deps: DashboardDeps = {
         options: resolved,
         svc: dashboardServices(ctx.services),
-        sessions: new SessionStore({ idleMs: resolved.sessionIdleMs }),
+        sessions: new SessionStore({ em: () => ctx.em(), idleMs: resolved.sessionIdleMs }),
         limiter: new LoginLimiter({ limit: resolved.loginAttemptsPer15Min }),
         log: ctx.log,
         feed,

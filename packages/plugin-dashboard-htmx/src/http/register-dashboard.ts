@@ -63,7 +63,7 @@ export function createDashboardRoutes(deps: DashboardDeps) {
       const isAsset = pattern.startsWith(`${options.prefix}/assets/`) || pattern.startsWith(`${options.prefix}/vendor/`);
       const role = isAsset ? 'public' : (request.routeOptions.config.dashboardRole ?? 'viewer');
       if (role === 'public') return;
-      const session = deps.sessions.get(request.cookies[SESSION_COOKIE]);
+      const session = await deps.sessions.get(request.cookies[SESSION_COOKIE]);
       const fmt = createFmt(pickLocale(deps, request, session), options.timeZone);
       if (!session) {
         const loginUrl = `${options.prefix}/login?next=${encodeURIComponent(request.url)}`;
@@ -93,7 +93,7 @@ export function createDashboardRoutes(deps: DashboardDeps) {
     });
 
     app.setNotFoundHandler(async (request, reply) => {
-      const session = deps.sessions.get(request.cookies?.[SESSION_COOKIE]);
+      const session = await deps.sessions.get(request.cookies?.[SESSION_COOKIE]);
       const fmt = createFmt(pickLocale(deps, request, session), options.timeZone);
       if (!session) return reply.code(404).header('content-type', 'text/plain; charset=utf-8').send('Not found');
       return sendHtml(reply, errorPage({ fmt, session, prefix: options.prefix, siteName: options.siteName, path: '/' }, 404, fmt.t('This page does not exist.')), 404);

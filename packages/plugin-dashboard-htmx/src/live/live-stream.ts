@@ -92,8 +92,14 @@ export function registerLiveStream(app: FastifyInstance, deps: DashboardDeps): v
     // (and kept alive while a page is open: a wall display stays signed in; a session ended
     // elsewhere ends the stream).
     const heartbeat = setInterval(() => {
-      if (!deps.sessions.get(session.id)) end();
-      else void write(': keep-alive\n\n');
+      void deps.sessions.get(session.id).then(
+        (alive) => {
+          if (closed) return;
+          if (alive) void write(': keep-alive\n\n');
+          else end();
+        },
+        (err: unknown) => deps.log.warn({ err }, 'dashboard session check failed; the stream stays open until the next check'),
+      );
     }, 15_000);
     const end = () => {
       if (closed) return;

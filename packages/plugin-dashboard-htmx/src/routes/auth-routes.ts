@@ -44,7 +44,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: DashboardDeps): v
   };
 
   app.get('/login', { config: { dashboardRole: 'public' } }, async (request, reply) => {
-    if (sessions.get(request.cookies[SESSION_COOKIE])) return reply.redirect(`${options.prefix}/`, 303);
+    if (await sessions.get(request.cookies[SESSION_COOKIE])) return reply.redirect(`${options.prefix}/`, 303);
     const query = request.query as Record<string, string | undefined>;
     return showLogin(request, reply, query.bye === '1' ? { notice: 'You are signed out.' } : {});
   });
@@ -71,7 +71,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: DashboardDeps): v
     }
     limiter.succeed(username);
     const lang = field(body, 'lang');
-    const session = sessions.create(user.username, user.role, isLocale(lang) ? lang : null);
+    const session = await sessions.create(user.username, user.role, isLocale(lang) ? lang : null);
     reply.clearCookie(PRE_COOKIE, { path: options.prefix });
     reply.setCookie(SESSION_COOKIE, session.id, cookieBase(request));
     deps.log.info({ username: user.username, role: user.role }, 'dashboard sign-in');
@@ -83,7 +83,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: DashboardDeps): v
 
   app.post('/logout', async (request, reply) => {
     const { session } = state(request);
-    sessions.destroy(session.id);
+    await sessions.destroy(session.id);
     deps.streams.closeFor({ sessionId: session.id });
     reply.clearCookie(SESSION_COOKIE, { path: options.prefix });
     if (request.headers['hx-request'] === 'true') return reply.header('hx-redirect', `${options.prefix}/login?bye=1`).send('');
@@ -94,7 +94,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: DashboardDeps): v
     const { session } = state(request);
     const locale = field(request.body, 'locale');
     if (isLocale(locale)) {
-      session.locale = locale;
+      await sessions.setLocale(session.id, locale);
       reply.setCookie(LOCALE_COOKIE, locale, { ...cookieBase(request), maxAge: 365 * 86_400 });
     }
     const back = field(request.body, 'return');

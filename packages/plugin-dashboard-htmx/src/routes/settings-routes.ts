@@ -271,7 +271,7 @@ export function registerSettingsRoutes(app: FastifyInstance, deps: DashboardDeps
     if (request.params.username.toLowerCase() === session.username.toLowerCase()) return sendHtml(reply, errorPage(view, 422, fmt.t('You cannot change your own role.')), 422);
     try {
       await users().setRole(request.params.username, role, actor);
-      deps.sessions.forUser(request.params.username, { role });
+      await deps.sessions.forUser(request.params.username, { role });
     } catch (err) {
       if (!isCsmsError(err)) throw err;
       return sendHtml(reply, errorPage(view, 422, err.message), 422);
@@ -284,7 +284,7 @@ export function registerSettingsRoutes(app: FastifyInstance, deps: DashboardDeps
     if (request.params.username.toLowerCase() === session.username.toLowerCase()) return sendHtml(reply, errorPage(view, 422, fmt.t('You cannot remove yourself.')), 422);
     try {
       await users().remove(request.params.username, actor);
-      deps.sessions.forUser(request.params.username, { remove: true });
+      await deps.sessions.forUser(request.params.username, { remove: true });
       deps.streams.closeFor({ username: request.params.username });
     } catch (err) {
       if (!isCsmsError(err)) throw err;
