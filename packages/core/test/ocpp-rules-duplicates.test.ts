@@ -79,6 +79,24 @@ describe.each(testDatabases())('OCPP rules: duplicates and letter case on $name'
     await raw.close();
   });
 
+  it('after a restart (the transaction no longer in memory), a MeterValues and a copy sent before it is committed are stored once', async () => {
+    const { h, raw, transactionId } = await rawChargerInTransaction(db);
+    raw.send([2, 'mv-0', 'MeterValues', meterValues(transactionId, 100)]);
+    expect(await replyTo(raw, 'mv-0')).toEqual([3, 'mv-0', {}]);
+    await raw.close();
+    await h.restart();
+    const again = await RawClient.connect(h.server.port, 'CP-1');
+    again.send([2, 'boot', 'BootNotification', { chargePointVendor: 'V', chargePointModel: 'M' }]);
+    expect((await replyTo(again, 'boot'))[0]).toBe(3);
+    again.send([2, 'mv-a', 'MeterValues', meterValues(transactionId, 150)]);
+    again.send([2, 'mv-b', 'MeterValues', meterValues(transactionId, 150)]);
+    const replies = await repliesTo(again, ['mv-a', 'mv-b']);
+    expect([...replies.values()].flat()).toEqual([[3, 'mv-a', {}], [3, 'mv-b', {}]]);
+    const samples = await h.samples({ transaction: transactionId });
+    expect(samples.map((s) => s.value)).toEqual([100, 150]);
+    await again.close();
+  });
+
   it('remembers the last 16 MeterValues per transaction: memory stays bounded, an older resend is stored again', async () => {
     const h = await startRules(db, { chargePoints: ['CP-1'], idTags: { TAG: 'Accepted' } });
     const cp = await h.connect('CP-1');

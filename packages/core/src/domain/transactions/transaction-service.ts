@@ -91,6 +91,13 @@ export class TransactionService {
    * is never attached to the transaction, whatever order the two writes reach the database in.
    */
   readonly #stopArrived = new Map<string, number>();
+  /**
+   * `chargePoint\0transactionId` → MeterValues queued and not yet committed for a transaction that
+   * is not in memory (after a restart). Their works read the stored samples to drop those stored
+   * already; a second one queued before the first has committed runs after that commit
+   * (`readsEarlierWrites`), so a copy sent right behind the first is not stored twice.
+   */
+  readonly #restoring = new Map<string, number>();
 
   /**
    * What the MeterValues path uses, taken from `deps` once: `deps` may be the container's cradle,
@@ -208,6 +215,8 @@ export class TransactionService {
     // schema violation to keep, it is a row-only work (no ORM): its transaction is still Active
     // when the work runs, even if a Stop arrives meanwhile, since the Stop's work is queued after it.
     const known = this.#usableOpen(cached, chargePointId);
+    const restoring = known === null && transactionId !== undefined ? `${chargePointId}\0${transactionId}` : undefined;
+    const readsEarlierWrites = maybeResent || (restoring !== undefined && this.#restoringAdd(restoring));
     const outcome: Promise<MeterValuesOutcome> = known && !intake.schemaViolation && !maybeResent
       ? batcher.write((rows) => {
           const result = this.#insertSamples(rows, chargePointId, request.connectorId, known, request.meterValue, receivedAt);
@@ -217,12 +226,29 @@ export class TransactionService {
       : batcher.run((em, rows) => this.#meterValuesWork(em, rows, chargePointId, request, receivedAt, intake, cached, maybeResent), {
           // A possible resend reads the stored samples: after every earlier write has committed.
           independent: known !== null,
-          readsEarlierWrites: maybeResent,
+          readsEarlierWrites,
         });
+    if (restoring !== undefined) {
+      const done = () => this.#restoringDone(restoring);
+      void outcome.then(done, done);
+    }
     return outcome.then((committed) => {
       this.#meterValuesCommitted(chargePointId, request, key, receivedAt, committed);
       return {};
     });
+  }
+
+  /** Counts a queued MeterValues of a transaction not in memory; true when another is queued already. */
+  #restoringAdd(key: string): boolean {
+    const queued = this.#restoring.get(key) ?? 0;
+    this.#restoring.set(key, queued + 1);
+    return queued > 0;
+  }
+
+  #restoringDone(key: string): void {
+    const left = (this.#restoring.get(key) ?? 1) - 1;
+    if (left > 0) this.#restoring.set(key, left);
+    else this.#restoring.delete(key);
   }
 
   /** Decided by order of arrival: the Stop of this transaction came first. Kept apart as late. */
