@@ -97,6 +97,22 @@ describe.each(testDatabases())('OCPP rules: duplicates and letter case on $name'
     await again.close();
   });
 
+  it('a StopTransaction pipelined right behind a MeterValues sees it: a reading repeated in transactionData is stored once', async () => {
+    const { h, raw, transactionId } = await rawChargerInTransaction(db);
+    raw.send([2, 'mv', 'MeterValues', meterValues(transactionId, 1100)]);
+    raw.send([2, 'stop', 'StopTransaction', {
+      transactionId,
+      meterStop: 1200,
+      timestamp: at(120),
+      transactionData: [...meterValues(transactionId, 1100).meterValue, { timestamp: at(120), sampledValue: [{ value: '1200', context: 'Transaction.End' }] }],
+    }]);
+    const replies = await repliesTo(raw, ['mv', 'stop']);
+    expect([...replies.values()].flat().map((frame) => frame[0])).toEqual([3, 3]);
+    const samples = await h.samples({ transaction: transactionId });
+    expect(samples.map((s) => s.value).sort()).toEqual([1100, 1200]);
+    await raw.close();
+  });
+
   it('remembers the last 16 MeterValues per transaction: memory stays bounded, an older resend is stored again', async () => {
     const h = await startRules(db, { chargePoints: ['CP-1'], idTags: { TAG: 'Accepted' } });
     const cp = await h.connect('CP-1');

@@ -410,7 +410,8 @@ export class TransactionService {
       }
       this.#keepViolation(em, chargePointId, 'StopTransaction', request, intake, receivedAt, tx.id);
       return { kind: 'stopped', tx };
-    }).finally(() => this.#stopping.delete(request.transactionId));
+    }, { readsEarlierWrites: true }) // it reads the stored samples (transactionData, cost): every earlier MeterValues committed first
+      .finally(() => this.#stopping.delete(request.transactionId));
 
     if (outcome.kind === 'stopped') {
       this.#open.delete(outcome.tx.id);
@@ -477,7 +478,7 @@ export class TransactionService {
           outcome: 'ok',
         });
         return found;
-      })
+      }, { readsEarlierWrites: true }) // the last register and the cost come from the stored samples
       .finally(() => this.#stopping.delete(transactionId));
     this.#open.delete(tx.id);
     const chargePointId = tx.chargePoint as unknown as string;
