@@ -26,7 +26,7 @@ import { CENTRAL_SYSTEM_ACTIONS, type ChargePointErrorCode, type IdTagInfo } fro
 import { Outbox } from './ocpp/outbox.js';
 import type { CardOutcome, CardPresentation } from './plugins/card-presentation.js';
 import { EDGE_HOOK_KINDS, type EdgeHooks } from './plugins/edge-hooks.js';
-import type { EdgeChargePointView, EdgePlugin, EdgePluginContext } from './plugins/edge-plugin.js';
+import type { BootState, EdgeChargePointView, EdgePlugin, EdgePluginContext } from './plugins/edge-plugin.js';
 import { CredentialStore } from './security/credential-store.js';
 import { SecurityEventReporter } from './security/security-events.js';
 import { ChargingProfileStore } from './smart-charging/charging-profile-store.js';
@@ -130,7 +130,7 @@ export async function createChargePoint(input: EdgeConfig, options: CreateCharge
     },
     onConnectFailed: (failure) => security?.connectFailed(failure),
   });
-  connection.on('request', (action) => events.emit('message', action));
+  connection.on('request', (action: string) => events.emit('message', action));
 
   const session = new BootStateMachine({
     connection,
@@ -264,7 +264,7 @@ export async function createChargePoint(input: EdgeConfig, options: CreateCharge
   };
   route = createCsCallRouter(handlerContext);
 
-  session.on('state', (state) => events.emit('boot', state));
+  session.on('state', (state: BootState) => events.emit('boot', state));
   session.on('ready', () => {
     ctrl.sendAllStatuses();
     outbox.kick();

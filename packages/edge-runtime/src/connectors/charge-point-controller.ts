@@ -213,10 +213,10 @@ export class ChargePointController {
     // The first status of connector 0 after a boot says why the charge point (re)booted.
     const rebootInfo = c.id === 0 && !failing ? this.#d.session.takeRebootInfo() : undefined;
     if (rebootInfo) payload.info = rebootInfo;
-    this.#d.session.send('StatusNotification', { ...payload }, { triggered }).catch((err) => {
+    this.#d.session.send('StatusNotification', { ...payload }, { triggered }).catch((err: unknown) => {
       if (rebootInfo) this.#d.session.restoreRebootInfo(rebootInfo);
       c.reportedStatus = undefined;
-      this.#d.log.debug({ err: String(err?.message ?? err) }, 'StatusNotification not sent');
+      this.#d.log.debug({ err: err instanceof Error ? err.message : String(err) }, 'StatusNotification not sent');
     });
   }
 

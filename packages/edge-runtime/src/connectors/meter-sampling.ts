@@ -168,7 +168,7 @@ export class MeterSampling {
       const payload: MeterValuesRequest = { connectorId: c.id, meterValue: [mv] };
       const txId = c.transaction ? this.#d.transactionIdOf(c.transaction) : undefined;
       if (txId !== undefined) payload.transactionId = txId;
-      await this.#d.session.send('MeterValues', { ...payload }, { triggered: true }).catch((err) => this.#d.log.warn({ err: String(err?.message ?? err) }, 'triggered MeterValues failed'));
+      await this.#d.session.send('MeterValues', { ...payload }, { triggered: true }).catch((err: unknown) => this.#d.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'triggered MeterValues failed'));
     }
   }
 }

@@ -103,10 +103,10 @@ describe('simulated meter', () => {
     clock.advance(1800);
     expect((await first.read()).energyWh).toBe(1500);
     // The value returned by read() is on disk before read() resolves (a crash now loses nothing).
-    expect(JSON.parse(await readFile(stateFile, 'utf8')).registerWh).toBeCloseTo(1500, 6);
+    expect((JSON.parse(await readFile(stateFile, 'utf8')) as { registerWh: number }).registerWh).toBeCloseTo(1500, 6);
     clock.advance(1800);
     await first.close();
-    expect(JSON.parse(await readFile(stateFile, 'utf8')).registerWh).toBeCloseTo(2500, 6);
+    expect((JSON.parse(await readFile(stateFile, 'utf8')) as { registerWh: number }).registerWh).toBeCloseTo(2500, 6);
 
     // A restart with a lower startRegisterWh in the config never goes backwards.
     const second = meter({ curve: [{ atSeconds: 0, powerW: 2000 }], stateFile, startRegisterWh: 0 });

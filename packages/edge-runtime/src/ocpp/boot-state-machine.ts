@@ -255,7 +255,7 @@ export class BootStateMachine extends EventEmitter {
     const dueIn = Math.max(0, this.#lastSentMs + intervalMs - Date.now());
     this.#heartbeatTimer = setTimeout(() => {
       if (Date.now() - this.#lastSentMs >= intervalMs - 50) {
-        this.send('Heartbeat', {}).catch((err) => this.#d.log.debug({ err: String(err?.message ?? err) }, 'Heartbeat failed'));
+        this.send('Heartbeat', {}).catch((err: unknown) => this.#d.log.debug({ err: err instanceof Error ? err.message : String(err) }, 'Heartbeat failed'));
       }
       this.#scheduleHeartbeat();
     }, dueIn || intervalMs);

@@ -61,7 +61,7 @@ describe('Outbox', () => {
     b.outbox.enqueue('MeterValues', { connectorId: 1, meterValue: [] });
     await b.outbox.stop();
     const lines = readFileSync(join(dir, 'outbox.jsonl'), 'utf8').trim().split('\n');
-    expect(lines.map((l) => JSON.parse(l).seq)).toEqual([1, 2]);
+    expect(lines.map((l) => (JSON.parse(l) as { seq: number }).seq)).toEqual([1, 2]);
   });
 
   it('retries failures with linear backoff and drops after the last attempt', async () => {

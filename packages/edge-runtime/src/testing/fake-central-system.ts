@@ -101,21 +101,34 @@ export interface FakeCentralSystem {
   close(): Promise<void>;
 }
 
-// biome-ignore lint: ocpp-rpc has no types for these shapes
-type Json = any;
+/**
+ * A charge point → central system call as ocpp-rpc hands it to the handler: the params are typed
+ * by action (in strict mode, the default, ocpp-rpc validated them against the action's schema).
+ */
+type IncomingCall = { [A in ChargePointAction]: { method: A; params: ChargePointActions[A]['request'] } }[ChargePointAction];
 
+/** Any answer to a charge point → central system call. */
+type AnyResponse = ChargePointActions[ChargePointAction]['response'];
+
+// The ocpp-rpc shapes used here (its own typings are incomplete).
 interface ServerClient {
   identity: string;
-  handle(fn: (call: { method: string; params: Json }) => Promise<Json>): void;
-  call(method: string, params: Json, options?: Json): Promise<Json>;
-  on(event: string, fn: (...args: Json[]) => void): void;
+  handle(fn: (call: IncomingCall) => Promise<unknown>): void;
+  call(method: string, params: unknown, options?: { callTimeoutMs?: number }): Promise<unknown>;
+  on(event: string, fn: (...args: unknown[]) => void): void;
 }
 
 interface RpcServer {
   listen(port: number, host: string): Promise<{ address(): AddressInfo | string | null }>;
-  close(options?: Json): Promise<void>;
+  close(options?: { force?: boolean; awaitPending?: boolean }): Promise<void>;
   on(event: string, fn: (client: ServerClient) => void): void;
-  auth(cb: (accept: (session?: Json, protocol?: string) => void, reject: (code?: number, message?: string) => void, handshake: Json) => void): void;
+  auth(
+    cb: (
+      accept: (session?: Record<string, unknown>, protocol?: string) => void,
+      reject: (code?: number, message?: string) => void,
+      handshake: { password?: Buffer },
+    ) => void,
+  ): void;
 }
 
 /**
@@ -134,7 +147,7 @@ interface RpcServer {
  * ```
  */
 export async function startFakeCentralSystem(options: FakeCentralSystemOptions = {}): Promise<FakeCentralSystem> {
-  const { RPCServer } = ocppRpc as unknown as { RPCServer: new (o: Json) => RpcServer };
+  const { RPCServer } = ocppRpc as unknown as { RPCServer: new (o: Record<string, unknown>) => RpcServer };
   const server = new RPCServer({ protocols: ['ocpp1.6'], strictMode: options.strict ?? true });
   const idTags = new Map<string, IdTagInfo>(Object.entries(options.idTags ?? {}).map(([k, v]) => [k, toInfo(v)]));
   const calls: FakeCall[] = [];
@@ -151,7 +164,8 @@ export async function startFakeCentralSystem(options: FakeCentralSystemOptions =
   };
   const info = (idTag: string): IdTagInfo => idTags.get(idTag) ?? { status: options.unknownIdTagStatus ?? 'Invalid' };
 
-  const builtIn = (identity: string, action: string, p: Json): Json => {
+  const builtIn = (identity: string, incoming: IncomingCall): AnyResponse => {
+    const { method: action, params: p } = incoming;
     const now = new Date().toISOString();
     switch (action) {
       case 'BootNotification':
@@ -216,12 +230,13 @@ export async function startFakeCentralSystem(options: FakeCentralSystemOptions =
       if (clients.get(client.identity) === client) clients.delete(client.identity);
       notify();
     });
-    client.handle(async ({ method, params }) => {
-      const call: FakeCall = { identity: client.identity, action: method as ChargePointAction, params, at: Date.now() };
+    client.handle(async (incoming) => {
+      const { method, params } = incoming;
+      const call: FakeCall = { identity: client.identity, action: method, params, at: Date.now() };
       calls.push(call);
       try {
         const responder = responders.get(method);
-        const response = responder ? await responder(params, call) : builtIn(client.identity, method, params);
+        const response = responder ? await responder(params, call) : builtIn(client.identity, incoming);
         call.response = response;
         return response;
       } finally {

@@ -56,7 +56,7 @@ describe('Pn532 driver against the emulator', () => {
 
   it('reads a response longer than its first read by reading again', async () => {
     const { chip, pn532 } = setup();
-    chip.placeCard({ uid: '0102030405060708090A', sak: 0x20, ats: Uint8Array.from([20, ...new Array(19).fill(0x11)]) });
+    chip.placeCard({ uid: '0102030405060708090A', sak: 0x20, ats: Uint8Array.from([20, ...new Array<number>(19).fill(0x11)]) });
     const data = await pn532.command(0x4a, [0x01, 0x00], { responseLength: 4 });
     expect(data.length).toBe(1 + 1 + 2 + 1 + 1 + 10 + 20);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatIdTag, resolveIdTagFormat } from './format-id-tag.js';
+import { formatIdTag, resolveIdTagFormat, type IdTagFormatOption } from './format-id-tag.js';
 
 const uid = (hex: string) => Buffer.from(hex, 'hex');
 
@@ -30,7 +30,7 @@ describe('README idTag format table', () => {
     const rows = [...readme.matchAll(/^\| `(.+?)`(?: \(default\))? \| `(\w[\w-]*)`/gm)].filter(([, option]) => option!.startsWith('"') || option!.startsWith('{'));
     expect(rows.length).toBe(6);
     for (const [, option, expected] of rows) {
-      expect(formatIdTag(uid('04a23b1c'), resolveIdTagFormat(JSON.parse(option!)))).toBe(expected);
+      expect(formatIdTag(uid('04a23b1c'), resolveIdTagFormat(JSON.parse(option!) as IdTagFormatOption))).toBe(expected);
     }
   });
 });

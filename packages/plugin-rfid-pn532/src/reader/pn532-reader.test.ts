@@ -3,6 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { Pn532Emulator } from '../testing/pn532-emulator.js';
 import { pn532Reader, type Pn532CardEvent, type Pn532ReaderHealth, type Pn532ReaderOptions } from './pn532-reader.js';
 
+/** expect.stringMatching, typed: vitest declares its asymmetric matchers as `any`. */
+const matching = (pattern: RegExp): unknown => expect.stringMatching(pattern);
+
 /** Polls `check` until it is true; bounded (no fixed sleeps as synchronisation). */
 async function until(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -95,7 +98,7 @@ describe('pn532Reader on the emulator', () => {
     await ready;
     chip.placeCard('0102030405060708090A');
     await until(() => events.length === 1, 'the ignored tap');
-    expect(events[0]!.outcome).toMatchObject({ result: 'ignored', reason: expect.stringMatching(/longer than 20/) });
+    expect(events[0]!.outcome).toMatchObject({ result: 'ignored', reason: matching(/longer than 20/) });
     expect(ctx.cards).toHaveLength(0);
     await ctx.close();
   });
@@ -119,7 +122,7 @@ describe('pn532Reader on the emulator', () => {
     chip.disconnect();
     await until(() => reader.health.state === 'error', 'the error state');
     const failing = reader.health;
-    expect(failing.error).toMatchObject({ code: 'PN532_ERR_NO_DEVICE', message: expect.stringMatching(/0x24/) });
+    expect(failing.error).toMatchObject({ code: 'PN532_ERR_NO_DEVICE', message: matching(/0x24/) });
     expect(reports[1]).toMatchObject({ ok: false, errorCode: 'ReaderFailure', info: 'PN532: no answer on I2C', vendorErrorCode: 'PN532_ERR_NO_DEVICE' });
     const attempts = failing.reinitAttempts;
     await until(() => reader.health.reinitAttempts >= attempts + 3, 'more re-init attempts');
@@ -217,7 +220,7 @@ describe('pn532Reader without i2c-bus or I2C', () => {
     });
     await expect(reader.setup(ctx())).rejects.toMatchObject({
       code: 'PN532_ERR_I2C_UNAVAILABLE',
-      message: expect.stringMatching(/i2c-bus native addon cannot be loaded \(Cannot find module 'i2c-bus'\); install it .*npm install i2c-bus.*build-essential/),
+      message: matching(/i2c-bus native addon cannot be loaded \(Cannot find module 'i2c-bus'\); install it .*npm install i2c-bus.*build-essential/),
     });
   });
 
@@ -245,7 +248,7 @@ describe('pn532Reader without i2c-bus or I2C', () => {
     );
     await expect(pn532Reader({ i2cBus: 9 }).setup(ctx())).rejects.toMatchObject({
       code: 'PN532_ERR_I2C_UNAVAILABLE',
-      message: installed ? expect.stringMatching(/\/dev\/i2c-9 does not exist: I2C is not enabled/) : expect.stringMatching(/npm install i2c-bus/),
+      message: installed ? matching(/\/dev\/i2c-9 does not exist: I2C is not enabled/) : matching(/npm install i2c-bus/),
     });
   });
 });

@@ -245,7 +245,7 @@ export function pn532Reader(options: Pn532ReaderOptions = {}): Pn532ReaderPlugin
         }
       };
 
-      const running = loop().catch((err) => log.error({ err }, 'PN532 reader loop ended unexpectedly'));
+      const running = loop().catch((err: unknown) => log.error({ err }, 'PN532 reader loop ended unexpectedly'));
       ctx.onClose(async () => {
         stop.abort();
         await running;

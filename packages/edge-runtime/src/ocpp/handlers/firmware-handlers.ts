@@ -8,7 +8,7 @@ function notify(ctx: HandlerContext, action: 'DiagnosticsStatusNotification' | '
   return ctx.session
     .send(action, { status })
     .then(() => undefined)
-    .catch((err) => ctx.log.warn({ action, status, err: String(err?.message ?? err) }, 'status notification not sent'));
+    .catch((err: unknown) => ctx.log.warn({ action, status, err: err instanceof Error ? err.message : String(err) }, 'status notification not sent'));
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

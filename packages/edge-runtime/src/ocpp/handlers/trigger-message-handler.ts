@@ -4,7 +4,7 @@ import { afterReply, type CallHandler } from './handler-context.js';
 export const triggerMessage: CallHandler<'TriggerMessage'> = ({ requestedMessage, connectorId }, ctx) => {
   if (connectorId !== undefined && (connectorId < 0 || !ctx.controller.connector(connectorId))) return { status: 'Rejected' };
   const send = (action: string, payload: Record<string, unknown>) => () =>
-    ctx.session.send(action, payload, { triggered: true }).catch((err) => ctx.log.warn({ action, err: String(err?.message ?? err) }, 'triggered message failed'));
+    ctx.session.send(action, payload, { triggered: true }).catch((err: unknown) => ctx.log.warn({ action, err: err instanceof Error ? err.message : String(err) }, 'triggered message failed'));
   switch (requestedMessage) {
     case 'BootNotification':
       afterReply(() => ctx.session.triggerBoot());
