@@ -48,7 +48,7 @@ function checkOptions(options: EnergyBudgetOptions): Required<Omit<EnergyBudgetO
   if (problems.length) {
     throw new CsmsError(CsmsErrorCode.CONFIG_INVALID, `energyBudget options: ${problems.join('; ')}`, { details: { problems } });
   }
-  return { budgetKwh, windowDays, warnAtPercent, exempt: new Set(exempt) };
+  return { budgetKwh, windowDays, warnAtPercent, exempt: new Set<string>(exempt) };
 }
 
 /**

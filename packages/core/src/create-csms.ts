@@ -25,7 +25,7 @@ import { CsmsError, CsmsErrorCode } from './kernel/errors.js';
 import { HookRunner } from './kernel/hooks.js';
 import { loadPlugins, type LoadedPlugins } from './kernel/plugin-loader.js';
 import { withTimeout } from './kernel/with-timeout.js';
-import { ActionRouter, type ActionHandler } from './ocpp/action-router.js';
+import { ActionRouter, type ActionHandler, type IncomingCall } from './ocpp/action-router.js';
 import { CommandService, type ChargePointCommands } from './ocpp/commands.js';
 import { SettingsService } from './domain/settings/settings-service.js';
 import { IdTagService } from './domain/id-tags/id-tag-service.js';
@@ -34,7 +34,7 @@ import { QueryService } from './domain/queries/query-service.js';
 import { ChargePointRegistry } from './domain/charge-points/charge-point-registry.js';
 import { HistoryService } from './domain/history/history-service.js';
 import { watchSilence } from './ocpp/silent-connection.js';
-import { SecurityEventService } from './domain/security/security-event-service.js';
+import { SecurityEventService, type SecurityEventNotificationRequest } from './domain/security/security-event-service.js';
 import { createRpcGateway, type RpcGateway } from './ocpp/rpc-gateway.js';
 import { Sessions, type ChargePointConnection, type RpcConnection } from './ocpp/sessions.js';
 import { createTlsOptions, createTlsReloader } from './ocpp/tls-options.js';
@@ -223,10 +223,12 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
 
   // The 1.6 security extension messages a charger may send (stored, answered; critical events alerted).
   const securityEvents = cradle.securityEvents;
-  router.claim('core', 'SecurityEventNotification', async (call) => (await securityEvents.securityEvent(call.chargePointId, call.params, call.receivedAt), {}));
-  router.claim('core', 'SignedFirmwareStatusNotification', async (call) => (await securityEvents.signedFirmwareStatus(call.chargePointId, call.params, call.receivedAt), {}));
-  router.claim('core', 'LogStatusNotification', async (call) => (await securityEvents.logStatus(call.chargePointId, call.params, call.receivedAt), {}));
-  router.claim('core', 'SignCertificate', (call) => securityEvents.signCertificate(call.chargePointId, call.params, call.receivedAt));
+  // Their params passed the gateway's strict validation (ocpp-rpc's 1.6 schemas include the security extension).
+  type StatusRequest = { status: string; requestId?: number };
+  router.claim('core', 'SecurityEventNotification', async (call: IncomingCall<SecurityEventNotificationRequest>) => (await securityEvents.securityEvent(call.chargePointId, call.params, call.receivedAt), {}));
+  router.claim('core', 'SignedFirmwareStatusNotification', async (call: IncomingCall<StatusRequest>) => (await securityEvents.signedFirmwareStatus(call.chargePointId, call.params, call.receivedAt), {}));
+  router.claim('core', 'LogStatusNotification', async (call: IncomingCall<StatusRequest>) => (await securityEvents.logStatus(call.chargePointId, call.params, call.receivedAt), {}));
+  router.claim('core', 'SignCertificate', (call: IncomingCall<{ csr: string }>) => securityEvents.signCertificate(call.chargePointId, call.params, call.receivedAt));
 
   // Core features built on the plugin contract (load management, maintenance mode, ...), set up
   // before the application's plugins. They get the internals they need from here, not from ctx.

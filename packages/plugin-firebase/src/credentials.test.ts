@@ -14,10 +14,13 @@ const file = (name: string, content: string) => {
   return p;
 };
 
+/** `expect.stringMatching`, which vitest declares as `any`. */
+const matching = (pattern: RegExp): unknown => expect.stringMatching(pattern);
+
 describe('resolveAccess', () => {
   it('is off, saying why, without a database URL or without credentials', () => {
-    expect(resolveAccess({ env: {} })).toEqual({ kind: 'off', reason: expect.stringMatching(/no databaseURL.*CHARGE_IT_FIREBASE_DATABASE_URL/) });
-    expect(resolveAccess({ databaseURL: URL_, env: {} })).toEqual({ kind: 'off', reason: expect.stringMatching(/no credentials.*GOOGLE_APPLICATION_CREDENTIALS/) });
+    expect(resolveAccess({ env: {} })).toEqual({ kind: 'off', reason: matching(/no databaseURL.*CHARGE_IT_FIREBASE_DATABASE_URL/) });
+    expect(resolveAccess({ databaseURL: URL_, env: {} })).toEqual({ kind: 'off', reason: matching(/no credentials.*GOOGLE_APPLICATION_CREDENTIALS/) });
   });
 
   it('uses an emulator from FIREBASE_DATABASE_EMULATOR_HOST or an http URL with ns', () => {

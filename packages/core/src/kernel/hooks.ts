@@ -253,7 +253,7 @@ export class HookRunner<H extends HookSpecs> {
 /** Freezes plain objects, arrays and Dates, recursively; leaves class instances (other than Date) alone. */
 export function deepFreeze<T>(value: T): T {
   if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return value;
-  const proto = Object.getPrototypeOf(value);
+  const proto: unknown = Object.getPrototypeOf(value);
   if (Array.isArray(value) || proto === Object.prototype || proto === null) {
     Object.freeze(value);
     for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);

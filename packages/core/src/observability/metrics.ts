@@ -156,7 +156,7 @@ export class CsmsMetrics {
 
   callHandled(action: string, outcome: string): void {
     let outcomes = this.#callsSinceScrape.get(action);
-    if (!outcomes) this.#callsSinceScrape.set(action, (outcomes = new Map()));
+    if (!outcomes) this.#callsSinceScrape.set(action, (outcomes = new Map<string, number>()));
     outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
   }
 

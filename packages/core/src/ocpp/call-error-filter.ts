@@ -39,7 +39,7 @@ export function installCallErrorFilter(client: RPCServerClient, identity: string
         identity,
         messageId: truncate(rewritten[1], 40),
         errorCode: rewritten[2],
-        originalCode: frame[2],
+        originalCode: frame[2] as unknown,
         description: rewritten[3],
         details: rewritten[4],
       },

@@ -13,7 +13,7 @@ export interface RpcConnection {
 export interface IncomingRpcCall {
   messageId: string;
   method: string;
-  params: any;
+  params: unknown;
   signal: AbortSignal;
 }
 

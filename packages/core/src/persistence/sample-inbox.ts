@@ -92,7 +92,7 @@ export class SampleInbox {
     if (!this.#enabled) return 0;
     const em = entityManager as CsmsEntityManager;
     const connection = em.getConnection();
-    const ctx = em.getTransactionContext();
+    const ctx: unknown = em.getTransactionContext(); // MikroORM types it any
     const [row] = await connection.execute<{ last: number | string | null }[]>(`select max(id) as last from ${INBOX}`, [], 'all', ctx);
     if (row?.last == null) return 0;
     const columns = sampleColumnsOf(em);

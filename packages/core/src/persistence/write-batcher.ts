@@ -83,7 +83,7 @@ class RowCollector implements BatchWriter {
   async writeUpdates(em: CsmsEntityManager): Promise<void> {
     const updates = this.#updates.splice(0);
     const connection = em.getConnection();
-    const ctx = em.getTransactionContext();
+    const ctx: unknown = em.getTransactionContext(); // MikroORM types it any
     const sqlite = isSqlite(em);
     for (const update of updates) {
       const { sql, params } = updateStatement(em, update, sqlite);
@@ -185,7 +185,7 @@ class RowCollector implements BatchWriter {
     }
     const connection = em.getConnection();
     // autocommit: on a pooled connection of its own, never in a transaction the context may hold.
-    const ctx = options.autocommit ? undefined : em.getTransactionContext();
+    const ctx: unknown = options.autocommit ? undefined : em.getTransactionContext();
     for (const group of this.#upserts.values()) {
       const plan = upsertPlan(em, group, false);
       const perChunk = Math.max(1, Math.floor(MAX_PARAMS / group.props.length));

@@ -55,7 +55,7 @@ export function sendHtml(reply: FastifyReply, body: Html, status = 200): Fastify
 /** A form field from a urlencoded body: the first value, trimmed ('' when absent). */
 export function field(body: unknown, name: string): string {
   const value = (body as Record<string, unknown> | null | undefined)?.[name];
-  const first = Array.isArray(value) ? value[0] : value;
+  const first: unknown = Array.isArray(value) ? value[0] : value;
   return typeof first === 'string' ? first.trim() : '';
 }
 

@@ -16,7 +16,7 @@ export function formValues(body: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries((body ?? {}) as Record<string, unknown>)) {
     if (k === '_csrf') continue;
-    const first = Array.isArray(v) ? v[0] : v;
+    const first: unknown = Array.isArray(v) ? v[0] : v;
     if (typeof first === 'string') out[k] = first.trim();
   }
   return out;

@@ -51,7 +51,7 @@ describe('load forecast (seasonal ARIMA)', () => {
   });
 
   it('says "not enough data yet" below three weeks of history', () => {
-    const out = trainForecast({ startMs: 0, values: new Array(100).fill(5) });
+    const out = trainForecast({ startMs: 0, values: new Array<number>(100).fill(5) });
     expect(out).toMatchObject({ status: 'not-enough-data', have: 100, need: FORECAST_MIN_HOURS, message: `not enough data yet (have 100 hours of history, need ${FORECAST_MIN_HOURS})` });
     expect(trainForecast({ startMs: 0, values: [] })).toMatchObject({ status: 'not-enough-data', have: 0 });
   });

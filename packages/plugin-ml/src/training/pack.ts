@@ -87,7 +87,7 @@ export function unpackTrainingData(data: PackedTrainingData): TrainingData {
   const p = data.packed;
   const flagLists = p.strings.map((x) => (x === '' ? [] : x.split('\n')));
   const nullable = (x: number) => (Number.isNaN(x) ? null : x);
-  const sessions: SessionRecord[] = new Array(p.n);
+  const sessions = new Array<SessionRecord>(p.n);
   for (let i = 0; i < p.n; i++) {
     sessions[i] = {
       id: p.id[i]!,

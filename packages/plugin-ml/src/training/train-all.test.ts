@@ -4,7 +4,7 @@ import { trainAll, type TrainingData } from './train-all.js';
 
 /** Everything but the run times. */
 function strip(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value, (k, v) => (k === 'durationMs' ? 0 : v)));
+  return JSON.parse(JSON.stringify(value, (k, v: unknown) => (k === 'durationMs' ? 0 : v))) as unknown;
 }
 
 describe('trainAll', () => {

@@ -133,7 +133,8 @@ export class ChargePointService {
     const rows: CredentialRow[] = [];
     for (let i = 0; i < ids.length; i += 500) {
       const chunk = ids.slice(i, i + 500);
-      rows.push(...(await conn.execute<CredentialRow[]>(`${CREDENTIALS_SQL} in (${chunk.map(() => '?').join(', ')})`, chunk)));
+      const found = (await conn.execute(`${CREDENTIALS_SQL} in (${chunk.map(() => '?').join(', ')})`, chunk)) as CredentialRow[];
+      rows.push(...found);
     }
     return rows;
   }
@@ -146,7 +147,7 @@ export class ChargePointService {
   register(chargePointId: string): Promise<void> {
     let group = this.#registering;
     if (!group) {
-      const g: RegistrationGroup = { ids: new Set(), done: Promise.resolve(new Map()) };
+      const g: RegistrationGroup = { ids: new Set(), done: Promise.resolve(new Map<string, CsmsError | null>()) };
       g.done = this.#deps.batcher.run((em, rows) => {
         // Closed when its work starts: later ids form the next group (a retry sees the same ids).
         if (this.#registering === g) this.#registering = undefined;
@@ -167,7 +168,7 @@ export class ChargePointService {
     const stored: string[] = [];
     const conn = em.getConnection();
     const sqlite = isSqlite(em);
-    const ctx = em.getTransactionContext();
+    const ctx: unknown = em.getTransactionContext(); // MikroORM types it any
     for (let i = 0; i < ids.length; i += 500) {
       const chunk = ids.slice(i, i + 500);
       // Both databases refuse an id that differs from a stored one only in letter case: MariaDB's
