@@ -205,11 +205,12 @@ export class TransactionService {
     // A charger that lost our answer resends the same message. One whose key matches a recent
     // message of its transaction is checked against the stored samples (keys are hashes: two
     // different messages may share one), and whatever is stored already is not stored again.
-    const maybeResent = cached !== undefined && cached.chargePointId === chargePointId && cached.recent.has(key);
+    const ours = cached !== undefined && cached.chargePointId === chargePointId ? cached : undefined;
+    const maybeResent = ours !== undefined && ours.recent.has(key);
     // Remembered now, not only once committed: a copy sent while this one is still being committed
     // (a charger that gave up waiting for our answer) is then checked too, after this one's commit.
     // A key only ever leads to that check, so remembering one whose message fails costs nothing.
-    if (cached !== undefined && cached.chargePointId === chargePointId) remember(cached, key);
+    if (ours !== undefined) remember(ours, key);
     // A sample of a transaction known to be open (its Start committed, no Stop seen) reads nothing
     // and may be committed alongside other such samples (WriteBatcher `independent`). Without a
     // schema violation to keep, it is a row-only work (no ORM): its transaction is still Active
