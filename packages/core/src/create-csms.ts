@@ -33,7 +33,6 @@ import { AdminUserService } from './domain/admin-users/admin-user-service.js';
 import { QueryService } from './domain/queries/query-service.js';
 import { ChargePointRegistry } from './domain/charge-points/charge-point-registry.js';
 import { HistoryService } from './domain/history/history-service.js';
-import { watchSilence } from './ocpp/silent-connection.js';
 import { SecurityEventService, type SecurityEventNotificationRequest } from './domain/security/security-event-service.js';
 import { createRpcGateway, type RpcGateway } from './ocpp/rpc-gateway.js';
 import { Sessions, type ChargePointConnection, type RpcConnection } from './ocpp/sessions.js';
@@ -368,7 +367,6 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
       };
       pendingRegistration.delete(info.identity);
       router.attach(session);
-      watchSilence(client, config.ocpp.silentTimeout * 1000, info, log.child({ component: 'gateway' }));
       const replaced = sessions.add(session);
       if (replaced) {
         log.warn({ chargePointId: info.identity }, 'charge point reconnected while its previous connection was open; closing the old one');
@@ -393,6 +391,7 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
       maxPendingHandshakes: config.ocpp.maxPendingHandshakes,
       maxAuthFailuresPerIp: config.ocpp.maxAuthFailuresPerIp,
       autoRegister: config.autoRegister,
+      silentTimeoutMs: config.ocpp.silentTimeout * 1000,
     },
   });
   chargePoints.start();

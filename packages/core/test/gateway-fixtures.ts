@@ -57,6 +57,8 @@ export interface GatewayHarness {
   connections: Array<{ client: RPCServerClient; info: ConnectionInfo }>;
   disconnects: DisconnectInfo[];
   log: LogLine[];
+  /** The action of every call that reached a handler, in order. */
+  handled: string[];
   /** DataTransfer with data "block:<key>" waits until `release(key)`. */
   release(key: string): void;
   close(): Promise<void>;
@@ -103,6 +105,7 @@ export async function startGateway(harness: HarnessOptions = {}): Promise<Gatewa
   const registered: string[] = [];
   const connections: GatewayHarness['connections'] = [];
   const disconnects: DisconnectInfo[] = [];
+  const handled: string[] = [];
   const { lines, logger } = recordingLogger();
 
   const gateway = createRpcGateway({
@@ -118,13 +121,17 @@ export async function startGateway(harness: HarnessOptions = {}): Promise<Gatewa
       connections.push({ client, info });
       if (harness.wildcard) {
         client.handle(async ({ method, params }) => {
+          handled.push(method ?? '');
           const handler = handlers[method ?? ''];
           if (!handler) throw new Error(`test handler missing for ${method}`);
           return handler({ params: (params ?? {}) as Record<string, unknown> });
         });
       } else {
         for (const [action, handler] of Object.entries(handlers)) {
-          client.handle(action, async ({ params }) => handler({ params: (params ?? {}) as Record<string, unknown> }));
+          client.handle(action, async ({ params }) => {
+            handled.push(action);
+            return handler({ params: (params ?? {}) as Record<string, unknown> });
+          });
         }
       }
     },
@@ -145,6 +152,7 @@ export async function startGateway(harness: HarnessOptions = {}): Promise<Gatewa
     connections,
     disconnects,
     log: lines,
+    handled,
     release: (key) => blocker(key).resolve(),
     close: async () => {
       await gateway.close();

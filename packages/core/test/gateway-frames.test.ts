@@ -1,4 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { RPCClient } from 'ocpp-rpc';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { assertInboundSeam } from '../src/ocpp/inbound-calls.js';
 import { OCPP16_ERROR_CODES } from '../src/ocpp/ocpp16-errors.js';
 import { RawClient, startGateway, type GatewayHarness } from './gateway-fixtures.js';
 
@@ -97,11 +99,27 @@ describe.each([
     expect(harness?.log.some((line) => line.obj.event === 'ocpp-ignored-frame')).toBe(true);
   });
 
-  it('a duplicate in-flight message id → ProtocolError, and the first call still completes', async () => {
+  it('the same CALL resent while the first is in flight is answered with the first one\'s result, handled once', async () => {
     const raw = await connect();
     const key = `dup-${wildcard}`;
+    const call = [2, 'dup', 'DataTransfer', { vendorId: 'test', data: `block:${key}` }];
+    raw.send(call);
+    raw.send(call);
+    raw.send(call);
+    // Frames are handled in order: the Heartbeat's answer proves the copies were read.
+    expect(await raw.heartbeat('hb-dup')).toEqual([3, 'hb-dup', expect.anything()]);
+    expect(harness?.handled.filter((action) => action === 'DataTransfer')).toHaveLength(1);
+    harness?.release(key);
+    for (let i = 0; i < 3; i++) expect(await raw.next()).toEqual([3, 'dup', { status: 'Accepted' }]);
+    expect(harness?.handled.filter((action) => action === 'DataTransfer')).toHaveLength(1);
+    await expectAlive(raw);
+  });
+
+  it('another action under a message id still in flight → ProtocolError, and the first call still completes', async () => {
+    const raw = await connect();
+    const key = `collide-${wildcard}`;
     raw.send([2, 'dup', 'DataTransfer', { vendorId: 'test', data: `block:${key}` }]);
-    raw.send([2, 'dup', 'DataTransfer', { vendorId: 'test', data: `block:${key}` }]);
+    raw.send([2, 'dup', 'Heartbeat', {}]);
     expectCallError(await raw.next(), 'dup', 'ProtocolError');
     harness?.release(key);
     expect(await raw.next()).toEqual([3, 'dup', { status: 'Accepted' }]);
@@ -183,5 +201,48 @@ describe('gateway frame limits', () => {
       expectCallError(await client.next(), `s${i}`, 'PropertyConstraintViolation');
     }
     await expectAlive(client);
+  });
+});
+
+describe('gateway inbound calls (inbound-calls.ts)', () => {
+  it("a handler's signal aborts when its own connection closes, not another's", async () => {
+    const open = { securityProfile: 0, authKeyHash: null } as const;
+    harness = await startGateway({ chargePoints: { CP1: open, CP2: open } });
+    const one = await RawClient.connect(harness.port, 'CP1');
+    client = await RawClient.connect(harness.port, 'CP2');
+    const signals = new Map<string, AbortSignal>();
+    for (const { client: connected, info } of harness.connections) {
+      connected.handle('Authorize', ({ signal }) => {
+        if (signal) signals.set(info.identity, signal);
+        return new Promise(() => {}); // never answers
+      });
+    }
+    one.send([2, 'a1', 'Authorize', { idTag: 'T' }]);
+    client.send([2, 'a2', 'Authorize', { idTag: 'T' }]);
+    await expectAlive(one);
+    await expectAlive(client);
+    expect([...signals.keys()].sort()).toEqual(['CP1', 'CP2']);
+    expect(signals.get('CP1')?.aborted).toBe(false);
+
+    await one.close();
+    await vi.waitFor(() => expect(signals.get('CP1')?.aborted).toBe(true));
+    expect(signals.get('CP2')?.aborted).toBe(false);
+    await expectAlive(client);
+  });
+
+  it('a handler that throws synchronously gets a CALLERROR, and the connection goes on', async () => {
+    harness = await startGateway();
+    client = await RawClient.connect(harness.port, 'CP1');
+    harness.connections[0]?.client.handle('Authorize', () => {
+      throw new Error('boom');
+    });
+    client.send([2, 't1', 'Authorize', { idTag: 'T' }]);
+    expectCallError(await client.next(), 't1', 'GenericError');
+    await expectAlive(client);
+  });
+
+  it('refuses to start on an ocpp-rpc without the private members it reads frames through', () => {
+    expect(() => assertInboundSeam({ _onMessage() {}, sendRaw() {}, close() {} })).toThrow(/_onCallResult, _onCallError.*inbound-calls\.ts/);
+    expect(() => assertInboundSeam(RPCClient.prototype)).not.toThrow();
   });
 });

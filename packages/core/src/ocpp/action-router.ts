@@ -101,38 +101,20 @@ export class ActionRouter {
    */
   attach(connection: ChargePointConnection): void {
     const session = publicSession(connection);
-    // A CALL resent with the same message id while the first is still being handled has one
-    // effect: the copy waits for the first and gets its answer. (ocpp-rpc refuses a second copy
-    // while the first is in flight, but its clean-up forgets the first, so a third copy got through.)
-    // Keyed by message id alone (a string as parsed, cheap to hash); a copy must also match the action.
-    const inFlight = new Map<string, { action: string; promise?: Promise<unknown> }>();
-    const dispatch = (call: IncomingRpcCall) => {
-      const first = inFlight.get(call.messageId);
-      if (first?.promise && first.action === call.method) {
-        this.#deps.log.info({ chargePointId: session.chargePointId, action: call.method, messageId: call.messageId }, 'same CALL received again while the first is in flight: answered with the first one\'s result');
-        return first.promise;
-      }
-      // Another action under an id still in flight is not a copy: handled, not tracked.
-      if (first) return this.#dispatch(connection, session, call, undefined);
-      // In the map before the call starts: a call refused at once settles (and is forgotten) before
-      // #dispatch returns.
-      const entry: { action: string; promise?: Promise<unknown> } = { action: call.method };
-      inFlight.set(call.messageId, entry);
-      return (entry.promise = this.#dispatch(connection, session, call, inFlight));
-    };
+    // A CALL resent while the first copy is in flight never gets here: the gateway answers the copy
+    // with the first one's result (inbound-calls.ts).
+    const dispatch = (call: IncomingRpcCall) => this.#dispatch(connection, session, call);
     for (const action of this.#handlers.keys()) connection.client.handle(action, dispatch);
   }
 
   /**
-   * Handles one call; `inFlight` (when given) loses the call's entry once it has settled. Not an
-   * async function: one `then` instead of an async frame and its await, on the path every message
-   * takes.
+   * Handles one call. Not an async function: one `then` instead of an async frame and its await,
+   * on the path every message takes.
    */
   #dispatch(
     connection: ChargePointConnection,
     session: ChargePointSession,
     { method: action, params, messageId, signal }: IncomingRpcCall,
-    inFlight: Map<string, unknown> | undefined,
   ): Promise<unknown> {
     const { owner, handler } = this.#handlers.get(action)!;
     const receivedAt = new Date();
@@ -156,12 +138,12 @@ export class ActionRouter {
     }
     return Promise.resolve(answer).then(
       (result) => {
-        this.#settled(inFlight, messageId);
+        this.#settled();
         this.#deps.onCallHandled?.(action, 'ok');
         return result;
       },
       (err: unknown) => {
-        this.#settled(inFlight, messageId);
+        this.#settled();
         if (isRpcError(err)) {
           this.#deps.onCallHandled?.(action, String((err as { rpcErrorCode: unknown }).rpcErrorCode));
           throw err;
@@ -173,8 +155,7 @@ export class ActionRouter {
     );
   }
 
-  #settled(inFlight: Map<string, unknown> | undefined, messageId: string): void {
-    inFlight?.delete(messageId);
+  #settled(): void {
     this.#inFlight--;
     if (this.#inFlight === 0 && this.#idleWaiters.length > 0) for (const wake of this.#idleWaiters.splice(0)) wake();
   }

@@ -51,17 +51,6 @@ describe('toOcpp16CallError: frame-level errors from ocpp-rpc', () => {
     ]);
   });
 
-  it('duplicate in-flight message id → ProtocolError', () => {
-    const description = 'Already processing a call with message ID: dup-1';
-    expect(toOcpp16CallError([4, 'dup-1', 'RpcFrameworkError', description, {}])).toEqual([
-      4,
-      'dup-1',
-      'ProtocolError',
-      description,
-      {},
-    ]);
-  });
-
   it('unknown message type → null: not answered (J16 §4.1.3)', () => {
     expect(toOcpp16CallError([4, '-1', 'MessageTypeNotSupported', 'Unrecognised message type', {}])).toBeNull();
     expect(rewriteOutgoingFrame('[4,"-1","MessageTypeNotSupported","Unrecognised message type",{}]')).toBeNull();

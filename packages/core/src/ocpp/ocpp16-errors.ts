@@ -1,8 +1,8 @@
 /**
  * The OCPP-J 1.6 CALLERROR rules (J16 §4.2.3, Table 7, errata §5), applied to every frame the
- * gateway sends. ocpp-rpc 2.2.1 speaks OCPP-J 2.0.1 when it answers a bad frame
- * (`RpcFrameworkError`, `MessageTypeNotSupported`, `FormatViolation`), and on `ocpp1.6` it even
- * rewrites a correct `OccurenceConstraintViolation` into the 2.1 spelling. A charger that does not
+ * gateway sends. ocpp-rpc 2.2.1's error classes and validator speak OCPP-J 2.0.1
+ * (`RpcFrameworkError`, `MessageTypeNotSupported`, `FormatViolation`, the 2.1 spelling
+ * `OccurrenceConstraintViolation`), and the gateway's inbound side (inbound-calls.ts) answers with them. A charger that does not
  * know a code may resend forever (lorenzodonini/ocpp-go#331), so no code outside Table 7 may leave.
  *
  * Pure functions only: the gateway wraps each client's `sendRaw` with `rewriteOutgoingFrame`.
@@ -82,7 +82,6 @@ const RESPELLED: Readonly<Record<string, Ocpp16ErrorCode>> = {
   OccurrenceConstraintViolation: 'OccurenceConstraintViolation',
 };
 
-const DUPLICATE_ID_PREFIX = 'Already processing a call with message ID';
 /** ocpp-rpc's validator when an action has no schema, i.e. the action does not exist in 1.6. */
 const MISSING_SCHEMA = /^Schema 'urn:[^']*\.req' is missing from subprotocol schema/;
 
@@ -156,9 +155,9 @@ export function toOcpp16CallError(frame: readonly unknown[]): Ocpp16CallErrorFra
     mapped = SCHEMA_KEYWORD_CODES[schemaError.keyword as string] ?? 'FormationViolation';
     details = schemaDetails(schemaError);
   } else if (code === 'RpcFrameworkError') {
-    // ocpp-rpc's frame-level failures: non-JSON, not an array, type/id/action of the wrong type,
-    // and the duplicate in-flight id, which SteVe (DeserializerTest) and J16 §4.2.3 call a ProtocolError.
-    mapped = description.startsWith(DUPLICATE_ID_PREFIX) ? 'ProtocolError' : 'FormationViolation';
+    // Frame-level failures: non-JSON, not an array, type/id/action of the wrong type. (A message id
+    // still in flight under another action is answered ProtocolError by inbound-calls.ts itself.)
+    mapped = 'FormationViolation';
   } else if (code === 'ProtocolError' && MISSING_SCHEMA.test(description)) {
     // With a wildcard handler ocpp-rpc finds no schema for an unknown (or wrongly cased) action.
     mapped = 'NotImplemented';

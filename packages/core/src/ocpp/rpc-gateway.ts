@@ -3,7 +3,7 @@ import type { Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import { RPCServer } from 'ocpp-rpc';
+import { RPCClient, RPCServer } from 'ocpp-rpc';
 import type RPCServerClientModule from 'ocpp-rpc/lib/server-client.js';
 import { CsmsError, CsmsErrorCode, isCsmsError } from '../kernel/errors.js';
 import type { Logger } from '../kernel/logger.js';
@@ -19,6 +19,8 @@ import {
 } from './handshake-checks.js';
 import { createAdmission, type AdmitDecision } from './gateway-admission.js';
 import { createGatewayValidator } from './ocpp16-validator.js';
+import { assertInboundSeam, receiveInboundCalls, type InboundClient } from './inbound-calls.js';
+import { watchSilence } from './silent-connection.js';
 
 /**
  * The OCPP 1.6J websocket endpoint: an ocpp-rpc RPCServer attached to the application's one HTTP(S)
@@ -97,6 +99,8 @@ export interface RpcGatewayOptions {
   autoRegister: boolean;
   /** How long `close()` waits for charge points to finish the close handshake. Default 5 000. */
   closeTimeoutMs: number;
+  /** A connection that sends no OCPP frame for this long is closed (1008); pongs do not count. 0 = never. Default 0. */
+  silentTimeoutMs: number;
 }
 
 export const DEFAULT_RPC_GATEWAY_OPTIONS: Readonly<RpcGatewayOptions> = Object.freeze({
@@ -114,6 +118,7 @@ export const DEFAULT_RPC_GATEWAY_OPTIONS: Readonly<RpcGatewayOptions> = Object.f
   authFailureWindowMs: 60_000,
   autoRegister: false,
   closeTimeoutMs: 5_000,
+  silentTimeoutMs: 0,
 });
 
 export interface RpcGatewayDeps {
@@ -185,6 +190,7 @@ export function resolveRpcGatewayOptions(partial: Partial<RpcGatewayOptions> = {
   checkCount(options, 'maxPendingHandshakesPerIp', 1, true);
   checkCount(options, 'maxPendingHandshakes', 1, true);
   checkCount(options, 'closeTimeoutMs', 0, false);
+  checkCount(options, 'silentTimeoutMs', 0, false);
   checkCount(options, 'maxAuthFailuresPerIp', 1, true);
   checkCount(options, 'authFailureWindowMs', 1, false);
   if (typeof options.autoRegister !== 'boolean') throw invalid('autoRegister', 'must be true or false.');
@@ -258,10 +264,13 @@ export function createRpcGateway(deps: RpcGatewayDeps): RpcGateway {
     registerChargePoint: deps.registerChargePoint && ((identity, signal) => deps.registerChargePoint!(identity, signal)),
   });
 
+  // Inbound frames are read by inbound-calls.ts, through a seam in ocpp-rpc's client: checked here.
+  assertInboundSeam(RPCClient.prototype);
+  const validator = createGatewayValidator();
   const rpcServer = new RPCServer({
     protocols: [OCPP16_SUBPROTOCOL],
     strictMode: true,
-    strictModeValidators: [createGatewayValidator()],
+    strictModeValidators: [validator],
     callTimeoutMs: options.callTimeoutMs,
     pingIntervalMs: options.pingIntervalMs,
     maxBadMessages: options.maxBadMessages,
@@ -422,6 +431,8 @@ export function createRpcGateway(deps: RpcGatewayDeps): RpcGateway {
     const identity = info.identity;
     clients.add(client);
     installCallErrorFilter(client, identity, log, deps.onCallErrorSent);
+    const inbound = receiveInboundCalls(client as unknown as InboundClient, { validator, maxBadMessages: options.maxBadMessages });
+    watchSilence(client, () => inbound.lastFrameAt, options.silentTimeoutMs, info, log);
 
     // ws closes with 1009 on a frame over maxPayload and stops reading at once, so the peer's close
     // frame never arrives and the close event says 1006; we report the 1009 we sent.

@@ -2,7 +2,6 @@ import type { Logger } from '../kernel/logger.js';
 
 /** What `watchSilence` needs of an ocpp-rpc client. */
 interface SilenceWatchable {
-  on(event: 'message', listener: (event: { outbound: boolean }) => void): unknown;
   once(event: 'close', listener: () => void): unknown;
   close(options: { code: number; reason: string }): unknown;
 }
@@ -11,24 +10,24 @@ interface SilenceWatchable {
  * Closes a connection that sends no OCPP message (CALL, CALLRESULT or CALLERROR) for `timeoutMs`.
  * Websocket pongs do not count: a socket that answers pings but never boots, heartbeats or
  * answers would otherwise stay open (and be shown online) for ever. One timer per connection,
- * re-armed only when it fires (a message only stores its time). `timeoutMs` 0 = off.
+ * re-armed only when it fires; `lastFrameAt` is the time of the last frame received (the inbound
+ * side stores it, see inbound-calls.ts). `timeoutMs` 0 = off.
  */
 export function watchSilence(
   client: SilenceWatchable,
+  lastFrameAt: () => number,
   timeoutMs: number,
   info: { identity: string; remoteAddress: string },
   log: Pick<Logger, 'warn'>,
-  now: () => number = Date.now,
 ): void {
   if (!(timeoutMs > 0)) return;
-  let last = now();
   let timer: NodeJS.Timeout | undefined;
   const arm = (ms: number) => {
     timer = setTimeout(check, ms);
     timer.unref();
   };
   const check = () => {
-    const silentFor = now() - last;
+    const silentFor = Date.now() - lastFrameAt();
     if (silentFor < timeoutMs) return arm(timeoutMs - silentFor);
     log.warn(
       { event: 'ocpp-silent-closed', identity: info.identity, remoteAddress: info.remoteAddress, silentMs: silentFor },
@@ -36,9 +35,6 @@ export function watchSilence(
     );
     void client.close({ code: 1008, reason: 'no OCPP message received' });
   };
-  client.on('message', (event) => {
-    if (!event.outbound) last = now();
-  });
   client.once('close', () => clearTimeout(timer));
   arm(timeoutMs);
 }

@@ -1,0 +1,219 @@
+import { createRPCError } from 'ocpp-rpc';
+import type { Validator } from 'ocpp-rpc/lib/validator.js';
+import type { IncomingRpcCall } from './sessions.js';
+
+/**
+ * The inbound half of OCPP-J on one connection: every frame the charge point sends is read here,
+ * not by ocpp-rpc. ocpp-rpc keeps the handshake, the keep-alive pings, the close, and the calls we
+ * make to the charger (their CALLRESULT / CALLERROR frames are handed back to it).
+ *
+ * Why: on a MeterValues flood ocpp-rpc's per-call machinery (an async function, a promise with an
+ * async executor, an AbortController, a bound function, four event objects and a map entry per
+ * call) was about as much CPU as the storing of the message (bench/README.md, "Seventh pass").
+ * Here a call costs one map entry and the handler's own promise; the abort signal is one per
+ * connection (it aborts when the connection closes, which is all handlers are told it means).
+ *
+ * Behaviour kept from ocpp-rpc 2.2.1 frame by frame (the gateway tests run against it): the
+ * framing checks and their CALLERRORs (then rewritten to OCPP-J 1.6 by the gateway's filter on
+ * `sendRaw`), the strict validation of every CALL and of every CALLRESULT we answer, the count of
+ * bad frames closing the connection (1002) past `maxBadMessages`, the 'badMessage' and
+ * 'strictValidationFailure' events. Changed: a CALL resent with the message id of a call still
+ * in flight waits for that call and gets its answer (one effect, DESIGN.md); under another action
+ * the id is a collision, answered ProtocolError. ocpp-rpc refused the first copy but, its clean-up
+ * forgetting the original, ran the next one.
+ *
+ * The seam is ocpp-rpc's private `_onMessage` (replaced per client), `_handlers` /
+ * `_wildcardHandler` (read: handlers are still registered with the public `client.handle`) and
+ * `_onCallResult` / `_onCallError` (called). ocpp-rpc is pinned to one exact version in
+ * package.json; `assertInboundSeam` checks the seam when the gateway starts.
+ */
+
+/** What this module uses of an ocpp-rpc client (public and private members). */
+export interface InboundClient {
+  readonly identity: string;
+  readonly state: number;
+  sendRaw(message: string): void;
+  close(options: { code: number; reason: string }): Promise<unknown>;
+  emit(event: string, payload: unknown): boolean;
+  once(event: string, listener: (...args: any[]) => void): unknown;
+  _onMessage: (buffer: Buffer | string) => void;
+  _onCallResult(messageId: string, result: unknown): void;
+  _onCallError(messageId: string, code: unknown, description: unknown, details: unknown): void;
+  readonly _handlers: Map<string, InboundHandler>;
+  readonly _wildcardHandler: InboundHandler | null;
+}
+
+export type InboundHandler = (call: IncomingRpcCall) => unknown;
+
+export interface InboundCallsOptions {
+  /** The strict validator of the connection's subprotocol (the gateway's `createGatewayValidator()`). */
+  validator: Validator;
+  /** Bad frames in a row tolerated; the next closes the connection with 1002. */
+  maxBadMessages: number;
+}
+
+/** What the gateway keeps of a connection's inbound side. */
+export interface InboundCalls {
+  /** Date.now() of the last frame received (any message type; not pings). */
+  readonly lastFrameAt: number;
+}
+
+const CALL = 2;
+const CALLRESULT = 3;
+const CALLERROR = 4;
+/** ocpp-rpc's `OPEN` state. */
+const OPEN = 1;
+
+interface InFlight {
+  method: string;
+  promise: Promise<unknown>;
+}
+
+/** Throws when the installed ocpp-rpc lacks a private member this module relies on. */
+export function assertInboundSeam(prototype: object): void {
+  const missing = ['_onMessage', '_onCallResult', '_onCallError', 'sendRaw', 'close'].filter(
+    (name) => typeof (prototype as Record<string, unknown>)[name] !== 'function',
+  );
+  if (missing.length > 0) {
+    throw new Error(`ocpp-rpc no longer has ${missing.join(', ')}: packages/core/src/ocpp/inbound-calls.ts needs updating for this ocpp-rpc version`);
+  }
+}
+
+/** Takes over the inbound frames of `client`; call it before the client reads its first frame. */
+export function receiveInboundCalls(client: InboundClient, options: InboundCallsOptions): InboundCalls {
+  if (!(client._handlers instanceof Map)) {
+    throw new Error('ocpp-rpc client has no _handlers map: packages/core/src/ocpp/inbound-calls.ts needs updating for this ocpp-rpc version');
+  }
+  const { validator, maxBadMessages } = options;
+  const inFlight = new Map<string, InFlight>();
+  const closed = new AbortController();
+  const signal = closed.signal;
+  const abort = () => closed.abort(new Error('connection closed'));
+  client.once('closing', abort);
+  client.once('disconnect', abort);
+  let badMessages = 0;
+  const state = { lastFrameAt: Date.now() };
+
+  /** Sends a frame; while the connection closes, as long as the socket takes it (as ocpp-rpc does). */
+  const send = (frame: unknown[]): void => {
+    try {
+      client.sendRaw(JSON.stringify(frame));
+    } catch {
+      void client.close({ code: 1000, reason: 'Unable to send call result' });
+    }
+  };
+
+  const callError = (messageId: string, err: unknown): void => {
+    const error = err as { rpcErrorCode?: unknown; message?: unknown; rpcErrorMessage?: unknown; details?: unknown };
+    // ocpp-rpc's error classes and validator use OCPP-J 2.0.1 codes: the gateway's filter on
+    // `sendRaw` (call-error-filter.ts) rewrites every CALLERROR to its OCPP-J 1.6 form.
+    const code = typeof error?.rpcErrorCode === 'string' ? error.rpcErrorCode : 'GenericError';
+    const description = (typeof error?.message === 'string' && error.message) || (typeof error?.rpcErrorMessage === 'string' ? error.rpcErrorMessage : '');
+    send([CALLERROR, messageId, code, description, error?.details || {}]);
+  };
+
+  /** Checks the answer against the schema and sends it. */
+  const answer = (messageId: string, method: string, params: unknown, result: unknown): void => {
+    try {
+      validator.validate(`urn:${method}.conf`, result);
+    } catch (error) {
+      client.emit('strictValidationFailure', { messageId, method, params, result, error, outbound: true, isCall: false });
+      callError(messageId, createRPCError('InternalError'));
+      return;
+    }
+    send([CALLRESULT, messageId, result]);
+  };
+
+  const onCall = (messageId: string, method: string, params: unknown): void => {
+    if (client.state !== OPEN) return;
+    const first = inFlight.get(messageId);
+    if (first) {
+      if (first.method !== method) {
+        callError(messageId, createRPCError('ProtocolError', `Already processing a call with message ID: ${messageId}`));
+        return;
+      }
+      // The same CALL again (a charger that gave up waiting): one effect, the first's answer.
+      void first.promise.then((result) => answer(messageId, method, params, result), (err: unknown) => callError(messageId, err));
+      return;
+    }
+    const handler = client._handlers.get(method) ?? client._wildcardHandler;
+    if (!handler) {
+      callError(messageId, createRPCError('NotImplemented', `Unable to handle '${method}' calls`));
+      return;
+    }
+    try {
+      validator.validate(`urn:${method}.req`, params);
+    } catch (error) {
+      client.emit('strictValidationFailure', { messageId, method, params, result: null, error, outbound: false, isCall: true });
+      callError(messageId, error);
+      return;
+    }
+    let promise: Promise<unknown>;
+    try {
+      promise = Promise.resolve(handler({ messageId, method, params, signal }));
+    } catch (err) {
+      promise = Promise.reject(err);
+    }
+    inFlight.set(messageId, { method, promise });
+    void promise.then(
+      (result) => {
+        inFlight.delete(messageId);
+        answer(messageId, method, params, result);
+      },
+      (err: unknown) => {
+        inFlight.delete(messageId);
+        callError(messageId, err);
+      },
+    );
+  };
+
+  client._onMessage = (buffer: Buffer | string) => {
+    const message = buffer.toString();
+    if (message.length === 0) return; // some chargers send empty frames: ignored, as ocpp-rpc does
+    state.lastFrameAt = Date.now();
+    let messageId = '-1';
+    let type: unknown;
+    try {
+      let frame: unknown;
+      try {
+        frame = JSON.parse(message);
+      } catch {
+        throw createRPCError('RpcFrameworkError', 'Message must be a JSON structure', {});
+      }
+      if (!Array.isArray(frame)) throw createRPCError('RpcFrameworkError', 'Message must be an array', {});
+      type = frame[0];
+      if (typeof type !== 'number') throw createRPCError('RpcFrameworkError', 'Message type must be a number', {});
+      if (type !== CALL && type !== CALLRESULT && type !== CALLERROR) {
+        throw createRPCError('MessageTypeNotSupported', 'Unrecognised message type', {});
+      }
+      const id: unknown = frame[1];
+      if (typeof id !== 'string') throw createRPCError('RpcFrameworkError', 'Message ID must be a string', {});
+      messageId = id;
+      if (type === CALL) {
+        const method: unknown = frame[2];
+        if (typeof method !== 'string') throw createRPCError('RpcFrameworkError', 'Method must be a string', {});
+        onCall(messageId, method, frame[3]);
+      } else if (type === CALLRESULT) {
+        client._onCallResult(messageId, frame[2]);
+      } else {
+        client._onCallError(messageId, frame[2], frame[3], frame[4]);
+      }
+      badMessages = 0;
+    } catch (error) {
+      const shouldClose = ++badMessages > maxBadMessages;
+      // A CALLRESULT or CALLERROR is never answered; anything else gets a CALLERROR.
+      const answered = type !== CALLRESULT && type !== CALLERROR;
+      const err = error as { rpcErrorCode?: string; message?: string; details?: unknown };
+      const response = answered ? [CALLERROR, messageId, err.rpcErrorCode ?? 'GenericError', err.message ?? '', err.details ?? {}] : null;
+      client.emit('badMessage', { buffer, error, response });
+      if (shouldClose) void client.close({ code: 1002, reason: 'Protocol error' });
+      else if (response) send(response);
+    }
+  };
+
+  return {
+    get lastFrameAt() {
+      return state.lastFrameAt;
+    },
+  };
+}
