@@ -1,5 +1,5 @@
 import { createRPCError } from 'ocpp-rpc';
-import type { Validator } from 'ocpp-rpc/lib/validator.js';
+import type { Ocpp16Validator } from './ocpp16-validator.js';
 import type { IncomingRpcCall } from './sessions.js';
 
 /**
@@ -47,7 +47,7 @@ export type InboundHandler = (call: IncomingRpcCall) => unknown;
 
 export interface InboundCallsOptions {
   /** The strict validator of the connection's subprotocol (the gateway's `createGatewayValidator()`). */
-  validator: Validator;
+  validator: Pick<Ocpp16Validator, 'validate'>;
   /** Bad frames in a row tolerated; the next closes the connection with 1002. */
   maxBadMessages: number;
 }

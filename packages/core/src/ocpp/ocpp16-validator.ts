@@ -207,15 +207,15 @@ export function schemaViolationOf(params: unknown): SchemaViolation | undefined 
  * (ids, meter readings, timestamps, sampled values as strings) is intact passes; its violation is
  * kept for `schemaViolationOf(params)`. ocpp-rpc passes the same params object to the handler.
  */
-export function createGatewayValidator(patches: readonly SchemaPatch[] = OCPP16_SCHEMA_PATCHES): Validator {
+export function createGatewayValidator(patches: readonly SchemaPatch[] = OCPP16_SCHEMA_PATCHES): Ocpp16Validator {
   const strict = createOcpp16Validator(patches);
   const coreCheck = createValidator(
     'ocpp1.6',
     Object.entries(READABLE_CORE).map(([id, schema]) => ({ ...schema, $id: id, definitions: { meterValue: METER_VALUE_CORE } })),
   ) as Ocpp16Validator;
-  const lenient = Object.create(strict) as Validator;
+  const lenient = Object.create(strict) as Ocpp16Validator;
   const passes = compiledSchemas(strict);
-  lenient.validate = (schemaId: string, params: unknown) => {
+  lenient.validate = (schemaId: string, params: unknown): true => {
     if (passes(schemaId, params)) return true;
     try {
       return strict.validate(schemaId, params); // throws the CALLERROR ocpp-rpc would answer
