@@ -374,11 +374,13 @@ export async function createCsms(options: CreateCsmsOptions = {}): Promise<Csms>
       }
       chargePoints.seen(info.identity, session.connectedAt);
       hooks.observe('onChargePointConnected', { chargePointId: info.identity, remoteAddress: info.remoteAddress, at: session.connectedAt }, info.identity);
-      client.once('close', ({ code, reason }: { code: number; reason: string }) => {
-        if (sessions.remove(session)) {
-          hooks.observe('onChargePointDisconnected', { chargePointId: info.identity, code, reason: String(reason ?? ''), at: new Date() }, info.identity);
-        }
-      });
+    },
+    onDisconnect: (client, { identity, code, reason }) => {
+      // Only when it is still the charge point's current connection (not one a reconnect replaced).
+      const session = sessions.get(identity);
+      if (session && session.client === (client as unknown) && sessions.remove(session)) {
+        hooks.observe('onChargePointDisconnected', { chargePointId: identity, code, reason, at: new Date() }, identity);
+      }
     },
     options: {
       callTimeoutMs: config.ocpp.callTimeoutMs,

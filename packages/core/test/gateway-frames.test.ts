@@ -241,6 +241,25 @@ describe('gateway inbound calls (inbound-calls.ts)', () => {
     await expectAlive(client);
   });
 
+  it('an answer that breaks the 1.6 schema goes out as InternalError and is logged as our error', async () => {
+    harness = await startGateway();
+    client = await RawClient.connect(harness.port, 'CP1');
+    harness.connections[0]?.client.handle('Authorize', async () => ({ idTagInfo: { status: 'Maybe' } }));
+    client.send([2, 'bad-answer', 'Authorize', { idTag: 'T' }]);
+    expectCallError(await client.next(), 'bad-answer', 'InternalError');
+    const lines = harness.log.filter((line) => line.level === 'error' && line.msg?.includes('broke the OCPP 1.6 schema'));
+    expect(lines.map((line) => [line.obj.identity, line.obj.action])).toEqual([['CP1', 'Authorize']]);
+    await expectAlive(client);
+  });
+
+  it('a CALLRESULT for a call we never made is logged at debug and not answered', async () => {
+    harness = await startGateway();
+    client = await RawClient.connect(harness.port, 'CP1');
+    client.send([3, 'never-asked', {}]);
+    await expectAlive(client);
+    expect(harness.log.filter((line) => line.msg === 'Ignored an OCPP frame').map((line) => line.level)).toEqual(['debug']);
+  });
+
   it('refuses to start on an ocpp-rpc without the private members it reads frames through', () => {
     expect(() => assertInboundSeam({ _onMessage() {}, sendRaw() {}, close() {} })).toThrow(/_onCallResult, _onCallError.*inbound-calls\.ts/);
     expect(() => assertInboundSeam(RPCClient.prototype)).not.toThrow();

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
+import { afterEach, describe, expect, expectTypeOf, it, vi } from 'vitest';
 import { createRPCError } from 'ocpp-rpc';
 import { CsmsErrorCode, isCsmsError } from '../src/kernel/errors.js';
 import {
@@ -316,6 +316,30 @@ describe('ctx.handle: a failing handler', () => {
     // Same connection, still served; and nothing stays counted in flight (close waits for that).
     expect(await cp.status(1, 'Available')).toEqual({});
     await server.close();
+  });
+});
+
+describe('ctx.handle: the call a handler gets', () => {
+  it("carries the charge point, the action and a signal that aborts when the connection closes", async () => {
+    const entered = deferred<{ chargePointId: string; action: string; messageId: string; signal: AbortSignal }>();
+    const waiting = definePlugin({
+      name: 'waiting',
+      setup(ctx) {
+        ctx.handle('Authorize', (call) => {
+          entered.resolve({ chargePointId: call.chargePointId, action: call.action, messageId: call.messageId, signal: call.signal });
+          return new Promise(() => {}); // answers never
+        }, { replaceDefault: true });
+      },
+    });
+    const server = await start({ plugins: [waiting] });
+    const cp = await connect(server);
+    await cp.boot();
+    void cp.authorize('TAG-1').catch(() => {});
+    const call = await entered.promise;
+    expect(call).toMatchObject({ chargePointId: 'CP-1', action: 'Authorize', messageId: expect.any(String) });
+    expect(call.signal.aborted).toBe(false);
+    await cp.close();
+    await vi.waitFor(() => expect(call.signal.aborted).toBe(true));
   });
 });
 

@@ -111,11 +111,8 @@ export class ActionRouter {
    * Handles one call. Not an async function: one `then` instead of an async frame and its await,
    * on the path every message takes.
    */
-  #dispatch(
-    connection: ChargePointConnection,
-    session: ChargePointSession,
-    { method: action, params, messageId, signal }: IncomingRpcCall,
-  ): Promise<unknown> {
+  #dispatch(connection: ChargePointConnection, session: ChargePointSession, call: IncomingRpcCall): Promise<unknown> {
+    const { method: action, messageId } = call;
     const { owner, handler } = this.#handlers.get(action)!;
     const receivedAt = new Date();
     this.#inFlight++;
@@ -128,11 +125,10 @@ export class ActionRouter {
           'BootNotification was Rejected: send nothing but BootNotification until the retry interval has passed',
         );
       }
-      const { chargePointId } = session;
       // Plugins get the plain session; only the core's handlers see the connection.
       answer = owner === 'core'
-        ? (handler as CoreActionHandler)({ chargePointId, action, params, messageId, receivedAt, signal, session, connection })
-        : (handler as ActionHandler)({ chargePointId, action, params, messageId, receivedAt, signal, session });
+        ? (handler as CoreActionHandler)(new CoreCall(call, receivedAt, session, connection))
+        : (handler as ActionHandler)(new RoutedCall(call, receivedAt, session));
     } catch (err) {
       answer = Promise.reject(err);
     }
@@ -168,6 +164,47 @@ export class ActionRouter {
   idle(): Promise<void> {
     if (this.#inFlight === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+}
+
+/**
+ * A call as a plugin's handler gets it. `signal` is read through from the gateway's call, which
+ * creates its connection's AbortController only when someone reads it (most handlers never do).
+ * (So `signal` is a getter on the prototype: a spread copy of the call does not carry it.)
+ */
+class RoutedCall implements IncomingCall {
+  readonly chargePointId: string;
+  readonly action: string;
+  readonly params: unknown;
+  readonly messageId: string;
+  readonly #rpc: IncomingRpcCall;
+
+  constructor(
+    rpc: IncomingRpcCall,
+    readonly receivedAt: Date,
+    readonly session: ChargePointSession,
+  ) {
+    this.#rpc = rpc;
+    this.chargePointId = session.chargePointId;
+    this.action = rpc.method;
+    this.params = rpc.params;
+    this.messageId = rpc.messageId;
+  }
+
+  get signal(): AbortSignal {
+    return this.#rpc.signal;
+  }
+}
+
+/** A call as the core's own handlers get it: with the internal connection. */
+class CoreCall extends RoutedCall implements CoreIncomingCall {
+  constructor(
+    rpc: IncomingRpcCall,
+    receivedAt: Date,
+    session: ChargePointSession,
+    readonly connection: ChargePointConnection,
+  ) {
+    super(rpc, receivedAt, session);
   }
 }
 

@@ -2,7 +2,6 @@ import type { Logger } from '../kernel/logger.js';
 
 /** What `watchSilence` needs of an ocpp-rpc client. */
 interface SilenceWatchable {
-  once(event: 'close', listener: () => void): unknown;
   close(options: { code: number; reason: string }): unknown;
 }
 
@@ -11,7 +10,8 @@ interface SilenceWatchable {
  * Websocket pongs do not count: a socket that answers pings but never boots, heartbeats or
  * answers would otherwise stay open (and be shown online) for ever. One timer per connection,
  * re-armed only when it fires; `lastFrameAt` is the time of the last frame received (the inbound
- * side stores it, see inbound-calls.ts). `timeoutMs` 0 = off.
+ * side stores it, see inbound-calls.ts). `timeoutMs` 0 = off. Returns the function that stops the
+ * watch (call it when the connection closes).
  */
 export function watchSilence(
   client: SilenceWatchable,
@@ -19,8 +19,8 @@ export function watchSilence(
   timeoutMs: number,
   info: { identity: string; remoteAddress: string },
   log: Pick<Logger, 'warn'>,
-): void {
-  if (!(timeoutMs > 0)) return;
+): () => void {
+  if (!(timeoutMs > 0)) return () => {};
   let timer: NodeJS.Timeout | undefined;
   const arm = (ms: number) => {
     timer = setTimeout(check, ms);
@@ -35,6 +35,6 @@ export function watchSilence(
     );
     void client.close({ code: 1008, reason: 'no OCPP message received' });
   };
-  client.once('close', () => clearTimeout(timer));
   arm(timeoutMs);
+  return () => clearTimeout(timer);
 }
