@@ -5,8 +5,8 @@
 //   node bench/core-throughput-server.mjs charge-it <databaseUrl> [logLevel]
 //
 // Started by core-throughput.mjs with an IPC channel: it sends {type:'ready', port} once it
-// listens, answers {type:'rss'} with {type:'rss', rss}, and on {type:'stop'} closes gracefully and
-// exits. Listens on 127.0.0.1 port 0 only.
+// listens, answers {type:'rss'} with {type:'rss', rss}, {type:'stored'} with the sampled values
+// stored per measurand, and on {type:'stop'} closes gracefully and exits. Listens on 127.0.0.1 port 0 only.
 import { once } from 'node:events';
 import { pathToFileURL } from 'node:url';
 import ocppRpc from 'ocpp-rpc';
@@ -80,6 +80,16 @@ async function startChargeIt() {
   return {
     port: address.port,
     close: () => csms.close(),
+    /**
+     * Sampled values stored, per measurand (after the sample inbox has moved into meter_sample),
+     * or null when CHARGE_IT_BENCH_STORE_NOTHING stores nothing on purpose.
+     */
+    stored: async () => {
+      if (plugins.length > 0) return null;
+      await csms.services.get('sampleInbox').settle();
+      const rows = await csms.orm.em.fork().getConnection().execute('select measurand, count(*) as n from meter_sample group by measurand');
+      return Object.fromEntries(rows.map((row) => [row.measurand ?? '(none)', Number(row.n)]));
+    },
     /** Group-commit batches so far: count, works in them, seconds spent running and committing them. */
     batches: async () => {
       const text = await (await fetch(address.metricsUrl)).text();
@@ -100,6 +110,8 @@ process.on('message', async (message) => {
     // Started with --expose-gc: a full collection first, so the figure is memory held, not garbage.
     if (message.gc && typeof globalThis.gc === 'function') globalThis.gc();
     process.send({ type: 'rss', rss: process.memoryUsage.rss(), memory: process.memoryUsage() });
+  } else if (message?.type === 'stored') {
+    process.send({ type: 'stored', stored: (await server.stored?.()) ?? null });
   } else if (message?.type === 'batches') {
     process.send({ type: 'batches', batches: (await server.batches?.()) ?? null });
   } else if (message?.type === 'stop') {

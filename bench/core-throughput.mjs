@@ -200,6 +200,8 @@ async function startServer(kind, databaseUrl, { core, nodeFlags = [], env = {} }
     port: ready.port,
     /** RSS after a full GC: the memory the server really holds, without garbage not yet collected. */
     rssAfterGc: async () => (await request({ type: 'rss', gc: true }, 'rss')).rss,
+    /** Sampled values stored per measurand (`{ measurand: count }`), null when not stored on purpose. */
+    stored: async () => (await request({ type: 'stored' }, 'stored')).stored,
     /** Group-commit batches so far (`{ count, works, seconds }`), null for the bare server. */
     batches: async () => (await request({ type: 'batches' }, 'batches')).batches,
     async stop() {
@@ -440,7 +442,7 @@ async function floodSetup(target, count) {
     const { chargePoints, errors: connectErrors, connectSeconds } = await connectChargePoints(server, count, `FLOOD-${target.replace(BASELINE, '-baseline')}`, { startTransaction: true });
     if (connectErrors.length > 0) console.warn(`  ${connectErrors.length} of ${count} charge points failed to connect/boot/start: ${connectErrors[0].message}`);
     const rssConnected = await server.rssAfterGc();
-    return { target, count, db, server, chargePoints, rssIdle, rssConnected, connectSeconds, energyWh: new Map() };
+    return { target, count, db, server, chargePoints, rssIdle, rssConnected, connectSeconds, energyWh: new Map(), acked: 0 };
   } catch (err) {
     await server.stop();
     await db.dispose();
@@ -449,10 +451,29 @@ async function floodSetup(target, count) {
 }
 
 async function floodTeardown(setup) {
+  if (setup.target !== 'bare') await checkStored(setup);
   await closeChargePoints(setup.chargePoints);
   await setup.server.stop();
   await setup.db.dispose();
 }
+
+/**
+ * A fast server that loses writes is no result: every sampled value of every acknowledged
+ * MeterValues must be in meter_sample, under its measurand. (A call that failed on our side may
+ * still have been stored, so with errors the count may be higher.)
+ */
+async function checkStored(setup) {
+  const stored = await setup.server.stored();
+  if (stored === null) return; // CHARGE_IT_BENCH_STORE_NOTHING
+  const expected = setup.acked * sampledValues;
+  const total = Object.values(stored).reduce((sum, n) => sum + n, 0);
+  const perMeasurand = Object.entries(stored).map(([measurand, n]) => `${measurand} ${n}`).join(', ');
+  const ok = total === expected || (setup.errors > 0 && total >= expected);
+  storedChecks.push(`  ${ok ? 'ALL' : 'WRONG'}  ${label(setup.target)} × ${setup.count}: ${total} sampled values stored for ${setup.acked} acknowledged MeterValues × ${sampledValues} (${perMeasurand})`);
+  if (!ok) process.exitCode = 1;
+}
+/** The lines of `checkStored`, printed after the tables. */
+const storedChecks = [];
 
 /** Every charge point of `setup` sends MeterValues back-to-back for `warmS` + `measureS` seconds; the last `measureS` are measured. */
 async function floodMeasure(setup, warmS, measureS) {
@@ -481,6 +502,7 @@ async function floodMeasure(setup, warmS, measureS) {
         const t0 = performance.now();
         try {
           await cp.client.call('MeterValues', meterValuesPayload(cp.transactionId, (energyWh += 10)));
+          setup.acked++;
           const t1 = performance.now();
           if (t0 >= measureFrom && t1 <= stopAt) latencies.push(t1 - t0);
         } catch (err) {
@@ -499,6 +521,7 @@ async function floodMeasure(setup, warmS, measureS) {
   const [batchesStart, batchesEnd] = await Promise.all([batchesFrom, server.batches()]);
   const batchCount = batchesEnd ? batchesEnd.count - batchesStart.count : NaN;
   if (firstError) console.warn(`  ${errors} MeterValues calls failed; first: ${firstError.message}`);
+  setup.errors = (setup.errors ?? 0) + errors;
   const stats = summarize(latencies);
   return {
     phase: 'flood',
@@ -810,6 +833,10 @@ async function main() {
     console.log(`  worst latency per second, ${label(r.target)}: ${r.worstMsPerSecond.join(' ')} ms`);
   }
 
+  if (storedChecks.length > 0) {
+    console.log('\nEvery acknowledged sampled value stored in meter_sample (counted per measurand at the end of the flood)');
+    for (const line of storedChecks) console.log(line);
+  }
   if (checks.length > 0) {
     console.log('\nTargets (issue 2)');
     for (const [text, ok] of checks) console.log(`  ${verdict(ok).padEnd(6)}  ${text}`);
