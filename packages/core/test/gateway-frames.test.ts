@@ -112,6 +112,7 @@ describe.each([
     harness?.release(key);
     for (let i = 0; i < 3; i++) expect(await raw.next()).toEqual([3, 'dup', { status: 'Accepted' }]);
     expect(harness?.handled.filter((action) => action === 'DataTransfer')).toHaveLength(1);
+    expect(harness?.log.filter((line) => line.level === 'info' && line.msg?.startsWith('same CALL received again'))).toHaveLength(2);
     await expectAlive(raw);
   });
 

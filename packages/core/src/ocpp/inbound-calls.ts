@@ -50,7 +50,7 @@ export interface InboundCallsOptions {
   validator: Pick<Ocpp16Validator, 'validate'>;
   /** Bad frames in a row tolerated; the next closes the connection with 1002. */
   maxBadMessages: number;
-  log: Pick<Logger, 'debug' | 'error'>;
+  log: Pick<Logger, 'debug' | 'info' | 'error'>;
 }
 
 const CALL = 2;
@@ -101,7 +101,7 @@ export class InboundCalls {
   readonly #client: InboundClient;
   readonly #validator: Pick<Ocpp16Validator, 'validate'>;
   readonly #maxBadMessages: number;
-  readonly #log: Pick<Logger, 'debug' | 'error'>;
+  readonly #log: Pick<Logger, 'debug' | 'info' | 'error'>;
   readonly #inFlight = new Map<string, InFlight>();
   #closed: AbortController | undefined;
   #isClosed = false;
@@ -189,6 +189,7 @@ export class InboundCalls {
         return;
       }
       // The same CALL again (a charger that gave up waiting): one effect, the first's answer.
+      this.#log.info({ identity: client.identity, action: method, messageId }, 'same CALL received again while the first is in flight: answered with the first one\'s result');
       void first.promise.then(
         (result) => this.#answer(messageId, method, result),
         (err: unknown) => this.#callError(messageId, err),
