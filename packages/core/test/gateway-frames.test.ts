@@ -261,6 +261,17 @@ describe('gateway inbound calls (inbound-calls.ts)', () => {
     expect(harness.log.filter((line) => line.msg === 'Ignored an OCPP frame').map((line) => line.level)).toEqual(['debug']);
   });
 
+  it('closes a connection with 1011 when its ocpp-rpc client has no handler registry to read', async () => {
+    harness = await startGateway();
+    // As if a different ocpp-rpc were installed: the client lacks `_handlers` when the gateway sees it.
+    harness.gateway.rpcServer.prependListener('client', (connected: { _handlers?: unknown }) => {
+      delete connected._handlers;
+    });
+    const raw = await RawClient.connect(harness.port, 'CP1');
+    expect((await raw.closed).code).toBe(1011);
+    expect(harness.log.some((line) => line.level === 'error' && line.msg?.includes("cannot read this connection's frames"))).toBe(true);
+  });
+
   it('refuses to start on an ocpp-rpc without the private members it reads frames through', () => {
     expect(() => assertInboundSeam({ _onMessage() {}, sendRaw() {}, close() {} })).toThrow(/_onCallResult, _onCallError.*inbound-calls\.ts/);
     expect(() => assertInboundSeam(RPCClient.prototype)).not.toThrow();

@@ -431,7 +431,16 @@ export function createRpcGateway(deps: RpcGatewayDeps): RpcGateway {
     const identity = info.identity;
     clients.add(client);
     installCallErrorFilter(client, identity, log, deps.onCallErrorSent);
-    const inbound = new InboundCalls(client as unknown as InboundClient, { validator, maxBadMessages: options.maxBadMessages, log });
+    let inbound: InboundCalls;
+    try {
+      inbound = new InboundCalls(client as unknown as InboundClient, { validator, maxBadMessages: options.maxBadMessages, log });
+    } catch (err) {
+      // Only when the installed ocpp-rpc no longer has the members inbound-calls.ts reads.
+      clients.delete(client);
+      log.error({ identity, err }, 'cannot read this connection\'s frames; closing it');
+      void client.close({ code: 1011, reason: 'Internal error' });
+      return;
+    }
     const stopSilenceWatch = watchSilence(client, () => inbound.lastFrameAt, options.silentTimeoutMs, info, log);
 
     // ws closes with 1009 on a frame over maxPayload and stops reading at once, so the peer's close
