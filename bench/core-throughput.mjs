@@ -442,7 +442,7 @@ async function floodSetup(target, count) {
     const { chargePoints, errors: connectErrors, connectSeconds } = await connectChargePoints(server, count, `FLOOD-${target.replace(BASELINE, '-baseline')}`, { startTransaction: true });
     if (connectErrors.length > 0) console.warn(`  ${connectErrors.length} of ${count} charge points failed to connect/boot/start: ${connectErrors[0].message}`);
     const rssConnected = await server.rssAfterGc();
-    return { target, count, db, server, chargePoints, rssIdle, rssConnected, connectSeconds, energyWh: new Map(), acked: 0 };
+    return { target, count, db, server, chargePoints, rssIdle, rssConnected, connectSeconds, energyWh: new Map(), acked: 0, errors: 0 };
   } catch (err) {
     await server.stop();
     await db.dispose();
@@ -521,7 +521,7 @@ async function floodMeasure(setup, warmS, measureS) {
   const [batchesStart, batchesEnd] = await Promise.all([batchesFrom, server.batches()]);
   const batchCount = batchesEnd ? batchesEnd.count - batchesStart.count : NaN;
   if (firstError) console.warn(`  ${errors} MeterValues calls failed; first: ${firstError.message}`);
-  setup.errors = (setup.errors ?? 0) + errors;
+  setup.errors += errors;
   const stats = summarize(latencies);
   return {
     phase: 'flood',

@@ -104,7 +104,6 @@ export class InboundCalls {
   readonly #log: Pick<Logger, 'debug' | 'info' | 'error'>;
   readonly #inFlight = new Map<string, InFlight>();
   #closed: AbortController | undefined;
-  #isClosed = false;
   #badMessages = 0;
   /** Date.now() of the last frame received (any message type; not pings). */
   lastFrameAt = Date.now();
@@ -122,15 +121,12 @@ export class InboundCalls {
 
   /** Aborted once the connection has closed (created on first use). */
   get signal(): AbortSignal {
-    this.#closed ??= new AbortController();
-    if (this.#isClosed && !this.#closed.signal.aborted) this.#closed.abort(new Error('connection closed'));
-    return this.#closed.signal;
+    return (this.#closed ??= new AbortController()).signal;
   }
 
-  /** The connection has closed: every handler's signal aborts. */
+  /** The connection has closed: every handler's signal aborts, also one first read after this. */
   closed(): void {
-    this.#isClosed = true;
-    this.#closed?.abort(new Error('connection closed'));
+    (this.#closed ??= new AbortController()).abort(new Error('connection closed'));
   }
 
   #onMessage(buffer: Buffer | string): void {
@@ -168,14 +164,12 @@ export class InboundCalls {
       this.#badMessages = 0;
     } catch (error) {
       const shouldClose = ++this.#badMessages > this.#maxBadMessages;
-      // A CALLRESULT or CALLERROR is never answered; anything else gets a CALLERROR.
+      // A CALLRESULT or CALLERROR is never answered (one for an unknown id gets no CALLERROR log
+      // line, only this one); anything else gets a CALLERROR.
       const answered = type !== CALLRESULT && type !== CALLERROR;
-      const err = error as { rpcErrorCode?: string; message?: string; details?: unknown };
-      const response = answered ? [CALLERROR, messageId, err.rpcErrorCode ?? 'GenericError', err.message ?? '', err.details ?? {}] : null;
-      // An unanswered frame (a CALLRESULT/CALLERROR for an unknown id, ...) gets no CALLERROR log line.
-      if (!response) this.#log.debug({ identity: client.identity, reason: err.message }, 'Ignored an OCPP frame');
+      if (!answered) this.#log.debug({ identity: client.identity, reason: (error as Error).message }, 'Ignored an OCPP frame');
       if (shouldClose) void client.close({ code: 1002, reason: 'Protocol error' });
-      else if (response) this.#send(response);
+      else if (answered) this.#callError(messageId, error);
     }
   }
 
